@@ -1,0 +1,58 @@
+// actors/pipeline.cpp -- spawn_pipeline(): rings first, then the actors.
+#include "stenotype/pipeline.hpp"
+
+#include <memory>
+#include <stdexcept>
+
+#include <caf/all.hpp>
+
+#include "actors/reader.hpp"
+#include "actors/supervisor.hpp"
+#include "actors/writer.hpp"
+#include "io/block_writer.hpp"
+#include "io/ring.hpp"
+
+namespace stenotype {
+
+pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts) {
+  if (auto problem = validate(opts))
+    throw std::runtime_error(*problem);
+  // Everything that can fail synchronously happens before any actor runs, so
+  // a failure leaves nothing behind but empty directories.
+  std::vector<std::shared_ptr<io::ring>> rings;
+  for (int i = 0; i < opts.threads; ++i) {
+    io::make_directories(io::packet_dir(opts.dir, i));
+    io::make_directories(io::index_dir(opts.dir, i));
+  }
+  for (int i = 0; i < opts.threads; ++i)
+    rings.push_back(std::make_shared<io::ring>(opts, i));
+
+  pipeline p;
+  std::vector<thread_actors> threads;
+  for (int i = 0; i < opts.threads; ++i) {
+    thread_actors t;
+    io::writer_config wc;
+    wc.directory = io::packet_dir(opts.dir, i);
+    wc.block_size = opts.block_size();
+    wc.aiops = opts.aiops;
+    wc.preallocate_bytes = std::uint64_t{opts.preallocate_file_mb} << 20;
+    wc.grow_bytes = std::min<std::uint64_t>(std::uint64_t{opts.filesize_mb} << 20,
+                                            64 * opts.block_size());
+    // Downstream first, so every actor knows its consumers from the start.
+    t.writer = caf::actor_cast<writer_actor>(
+      system.spawn<caf::detached>(writer_main, writer_init{i, wc, t.indexer}));
+    t.reader = caf::actor_cast<reader_actor>(system.spawn<caf::detached>(
+      reader_main, reader_init{i, rings[static_cast<std::size_t>(i)], t.writer, t.indexer, opts}));
+    p.readers.push_back(t.reader);
+    p.writers.push_back(t.writer);
+    if (t.indexer)
+      p.indexers.push_back(t.indexer);
+    threads.push_back(t);
+  }
+  p.supervisor = system.spawn(supervisor, threads);
+  for (auto& t : threads)
+    caf::anon_send(t.writer, subscribe_atom::value, caf::actor_cast<caf::actor>(p.supervisor));
+  return p;
+}
+
+} // namespace stenotype

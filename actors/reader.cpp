@@ -1,0 +1,177 @@
+// actors/reader.cpp -- the ring's owner.
+//
+// The loop never sleeps for a fixed time (stenotype's 10 ms sleep capped its
+// throughput): it takes every ready block, then waits in poll() until the
+// kernel retires the next one, with a short timeout so that control messages
+// and age-based rotation are served on an idle link too.
+#include "actors/reader.hpp"
+
+#include <chrono>
+
+#include <caf/all.hpp>
+
+#include "actors/clock.hpp"
+#include "actors/thread_setup.hpp"
+#include "io/block_format.hpp"
+#include "io/file_plan.hpp"
+#include "stenotype/log.hpp"
+#include "stenotype/protocol.hpp"
+
+namespace stenotype {
+namespace {
+
+using namespace std::chrono_literals;
+
+// How long the reader waits in poll() before looking at its mailbox and the
+// clock: bounds the latency of stop/status requests and of age rotation.
+constexpr auto poll_timeout = 100ms;
+
+struct reader_state {
+  explicit reader_state(reader_init&& in)
+    : init(std::move(in)),
+      plan(init.opts.block_size(), std::uint64_t{init.opts.filesize_mb} << 20,
+           std::uint64_t{init.opts.fileage_sec} * 1000000u) {}
+
+  reader_init init;
+  io::file_plan plan;
+  std::uint64_t sequence = 0;     // blocks handed out
+  std::uint64_t packets = 0;      // packets in those blocks
+  std::uint64_t kernel_packets = 0, kernel_drops = 0, freezes = 0; // cumulative
+  std::uint64_t started_us = steady_micros();
+  std::uint64_t last_stats_us = started_us, last_stats_blocks = 0;
+  bool stopping = false;
+
+  // Same message to the writer and (if indexing) the indexer.
+  template <class... Ts>
+  void send_downstream(caf::blocking_actor* self, const Ts&... xs) {
+    self->send(init.writer, xs...);
+    if (init.indexer)
+      self->send(init.indexer, xs...);
+  }
+
+  void rotate_if_due(caf::blocking_actor* self) {
+    if (auto closed = plan.due(wall_micros()))
+      send_downstream(self, close_atom::value, *closed);
+  }
+
+  // Hands out every block the kernel has retired. Returns how many.
+  std::size_t take_ready(caf::blocking_actor* self) {
+    std::size_t n = 0;
+    std::uint32_t index;
+    for (auto block = init.ring->try_next(index); !block.empty();
+         block = init.ring->try_next(index)) {
+      io::block_header bh{};
+      if (!io::read_block_header(block, bh)) // never from a live kernel; count nothing
+        bh.num_pkts = 0;
+      rotate_if_due(self);
+      const io::block_slot slot = plan.place(wall_micros());
+      const io::block_handle handle{init.ring, index, block, sequence++, bh.num_pkts};
+      packets += bh.num_pkts;
+      send_downstream(self, block_atom::value, slot.file_id, slot.offset, handle);
+      rotate_if_due(self); // a file that just filled up closes now, not at the next block
+      ++n;
+      if (init.opts.count >= 0 && packets >= static_cast<std::uint64_t>(init.opts.count))
+        stopping = true;
+    }
+    return n;
+  }
+
+  void update_kernel_stats() {
+    auto st = init.ring->read_stats();
+    kernel_packets += st.packets;
+    kernel_drops += st.drops;
+    freezes += st.freezes;
+  }
+
+  void log_stats(const char* when) {
+    update_kernel_stats();
+    const auto now = steady_micros();
+    const double secs = static_cast<double>(now - started_us) / 1e6;
+    const double mb = static_cast<double>(sequence * init.ring->block_size()) / (1 << 20);
+    const double drop_pct = kernel_packets ? 100.0 * static_cast<double>(kernel_drops)
+                                               / static_cast<double>(kernel_packets)
+                                           : 0.0;
+    LOG_INFO("thread %d %s: MB=%.0f secs=%.1f MBps=%.1f packets=%llu blocks=%llu "
+             "polls=%llu drops=%llu drop%%=%.4f",
+             init.thread, when, mb, secs, secs > 0 ? mb / secs : 0.0,
+             static_cast<unsigned long long>(packets), static_cast<unsigned long long>(sequence),
+             static_cast<unsigned long long>(init.ring->polls()),
+             static_cast<unsigned long long>(kernel_drops), drop_pct);
+    last_stats_us = now;
+    last_stats_blocks = sequence;
+  }
+
+  void maybe_log_stats() {
+    const auto& o = init.opts;
+    const bool by_blocks = o.stats_blocks > 0 && sequence - last_stats_blocks >= o.stats_blocks;
+    const bool by_time = o.stats_sec > 0
+                         && steady_micros() - last_stats_us >= std::uint64_t{o.stats_sec} * 1000000u;
+    if (by_blocks || by_time)
+      log_stats("stats");
+  }
+
+  caf::settings status() {
+    update_kernel_stats();
+    caf::settings s;
+    caf::put(s, "thread", init.thread);
+    caf::put(s, "packets", static_cast<int64_t>(packets));
+    caf::put(s, "blocks", static_cast<int64_t>(sequence));
+    caf::put(s, "bytes", static_cast<int64_t>(sequence * init.ring->block_size()));
+    caf::put(s, "kernel-packets", static_cast<int64_t>(kernel_packets));
+    caf::put(s, "kernel-drops", static_cast<int64_t>(kernel_drops));
+    caf::put(s, "freezes", static_cast<int64_t>(freezes));
+    caf::put(s, "polls", static_cast<int64_t>(init.ring->polls()));
+    return s;
+  }
+
+  // Stop: no new packets into the ring, then hand over every block the kernel
+  // still holds packets in. The kernel retires a partly filled block only on
+  // its timer, so this can take up to --blockage_sec.
+  void drain(caf::blocking_actor* self) {
+    init.ring->stop_intake();
+    std::this_thread::sleep_for(5ms); // packets already past the old filter land now
+    const auto deadline = steady_micros() + (std::uint64_t{init.opts.blockage_sec} + 2) * 1000000u;
+    for (;;) {
+      take_ready(self);
+      if (init.ring->pending_packets() == 0)
+        break;
+      if (steady_micros() > deadline) {
+        LOG_ERROR("thread %d: the kernel did not retire the last block; %u packets lost",
+                  init.thread, init.ring->pending_packets());
+        break;
+      }
+      init.ring->wait(50ms);
+    }
+    if (auto closed = plan.close())
+      send_downstream(self, close_atom::value, *closed);
+    send_downstream(self, eos_atom::value);
+    log_stats("final");
+  }
+};
+
+} // namespace
+
+void reader_main(caf::blocking_actor* self, reader_init init) {
+  name_current_thread(("steno-read" + std::to_string(init.thread)).c_str());
+  pin_current_thread(init.thread);
+  reader_state st{std::move(init)};
+  while (!st.stopping) {
+    // Serve the mailbox without blocking.
+    for (bool more = true; more;) {
+      self->receive(
+        [&](stop_atom) { st.stopping = true; },
+        [&](status_atom) { return st.status(); },
+        caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
+    }
+    if (st.stopping)
+      break;
+    st.take_ready(self);
+    st.rotate_if_due(self);
+    st.maybe_log_stats();
+    if (!st.stopping)
+      st.init.ring->wait(poll_timeout);
+  }
+  st.drain(self);
+}
+
+} // namespace stenotype

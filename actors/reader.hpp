@@ -1,0 +1,28 @@
+// actors/reader.hpp -- the reader actor: owns one ring, hands out its blocks.
+#pragma once
+
+#include <memory>
+
+#include <caf/actor.hpp>
+#include <caf/blocking_actor.hpp>
+
+#include "io/ring.hpp"
+#include "stenotype/options.hpp"
+#include "stenotype/protocol.hpp"
+
+namespace stenotype {
+
+struct reader_init {
+  int thread = 0;
+  std::shared_ptr<io::ring> ring;
+  writer_actor writer;
+  indexer_actor indexer; // may be invalid (--no_index)
+  capture_options opts;
+};
+
+/// Body of the detached reader actor. Returns when stopped (stop_atom or
+/// --count reached) after every captured block was handed downstream and
+/// eos_atom was sent to the writer and indexer.
+void reader_main(caf::blocking_actor* self, reader_init init);
+
+} // namespace stenotype

@@ -1,0 +1,86 @@
+// actors/writer.cpp -- blocks from the reader to disk.
+//
+// One loop serves both the mailbox and the AIO completion queue: while writes
+// are in flight it only peeks at the mailbox and then reaps completions with a
+// short wait; when nothing is in flight it sleeps in the mailbox.
+#include "actors/writer.hpp"
+
+#include <chrono>
+#include <stdexcept>
+
+#include <caf/all.hpp>
+
+#include "actors/thread_setup.hpp"
+#include "stenotype/log.hpp"
+#include "stenotype/protocol.hpp"
+
+namespace stenotype {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct writer_state {
+  explicit writer_state(writer_init&& in) : init(std::move(in)), writer(init.config) {}
+
+  writer_init init;
+  io::block_writer writer;
+  std::vector<caf::actor> subscribers; // told about every finished file
+  bool done = false;
+
+  void finish(caf::blocking_actor* self, std::uint64_t file_id) {
+    auto f = writer.finish(file_id);
+    if (!f)
+      return;
+    LOG_DEBUG("thread %d: wrote %s (%llu blocks)", init.thread, f->path.c_str(),
+              static_cast<unsigned long long>(f->blocks));
+    file_event ev{init.thread, f->id, f->path, f->bytes, f->blocks};
+    if (init.indexer)
+      self->send(init.indexer, written_atom::value, ev);
+    for (auto& s : subscribers)
+      self->send(s, written_atom::value, ev);
+  }
+
+  caf::settings status() const {
+    const auto& s = writer.stats();
+    caf::settings out;
+    caf::put(out, "thread", init.thread);
+    caf::put(out, "blocks-written", static_cast<int64_t>(s.blocks));
+    caf::put(out, "bytes-written", static_cast<int64_t>(s.bytes));
+    caf::put(out, "files-written", static_cast<int64_t>(s.files));
+    caf::put(out, "aio-in-flight", static_cast<int64_t>(s.in_flight));
+    caf::put(out, "aio-max-latency-us", static_cast<int64_t>(s.max_latency_us));
+    caf::put(out, "direct-io", writer.direct_io());
+    return out;
+  }
+};
+
+} // namespace
+
+void writer_main(caf::blocking_actor* self, writer_init init) {
+  const int thread = init.thread;
+  name_current_thread(("steno-write" + std::to_string(thread)).c_str());
+  pin_current_thread(init.thread);
+  try {
+    writer_state st{std::move(init)};
+    while (!st.done) {
+      bool idle = false;
+      const auto wait = st.writer.stats().in_flight > 0 ? 0ms : 100ms;
+      self->receive(
+        [&](block_atom, std::uint64_t file, std::uint64_t offset, io::block_handle& block) {
+          st.writer.write(file, offset, std::move(block));
+        },
+        [&](close_atom, std::uint64_t file) { st.finish(self, file); },
+        [&](eos_atom) { st.done = true; },
+        [&](subscribe_atom, caf::actor& who) { st.subscribers.push_back(std::move(who)); },
+        [&](status_atom) { return st.status(); },
+        caf::after(wait) >> [&] { idle = true; });
+      // Mailbox empty and writes in flight: wait a little for completions.
+      st.writer.reap(idle ? 1ms : 0ms);
+    }
+  } catch (const std::exception& e) {
+    LOG_ERROR("writer %d: %s", thread, e.what());
+    throw;
+  }
+}
+
+} // namespace stenotype

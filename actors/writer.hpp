@@ -1,0 +1,23 @@
+// actors/writer.hpp -- the writer actor: runs the AIO completion loop.
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/blocking_actor.hpp>
+
+#include "io/block_writer.hpp"
+#include "stenotype/protocol.hpp"
+
+namespace stenotype {
+
+struct writer_init {
+  int thread = 0;
+  io::writer_config config;
+  indexer_actor indexer; // told when a packet file is durable; may be invalid
+};
+
+/// Body of the detached writer actor. Quits after eos_atom with every file
+/// finished; an I/O error is logged (naming the file) and ends the actor with
+/// an error, which the supervisor turns into a failed capture.
+void writer_main(caf::blocking_actor* self, writer_init init);
+
+} // namespace stenotype

@@ -1,0 +1,69 @@
+// stenotype/options.hpp -- everything that configures a capture, as a plain
+// struct. The `stenotype` command line fills one of these; an embedding
+// application fills it in code. Field names follow the command-line flags
+// (see `stenotype --help` and docs/OPERATIONS.md); defaults are Google
+// stenotype's.
+//
+// This header has no dependencies beyond the standard library, so it can be
+// included anywhere (it is deliberately free of CAF).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace stenotype {
+
+/// A classic BPF instruction (struct sock_filter), as `tcpdump -ddd` prints.
+struct bpf_instruction {
+  std::uint16_t code = 0;
+  std::uint8_t jt = 0;
+  std::uint8_t jf = 0;
+  std::uint32_t k = 0;
+};
+
+struct capture_options {
+  // --- what to capture -----------------------------------------------------
+  std::string iface = "eth0";        ///< --iface: interface to read from.
+  bool promiscuous = true;           ///< inverse of --no_promisc.
+  std::vector<bpf_instruction> filter; ///< --filter, compiled; empty = all.
+  std::int64_t count = -1;           ///< --count: stop after this many packets.
+
+  // --- ring (per thread) ---------------------------------------------------
+  int threads = 1;                   ///< --threads: rings joined by PACKET_FANOUT.
+  std::uint32_t blocks = 2048;       ///< --blocks: ring blocks per thread.
+  std::uint32_t blocksize_kb = 1024; ///< --blocksize_kb: bytes per block / 1024.
+  std::uint32_t blockage_sec = 10;   ///< --blockage_sec: kernel retires a block this old.
+  int fanout_type = 0x1000 | 1;      ///< --fanout_type: PACKET_FANOUT_LB | PACKET_FANOUT_FLAG_ROLLOVER.
+  int fanout_id = 0;                 ///< --fanout_id: 0 = derived from the pid.
+
+  // --- files ---------------------------------------------------------------
+  std::string dir;                   ///< --dir: writes DIR/PKT<n>/ and DIR/IDX<n>/.
+  std::uint32_t aiops = 128;         ///< --aiops: writes in flight per thread.
+  std::uint32_t filesize_mb = 4096;  ///< --filesize_mb: rotate at this size.
+  std::uint32_t fileage_sec = 60;    ///< --fileage_sec: rotate at this age.
+  std::uint32_t preallocate_file_mb = 0; ///< --preallocate_file_mb (0 = grow in steps).
+
+  // --- indexing --------------------------------------------------------------
+  bool index = true;                 ///< inverse of --no_index.
+  int index_nicelevel = 0;           ///< --index_nicelevel.
+
+  // --- process -------------------------------------------------------------
+  bool watchdogs = true;             ///< inverse of --no_watchdogs.
+  std::string seccomp = "kill";      ///< --seccomp: none | trace | kill.
+  std::string uid;                   ///< --uid: name or number; empty = default.
+  std::string gid;                   ///< --gid: name or number; empty = default.
+  std::uint32_t stats_blocks = 0;    ///< --stats_blocks: log stats every N blocks (0 = off).
+  std::uint32_t stats_sec = 0;       ///< --stats_sec: log stats every N seconds (0 = off).
+  int verbosity = 0;                 ///< count of -v minus count of -q.
+
+  std::size_t block_size() const { return std::size_t{blocksize_kb} * 1024; }
+};
+
+/// Returns the first violated start-up rule (one line, no trailing newline),
+/// or nothing when the options are consistent. These are stenotype's checks
+/// plus a few of ours (see docs/OPERATIONS.md).
+std::optional<std::string> validate(const capture_options& opts);
+
+} // namespace stenotype

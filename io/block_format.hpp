@@ -1,0 +1,109 @@
+// io/block_format.hpp -- reading TPACKET_V3 blocks, from the ring or a file.
+//
+// A packet file is nothing but the ring's blocks written out whole (see
+// docs/FILE_FORMAT.md), so one bounds-checked walker serves the indexer, the
+// offline tools and the tests. Every field that the kernel (or a damaged file)
+// supplies is checked against the block's size before it is used: a bad
+// offset ends the walk, it never reads outside the block.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include <linux/if_packet.h>
+
+namespace stenotype::io {
+
+/// One packet inside a block, as the kernel described it.
+struct packet_ref {
+  std::uint32_t offset;    ///< of its tpacket3_hdr, from the block start
+  std::uint32_t sec;       ///< capture time
+  std::uint32_t nsec;
+  std::uint32_t caplen;    ///< bytes of `frame`
+  std::uint32_t wire_len;  ///< length on the wire
+  std::uint32_t status;    ///< tp_status (TP_STATUS_VLAN_VALID, ...)
+  std::uint16_t vlan_tci;  ///< valid when status has TP_STATUS_VLAN_VALID
+  std::uint16_t vlan_tpid; ///< valid when status has TP_STATUS_VLAN_TPID_VALID
+  const std::uint8_t* frame;
+};
+
+/// The block header fields we use. Layout: struct tpacket_block_desc with
+/// struct tpacket_hdr_v1 (48 bytes).
+struct block_header {
+  std::uint32_t version;
+  std::uint32_t num_pkts;
+  std::uint32_t offset_to_first_pkt;
+  std::uint32_t blk_len;
+  std::uint64_t seq_num;
+  std::uint32_t first_sec, first_nsec;
+  std::uint32_t last_sec, last_nsec;
+};
+
+inline constexpr std::size_t block_header_size = sizeof(tpacket_block_desc);
+static_assert(block_header_size == 48);
+
+/// Reads the header of the block at `data` (at least 48 bytes). Returns false
+/// when the header cannot describe a valid block of `size` bytes: wrong
+/// version or first packet outside the block. An all-zero block
+/// (preallocated space never written) is invalid.
+inline bool read_block_header(std::span<const std::uint8_t> block, block_header& out) {
+  if (block.size() < block_header_size)
+    return false;
+  tpacket_block_desc desc;
+  std::memcpy(&desc, block.data(), sizeof desc);
+  const auto& h = desc.hdr.bh1;
+  out.version = desc.version;
+  out.num_pkts = h.num_pkts;
+  out.offset_to_first_pkt = h.offset_to_first_pkt;
+  out.blk_len = h.blk_len;
+  out.seq_num = h.seq_num;
+  out.first_sec = h.ts_first_pkt.ts_sec;
+  out.first_nsec = h.ts_first_pkt.ts_nsec;
+  out.last_sec = h.ts_last_pkt.ts_sec;
+  out.last_nsec = h.ts_last_pkt.ts_nsec;
+  if (out.version != TPACKET_V3 && out.version != 1) // 1 = TPACKET_V3's block desc version
+    return false;
+  if (out.num_pkts == 0)
+    return true;
+  // blk_len is not required to fit: the packets of a block cut short (a
+  // truncated file) that lie wholly inside it are still readable.
+  return out.offset_to_first_pkt >= block_header_size && out.offset_to_first_pkt < block.size();
+}
+
+/// Calls `fn(const packet_ref&)` for each packet of the block, in order.
+/// Returns the number of packets visited; it is less than num_pkts when a
+/// header points outside the block (a damaged block), and the walk stops there.
+template <class F>
+std::uint32_t for_each_packet(std::span<const std::uint8_t> block, F&& fn) {
+  block_header bh;
+  if (!read_block_header(block, bh))
+    return 0;
+  const std::size_t size = block.size();
+  std::size_t off = bh.offset_to_first_pkt;
+  std::uint32_t visited = 0;
+  for (; visited < bh.num_pkts; ++visited) {
+    if (off + sizeof(tpacket3_hdr) > size)
+      break;
+    tpacket3_hdr hdr;
+    std::memcpy(&hdr, block.data() + off, sizeof hdr);
+    if (std::size_t{hdr.tp_mac} + hdr.tp_snaplen > size - off
+        || hdr.tp_snaplen > hdr.tp_len || hdr.tp_mac < sizeof(tpacket3_hdr))
+      break;
+    packet_ref p{static_cast<std::uint32_t>(off), hdr.tp_sec, hdr.tp_nsec,
+                 hdr.tp_snaplen, hdr.tp_len, hdr.tp_status,
+                 static_cast<std::uint16_t>(hdr.hv1.tp_vlan_tci),
+                 static_cast<std::uint16_t>(hdr.hv1.tp_vlan_tpid),
+                 block.data() + off + hdr.tp_mac};
+    fn(p);
+    if (hdr.tp_next_offset == 0) {
+      ++visited;
+      break;
+    }
+    off += hdr.tp_next_offset;
+  }
+  return visited;
+}
+
+} // namespace stenotype::io

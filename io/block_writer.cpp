@@ -1,0 +1,245 @@
+// io/block_writer.cpp -- see block_writer.hpp for why it is shaped this way.
+#include "io/block_writer.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <libaio.h>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stenotype/log.hpp"
+
+namespace stenotype::io {
+namespace {
+
+std::uint64_t monotonic_us() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000;
+}
+
+[[noreturn]] void fail(const std::string& what, int err) {
+  throw std::runtime_error(what + ": " + std::strerror(err));
+}
+
+io_context_t as_ctx(void* p) { return static_cast<io_context_t>(p); }
+
+} // namespace
+
+std::string packet_dir(const std::string& dir, int thread) {
+  return dir + "/PKT" + std::to_string(thread);
+}
+std::string index_dir(const std::string& dir, int thread) {
+  return dir + "/IDX" + std::to_string(thread);
+}
+std::string hidden_name(std::uint64_t id) { return "." + std::to_string(id); }
+std::string final_name(std::uint64_t id) { return std::to_string(id); }
+
+void make_directories(const std::string& path) {
+  for (std::size_t pos = 1; pos <= path.size(); ++pos) {
+    if (pos != path.size() && path[pos] != '/')
+      continue;
+    std::string prefix = path.substr(0, pos);
+    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST)
+      fail("cannot create directory " + prefix, errno);
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    fail("not a directory: " + path, ENOTDIR);
+}
+
+struct block_writer::open_file {
+  std::uint64_t id = 0;
+  int fd = -1;
+  std::string hidden, final;
+  std::uint64_t end = 0;       // highest byte written
+  std::uint64_t allocated = 0; // bytes reserved with fallocate
+  std::uint64_t blocks = 0;
+  std::uint32_t in_flight = 0;
+};
+
+struct block_writer::slot {
+  iocb cb{};
+  block_handle block;
+  open_file* file = nullptr;
+  std::uint64_t submitted_us = 0;
+};
+
+block_writer::block_writer(writer_config cfg) : cfg_(std::move(cfg)) {
+  make_directories(cfg_.directory);
+  dir_fd_ = ::open(cfg_.directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd_ < 0)
+    fail("cannot open directory " + cfg_.directory, errno);
+  io_context_t ctx = nullptr;
+  if (int rc = io_setup(static_cast<int>(cfg_.aiops), &ctx); rc < 0) {
+    ::close(dir_fd_);
+    fail("io_setup(" + std::to_string(cfg_.aiops) + ") failed (see /proc/sys/fs/aio-max-nr)", -rc);
+  }
+  ctx_ = ctx;
+  slots_.resize(cfg_.aiops);
+  for (std::uint32_t i = cfg_.aiops; i-- > 0;)
+    free_slots_.push_back(i);
+}
+
+block_writer::~block_writer() {
+  // Leave an unfinished file hidden: it is incomplete, and start-up recovery
+  // (docs/OPERATIONS.md) deals with it. Outstanding writes must not touch
+  // freed slots, so wait for them.
+  try {
+    wait_for(0);
+  } catch (const std::exception& e) {
+    LOG_ERROR("%s", e.what());
+  }
+  if (file_)
+    ::close(file_->fd);
+  io_destroy(as_ctx(ctx_));
+  ::close(dir_fd_);
+}
+
+block_writer::open_file& block_writer::file_for(std::uint64_t id) {
+  if (file_ && file_->id == id)
+    return *file_;
+  if (file_)
+    throw std::logic_error("block for file " + std::to_string(id) + " while file "
+                           + std::to_string(file_->id) + " is open");
+  auto f = std::make_unique<open_file>();
+  f->id = id;
+  f->hidden = cfg_.directory + "/" + hidden_name(id);
+  f->final = cfg_.directory + "/" + final_name(id);
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+  if (direct_) {
+    // O_DSYNC: a completed write is on stable storage, as with stenotype, so
+    // a crash loses at most the writes in flight.
+    f->fd = ::open(f->hidden.c_str(), flags | O_DIRECT | O_DSYNC, 0600);
+    if (f->fd < 0 && errno == EINVAL) {
+      LOG_WARN("%s does not support O_DIRECT; falling back to buffered writes "
+               "(synced before each rename)", cfg_.directory.c_str());
+      direct_ = false;
+    }
+  }
+  if (!direct_)
+    f->fd = ::open(f->hidden.c_str(), flags, 0600);
+  if (f->fd < 0)
+    fail("cannot create " + f->hidden, errno);
+  if (cfg_.preallocate_bytes > 0 && ::fallocate(f->fd, 0, 0, static_cast<off_t>(cfg_.preallocate_bytes)) == 0)
+    f->allocated = cfg_.preallocate_bytes;
+  file_ = std::move(f);
+  return *file_;
+}
+
+void block_writer::write(std::uint64_t file_id, std::uint64_t offset, block_handle block) {
+  open_file& f = file_for(file_id);
+  const std::uint64_t end = offset + block.size();
+  if (end > f.allocated && cfg_.grow_bytes > 0) {
+    // Keep the file's size ahead of the writes (see header). Filesystems
+    // without fallocate just take the slower extending writes.
+    std::uint64_t target = end + cfg_.grow_bytes;
+    if (::fallocate(f.fd, 0, static_cast<off_t>(f.allocated), static_cast<off_t>(target - f.allocated)) == 0)
+      f.allocated = target;
+    else if (errno == ENOSPC)
+      fail("no space to extend " + f.hidden, errno);
+  }
+  wait_for(cfg_.aiops - 1);
+  const std::uint32_t index = free_slots_.back();
+  slot& s = slots_[index];
+  s.file = &f;
+  s.block = std::move(block);
+  s.submitted_us = monotonic_us();
+  io_prep_pwrite(&s.cb, f.fd, const_cast<std::uint8_t*>(s.block.data()), s.block.size(),
+                 static_cast<long long>(offset));
+  s.cb.data = &s;
+  iocb* cbs[1] = {&s.cb};
+  int rc;
+  do
+    rc = io_submit(as_ctx(ctx_), 1, cbs);
+  while (rc == -EAGAIN || rc == -EINTR);
+  if (rc != 1) {
+    s.block.reset();
+    fail("cannot submit write to " + f.hidden, rc < 0 ? -rc : EIO);
+  }
+  free_slots_.pop_back();
+  ++f.in_flight;
+  ++stats_.in_flight;
+  f.end = std::max(f.end, end);
+}
+
+void block_writer::complete_all(const io_event* events, int n) {
+  // Account for every event before reporting a failure: a lost event would
+  // leave its slot busy forever and the final drain would hang.
+  std::string error;
+  for (int i = 0; i < n; ++i)
+    if (auto e = complete(events[i]); !e.empty() && error.empty())
+      error = std::move(e);
+  if (!error.empty())
+    throw std::runtime_error(error);
+}
+
+std::string block_writer::complete(const io_event& ev) {
+  slot& s = *static_cast<slot*>(ev.data);
+  open_file& f = *s.file;
+  const auto expected = static_cast<long>(s.block.size());
+  const long res = static_cast<long>(ev.res);
+  --f.in_flight;
+  --stats_.in_flight;
+  stats_.max_latency_us = std::max(stats_.max_latency_us, monotonic_us() - s.submitted_us);
+  s.block.reset(); // the block goes back to the ring once the indexer is done too
+  s.file = nullptr;
+  free_slots_.push_back(static_cast<std::uint32_t>(&s - slots_.data()));
+  if (res != expected)
+    return "write to " + f.hidden + " failed: "
+           + (res < 0 ? std::strerror(static_cast<int>(-res)) : "short write");
+  ++f.blocks;
+  ++stats_.blocks;
+  stats_.bytes += static_cast<std::uint64_t>(expected);
+  return {};
+}
+
+void block_writer::wait_for(std::uint32_t max_in_flight) {
+  io_event events[64];
+  while (stats_.in_flight > max_in_flight) {
+    int n = io_getevents(as_ctx(ctx_), 1, 64, events, nullptr);
+    if (n == -EINTR)
+      continue;
+    if (n < 0)
+      fail("io_getevents failed", -n);
+    complete_all(events, n);
+  }
+}
+
+void block_writer::reap(std::chrono::milliseconds timeout) {
+  if (stats_.in_flight == 0)
+    return;
+  io_event events[64];
+  timespec ts{static_cast<time_t>(timeout.count() / 1000),
+              static_cast<long>(timeout.count() % 1000) * 1000000};
+  int n = io_getevents(as_ctx(ctx_), 1, 64, events, &ts);
+  if (n < 0 && n != -EINTR)
+    fail("io_getevents failed", -n);
+  complete_all(events, n);
+}
+
+std::optional<finished_file> block_writer::finish(std::uint64_t file_id) {
+  if (!file_ || file_->id != file_id)
+    return std::nullopt;
+  open_file& f = *file_;
+  while (f.in_flight > 0)
+    wait_for(stats_.in_flight - 1);
+  if (f.allocated > f.end && ::ftruncate(f.fd, static_cast<off_t>(f.end)) != 0)
+    fail("cannot trim " + f.hidden, errno);
+  if (::fdatasync(f.fd) != 0)
+    fail("cannot sync " + f.hidden, errno);
+  ::close(f.fd);
+  f.fd = -1;
+  if (::rename(f.hidden.c_str(), f.final.c_str()) != 0)
+    fail("cannot rename " + f.hidden, errno);
+  ::fsync(dir_fd_); // make the new name durable
+  finished_file done{f.id, f.final, f.end, f.blocks};
+  file_.reset();
+  ++stats_.files;
+  return done;
+}
+
+} // namespace stenotype::io

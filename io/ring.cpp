@@ -1,0 +1,170 @@
+// io/ring.cpp -- AF_PACKET TPACKET_V3 setup and block hand-over.
+#include "io/ring.hpp"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdexcept>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace stenotype::io {
+namespace {
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+tpacket_block_desc* desc(std::uint8_t* block) {
+  return reinterpret_cast<tpacket_block_desc*>(block);
+}
+
+// block_status is shared with the kernel: read and written atomically with
+// acquire/release order, as the kernel's smp_wmb/smp_rmb pairs expect.
+std::uint32_t load_status(std::uint8_t* block) {
+  return __atomic_load_n(&desc(block)->hdr.bh1.block_status, __ATOMIC_ACQUIRE);
+}
+
+} // namespace
+
+void attach_filter(int fd, const std::vector<bpf_instruction>& prog) {
+  std::vector<sock_filter> code;
+  code.reserve(prog.size());
+  for (const auto& i : prog)
+    code.push_back(sock_filter{i.code, i.jt, i.jf, i.k});
+  sock_fprog fprog{static_cast<unsigned short>(code.size()), code.data()};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0)
+    fail("cannot attach BPF filter");
+}
+
+ring::ring(const capture_options& opts, int thread) {
+  block_size_ = opts.block_size();
+  block_count_ = opts.blocks;
+  held_ = std::make_unique<std::atomic<bool>[]>(block_count_);
+  leases_ = std::make_unique<std::atomic<std::uint32_t>[]>(block_count_);
+  // ETH_P_ALL only after the filter is in place would race packets in; bind
+  // with protocol 0 first (receives nothing), then switch to ETH_P_ALL.
+  fd_ = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  if (fd_ < 0)
+    fail("cannot open AF_PACKET socket (needs root or CAP_NET_RAW)");
+  try {
+    int version = TPACKET_V3;
+    if (setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &version, sizeof version) != 0)
+      fail("cannot select TPACKET_V3");
+    if (!opts.filter.empty())
+      attach_filter(fd_, opts.filter);
+
+    tpacket_req3 req{};
+    req.tp_block_size = static_cast<unsigned>(block_size_);
+    req.tp_block_nr = block_count_;
+    req.tp_frame_size = 2048; // unused by V3 beyond this consistency check
+    req.tp_frame_nr = static_cast<unsigned>(block_size_ / req.tp_frame_size * block_count_);
+    // stenotype's timeout: a block is retired at the latest after blockage_sec.
+    req.tp_retire_blk_tov = opts.blockage_sec * 1000 - 1;
+    req.tp_feature_req_word = 0;
+    if (setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0)
+      fail("cannot create a ring of " + std::to_string(block_count_) + " blocks of "
+           + std::to_string(block_size_) + " bytes");
+    map_size_ = block_size_ * block_count_;
+    void* m = ::mmap(nullptr, map_size_, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_LOCKED | MAP_POPULATE, fd_, 0);
+    if (m == MAP_FAILED) // MAP_LOCKED needs CAP_IPC_LOCK or a high RLIMIT_MEMLOCK
+      m = ::mmap(nullptr, map_size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_, 0);
+    if (m == MAP_FAILED)
+      fail("cannot map the packet ring");
+    map_ = static_cast<std::uint8_t*>(m);
+
+    unsigned ifindex = if_nametoindex(opts.iface.c_str());
+    if (ifindex == 0)
+      fail("no interface '" + opts.iface + "'");
+    sockaddr_ll addr{};
+    addr.sll_family = AF_PACKET;
+    addr.sll_protocol = htons(ETH_P_ALL);
+    addr.sll_ifindex = static_cast<int>(ifindex);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      fail("cannot bind to interface '" + opts.iface + "'");
+
+    if (opts.promiscuous) {
+      packet_mreq mreq{};
+      mreq.mr_ifindex = static_cast<int>(ifindex);
+      mreq.mr_type = PACKET_MR_PROMISC;
+      if (setsockopt(fd_, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0)
+        fail("cannot enable promiscuous mode on '" + opts.iface + "'");
+    }
+    if (opts.threads > 1 || opts.fanout_id > 0) {
+      int id = opts.fanout_id > 0 ? opts.fanout_id : (getpid() & 0xffff);
+      int arg = (id & 0xffff) | (opts.fanout_type << 16);
+      if (setsockopt(fd_, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0)
+        fail("cannot join fanout group " + std::to_string(id) + " (thread "
+             + std::to_string(thread) + ")");
+    }
+  } catch (...) {
+    if (map_)
+      ::munmap(map_, map_size_);
+    ::close(fd_);
+    throw;
+  }
+}
+
+ring::~ring() {
+  if (map_)
+    ::munmap(map_, map_size_);
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+std::span<std::uint8_t> ring::try_next(std::uint32_t& index) {
+  std::uint8_t* b = block_at(next_);
+  if (held_[next_].load(std::memory_order_acquire) || (load_status(b) & TP_STATUS_USER) == 0)
+    return {};
+  held_[next_].store(true, std::memory_order_relaxed);
+  index = next_;
+  next_ = (next_ + 1) % block_count_;
+  return {b, block_size_};
+}
+
+void ring::wait(std::chrono::milliseconds timeout) {
+  if (!held_[next_].load(std::memory_order_acquire)
+      && (load_status(block_at(next_)) & TP_STATUS_USER))
+    return;
+  pollfd pfd{fd_, POLLIN | POLLERR, 0};
+  ++polls_;
+  ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+}
+
+void ring::release(std::uint32_t index) {
+  std::uint8_t* block = block_at(index);
+  // The kernel resets num_pkts when it opens the block again; clearing it here
+  // lets pending_packets() tell a released block from one being filled.
+  desc(block)->hdr.bh1.num_pkts = 0;
+  __atomic_store_n(&desc(block)->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+  held_[index].store(false, std::memory_order_release);
+}
+
+std::uint32_t ring::pending_packets() const {
+  std::uint8_t* b = block_at(next_);
+  if (held_[next_].load(std::memory_order_acquire) || (load_status(b) & TP_STATUS_USER))
+    return 0;
+  return __atomic_load_n(&desc(b)->hdr.bh1.num_pkts, __ATOMIC_ACQUIRE);
+}
+
+void ring::stop_intake() {
+  // "ret #0": accept nothing. Replaces the capture filter, if any.
+  attach_filter(fd_, {bpf_instruction{BPF_RET | BPF_K, 0, 0, 0}});
+}
+
+ring_stats ring::read_stats() {
+  tpacket_stats_v3 st{};
+  socklen_t len = sizeof st;
+  if (getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &len) != 0)
+    return {};
+  return {st.tp_packets, st.tp_drops, st.tp_freeze_q_cnt};
+}
+
+} // namespace stenotype::io

@@ -1,0 +1,99 @@
+#include "main/flags.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include "io/bpf_filter.hpp"
+
+namespace stenotype {
+namespace {
+
+constexpr const char* usage_text =
+  "Usage: stenotype [-qv?] [--aiops=NUM] [--blockage_sec=NUM] [--blocks=NUM]\n"
+  "            [--blocksize_kb=NUM] [--count=NUM] [--dir=STRING] [--fanout_id=NUM]\n"
+  "            [--fanout_type=NUM] [--fileage_sec=NUM] [--filesize_mb=NUM]\n"
+  "            [--filter=STRING] [--gid=NUM] [--iface=STRING] [--index_nicelevel=NUM]\n"
+  "            [--no_index] [--no_promisc] [--no_watchdogs] [--preallocate_file_mb=NUM]\n"
+  "            [--seccomp=STRING] [--stats_blocks=NUM] [--stats_sec=NUM]\n"
+  "            [--threads=NUM] [--uid=NUM] [--help] [--usage]\n";
+
+} // namespace
+
+parsed_flags parse_flags(int argc, const char* const* argv) {
+  parsed_flags out;
+  capture_options& o = out.options;
+  std::string filter;
+  int verbose = 0, quiet = 0;
+  bool no_index = false, no_promisc = false, no_watchdogs = false, usage = false;
+
+  CLI::App app{"stenotype - dump raw packets to disk, indexed.\n"
+               "Captures an interface through AF_PACKET TPACKET_V3 rings into packet files\n"
+               "DIR/PKT<n>/<micros> (written hidden, renamed when complete) and their\n"
+               "indexes DIR/IDX<n>/<micros>. See stenotype(1) and docs/.",
+               "stenotype"};
+  app.set_help_flag("-?,--help", "Give this help list");
+  // Like argp: a flag given twice takes its last value.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_flag("--usage", usage, "Give a short usage message");
+  app.add_option("--aiops", o.aiops, "Max number of async IO operations (per thread)")->capture_default_str();
+  app.add_option("--blocks", o.blocks, "Total number of blocks to use, each is --blocksize_kb")->capture_default_str();
+  app.add_option("--blocksize_kb", o.blocksize_kb, "Size of each ring block in KiB (multiple of the page size)")->capture_default_str();
+  app.add_option("--blockage_sec", o.blockage_sec, "The kernel hands over a block at the latest this many seconds after its first packet")->capture_default_str();
+  app.add_option("--count", o.count, "Total number of packets to read, -1 to read forever")->capture_default_str();
+  app.add_option("--dir", o.dir, "Directory to store packet files in");
+  app.add_option("--fanout_id", o.fanout_id, "If fanning out across processes, set this (0: derived from the pid)")->capture_default_str();
+  app.add_option("--fanout_type", o.fanout_type, "TPACKET_V3 fanout type to fanout packets (default PACKET_FANOUT_LB|PACKET_FANOUT_FLAG_ROLLOVER)")->capture_default_str();
+  app.add_option("--fileage_sec", o.fileage_sec, "Files older than this many secs are rotated")->capture_default_str();
+  app.add_option("--filesize_mb", o.filesize_mb, "Max file size in MB before file is rotated")->capture_default_str();
+  app.add_option("--filter", filter, "BPF filter: compiled hex (compile_bpf.sh format) or a tcpdump expression");
+  app.add_option("--gid", o.gid, "Drop privileges to this group (name or number)");
+  app.add_option("--iface", o.iface, "Interface to read packets from")->capture_default_str();
+  app.add_option("--index_nicelevel", o.index_nicelevel, "Nice level of indexing threads")->capture_default_str();
+  app.add_flag("--no_index", no_index, "Do not compute or write indexes");
+  app.add_flag("--no_promisc", no_promisc, "Do not put the interface into promiscuous mode");
+  app.add_flag("--no_watchdogs", no_watchdogs, "Don't start any watchdogs");
+  app.add_option("--preallocate_file_mb", o.preallocate_file_mb, "When creating new files, preallocate to this many MB")->capture_default_str();
+  app.add_option("--seccomp", o.seccomp, "Seccomp style, one of 'none', 'trace', 'kill'")->capture_default_str();
+  app.add_option("--stats_blocks", o.stats_blocks, "With -v, log statistics every this many blocks (0: off)")->capture_default_str();
+  app.add_option("--stats_sec", o.stats_sec, "With -v, log statistics every this many seconds (0: off)")->capture_default_str();
+  app.add_option("--threads", o.threads, "Number of parallel threads to read packets with")->capture_default_str();
+  app.add_option("--uid", o.uid, "Drop privileges to this user (name or number)");
+  app.add_flag("-v", verbose, "Verbose logging, may be given multiple times");
+  app.add_flag("-q", quiet, "Quiet logging. Each -q counteracts one -v");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out.exit_code = 0;
+    out.message = app.help();
+    return out;
+  } catch (const CLI::ParseError& e) {
+    out.exit_code = 2;
+    out.message = e.what();
+    return out;
+  }
+  if (usage) {
+    out.exit_code = 0;
+    out.message = usage_text;
+    return out;
+  }
+  o.index = !no_index;
+  o.promiscuous = !no_promisc;
+  o.watchdogs = !no_watchdogs;
+  o.verbosity = verbose - quiet;
+  if (!filter.empty()) {
+    try {
+      o.filter = io::parse_filter(filter);
+    } catch (const std::exception& e) {
+      out.exit_code = 2;
+      out.message = e.what();
+      return out;
+    }
+  }
+  if (auto problem = validate(o)) {
+    out.exit_code = 2;
+    out.message = *problem;
+  }
+  return out;
+}
+
+} // namespace stenotype

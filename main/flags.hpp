@@ -1,0 +1,24 @@
+// main/flags.hpp -- stenotype's command line (CLI11) to capture_options.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "stenotype/options.hpp"
+
+namespace stenotype {
+
+struct parsed_flags {
+  capture_options options;
+  /// Set when the program must exit now: 0 after --help/--usage, 2 after a
+  /// bad flag or a violated start-up check (`message` then says which).
+  std::optional<int> exit_code;
+  std::string message; ///< what to print before exiting (help text or error)
+};
+
+/// Parses argv like stenotype: `--flag=value` and `--flag value`, counting
+/// -v/-q, -?/--help, --usage; then applies validate(). Never throws.
+parsed_flags parse_flags(int argc, const char* const* argv);
+
+} // namespace stenotype

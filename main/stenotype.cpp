@@ -1,0 +1,104 @@
+// main/stenotype.cpp -- the `stenotype` command: flags, signals, and the
+// capture pipeline from the library, until stopped.
+//
+// Exit status: 0 after a clean stop (--count reached, SIGINT/SIGTERM), 1 when
+// the capture failed (the log says why), 2 for a bad command line.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include <caf/all.hpp>
+
+#include "main/flags.hpp"
+#include "stenotype/log.hpp"
+#include "stenotype/pipeline.hpp"
+
+using namespace stenotype;
+
+namespace {
+
+log_level level_for(int verbosity) {
+  if (verbosity < 0)
+    return log_level::error;
+  if (verbosity == 0)
+    return log_level::warning;
+  return verbosity == 1 ? log_level::info : log_level::debug;
+}
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto flags = parse_flags(argc, argv);
+  if (flags.exit_code) {
+    if (*flags.exit_code == 0)
+      std::fputs(flags.message.c_str(), stdout);
+    else
+      std::fprintf(stderr, "stenotype: error: %s\n", flags.message.c_str());
+    return *flags.exit_code;
+  }
+  const capture_options& opts = flags.options;
+  set_log_level(level_for(opts.verbosity));
+
+  // Signals are taken by one thread with sigtimedwait, so block them before
+  // any other thread (CAF's) exists and inherits the mask.
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  caf::actor_system_config cfg;
+  // Readers, writers and indexers have threads of their own (detached); the
+  // scheduler only runs the supervisor and short-lived requests.
+  cfg.set("scheduler.max-threads", 2);
+  caf::actor_system system{cfg};
+
+  pipeline p;
+  try {
+    p = spawn_pipeline(system, opts);
+  } catch (const std::exception& e) {
+    LOG_ERROR("%s", e.what());
+    return 1;
+  }
+  LOG_INFO("capturing on %s into %s with %d thread(s)", opts.iface.c_str(), opts.dir.c_str(),
+           opts.threads);
+
+  std::atomic<bool> finished{false};
+  std::thread signal_thread([&] {
+    bool stopping = false;
+    const timespec tick{0, 200 * 1000 * 1000};
+    while (!finished) {
+      const int sig = sigtimedwait(&signals, nullptr, &tick);
+      if (sig <= 0)
+        continue;
+      if (stopping) {
+        // A second signal: the operator wants out now. Unfinished files stay
+        // hidden and are recovered at the next start.
+        std::fprintf(stderr, "stenotype: second signal, exiting without flushing\n");
+        std::_Exit(1);
+      }
+      stopping = true;
+      LOG_INFO("signal %d: flushing and stopping", sig);
+      caf::anon_send(p.supervisor, stop_atom::value);
+    }
+  });
+
+  int code = 1;
+  {
+    caf::scoped_actor self{system};
+    self->request(p.supervisor, caf::infinite, wait_atom::value)
+      .receive([&](int outcome) { code = outcome; },
+               [&](const caf::error& err) {
+                 LOG_ERROR("lost the supervisor: %s", system.render(err).c_str());
+               });
+  }
+  finished = true;
+  signal_thread.join();
+  return code;
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what stenotype needs on Debian 12 (only what is missing) and builds
+# it into build/. Idempotent; run as root (or with sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake pkg-config git
+  libcaf-dev libaio-dev libseccomp-dev librocksdb-dev rocksdb-tools libcli11-dev
+  catch2 libpcap-dev prometheus-cpp-dev
+  iproute2 tcpdump procps python3
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)"

@@ -1,0 +1,253 @@
+// End-to-end captures: the real `stenotype` binary on a veth pair, frames
+// sent from a network namespace, packet files read back and compared byte for
+// byte with what was sent.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <map>
+#include <set>
+#include <sys/stat.h>
+#include <thread>
+
+#include "support/netns.hpp"
+#include "support/packet_files.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace stenotype::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::size_t block_kb = 64;
+
+#define REQUIRE_ROOT()                                                         \
+  do {                                                                         \
+    if (!have_net_admin()) {                                                   \
+      WARN("skipped: needs root to create namespaces and veth pairs");        \
+      return;                                                                  \
+    }                                                                          \
+  } while (0)
+
+std::vector<std::string> capture_args(const veth_lab& lab, const std::string& dir,
+                                      std::vector<std::string> extra) {
+  std::vector<std::string> args = {STENOTYPE_BINARY, "--iface=" + lab.capture_if(),
+                                   "--dir=" + dir, "--blocks=64",
+                                   "--blocksize_kb=" + std::to_string(block_kb),
+                                   "--aiops=8", "--blockage_sec=1", "--seccomp=none",
+                                   "--no_index", "--filter=" + std::string(test_frame_filter), "-v"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+// Waits until the capture says its rings are open.
+void wait_ready(background_process& p) {
+  for (int i = 0; i < 500; ++i) {
+    if (p.stderr_text().find("capturing on") != std::string::npos)
+      return;
+    std::this_thread::sleep_for(10ms);
+  }
+  FAIL("capture did not start: " << p.stderr_text());
+}
+
+std::size_t frame_size(std::uint32_t seq) { return 60 + (seq * 97) % 1455; } // 60..1514
+
+std::vector<frame> mixed_frames(std::uint32_t n, std::uint32_t flows = 1) {
+  std::vector<frame> frames;
+  for (std::uint32_t i = 0; i < n; ++i)
+    frames.push_back(make_test_frame(i, frame_size(i), i % flows));
+  return frames;
+}
+
+// Every sent frame captured exactly once, byte for byte; per thread in order.
+void check_all_captured(const capture_dir& cap, const std::vector<frame>& sent) {
+  CHECK(cap.problems.empty());
+  for (auto& p : cap.problems)
+    UNSCOPED_INFO(p);
+  CHECK(cap.hidden.empty());
+  std::map<int, long> last_seq_per_thread;
+  std::set<long> seen;
+  for (const auto& p : cap.packets) {
+    const long seq = test_frame_seq(p.bytes.data(), p.bytes.size());
+    REQUIRE(seq >= 0); // the filter let only test frames in
+    REQUIRE(static_cast<std::size_t>(seq) < sent.size());
+    INFO("frame " << seq << " in " << p.file);
+    CHECK(seen.insert(seq).second); // no duplicates
+    CHECK(p.bytes == sent[static_cast<std::size_t>(seq)]);
+    CHECK(p.wire_len == sent[static_cast<std::size_t>(seq)].size());
+    auto [it, fresh] = last_seq_per_thread.emplace(p.thread, seq);
+    if (!fresh) {
+      CHECK(seq > it->second); // order kept within a thread
+      it->second = seq;
+    }
+  }
+  CHECK(seen.size() == sent.size());
+}
+
+} // namespace
+
+TEST_CASE("--count captures every frame byte for byte, then exits 0") {
+  REQUIRE_ROOT();
+  veth_lab lab;
+  temp_dir tmp;
+  const auto frames = mixed_frames(3000);
+  background_process cap{capture_args(lab, tmp.path(), {"--count=3000"})};
+  wait_ready(cap);
+  lab.send(frames);
+  const int rc = cap.wait(30);
+  INFO(cap.stderr_text());
+  REQUIRE(rc == 0);
+  auto dir = read_capture_dir(tmp.path(), block_kb * 1024);
+  REQUIRE(dir.files.size() >= 1);
+  check_all_captured(dir, frames);
+  // Files are private to the capture user.
+  struct stat st;
+  REQUIRE(stat((tmp.path() + "/" + dir.files[0]).c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(stenotype::test::list_dir(tmp.path()) == std::vector<std::string>{"IDX0", "PKT0"});
+}
+
+TEST_CASE("files rotate by size, each renamed and a whole number of blocks") {
+  REQUIRE_ROOT();
+  veth_lab lab;
+  temp_dir tmp;
+  std::vector<frame> frames;
+  for (std::uint32_t i = 0; i < 6000; ++i)
+    frames.push_back(make_test_frame(i, 1514));
+  // 2 MiB files of 64 KiB blocks: 32 blocks, ~1300 full-size frames each.
+  background_process cap{capture_args(lab, tmp.path(), {"--count=6000", "--filesize_mb=2"})};
+  wait_ready(cap);
+  lab.send(frames);
+  REQUIRE(cap.wait(30) == 0);
+  auto dir = read_capture_dir(tmp.path(), block_kb * 1024);
+  CHECK(dir.files.size() >= 4);
+  for (const auto& f : dir.files) {
+    struct stat st;
+    REQUIRE(stat((tmp.path() + "/" + f).c_str(), &st) == 0);
+    CHECK(st.st_size <= 2 << 20);
+    CHECK(st.st_size % static_cast<off_t>(block_kb * 1024) == 0);
+  }
+  check_all_captured(dir, frames);
+}
+
+TEST_CASE("files rotate by age, also while the link is idle") {
+  REQUIRE_ROOT();
+  veth_lab lab;
+  temp_dir tmp;
+  background_process cap{capture_args(lab, tmp.path(), {"--fileage_sec=1"})};
+  wait_ready(cap);
+  std::vector<frame> all;
+  for (std::uint32_t batch = 0; batch < 12; ++batch) {
+    std::vector<frame> frames;
+    for (std::uint32_t i = 0; i < 10; ++i)
+      frames.push_back(make_test_frame(batch * 10 + i, frame_size(batch * 10 + i)));
+    lab.send(frames);
+    all.insert(all.end(), frames.begin(), frames.end());
+    std::this_thread::sleep_for(300ms);
+  }
+  // Idle now: within blockage (1 s) + age (1 s) + slack, the last file must
+  // be complete without any further packet arriving.
+  std::this_thread::sleep_for(3500ms);
+  auto before_stop = read_capture_dir(tmp.path(), block_kb * 1024);
+  CHECK(before_stop.hidden.empty());
+  REQUIRE(cap.stop(SIGTERM, 20) == 0);
+  auto dir = read_capture_dir(tmp.path(), block_kb * 1024);
+  CHECK(dir.files.size() >= 2);
+  CHECK(dir.files.size() == before_stop.files.size()); // nothing was left for the stop
+  // No file holds more than its age (1 s) plus one block's age (1 s) of traffic.
+  std::map<std::string, std::pair<double, double>> span;
+  for (const auto& p : dir.packets) {
+    const double t = p.sec + p.nsec / 1e9;
+    auto [it, fresh] = span.emplace(p.file, std::make_pair(t, t));
+    it->second.first = std::min(it->second.first, t);
+    it->second.second = std::max(it->second.second, t);
+  }
+  for (const auto& [file, range] : span) {
+    INFO(file);
+    CHECK(range.second - range.first < 2.2);
+  }
+  check_all_captured(dir, all);
+}
+
+TEST_CASE("SIGTERM mid-capture leaves every captured frame in renamed files") {
+  REQUIRE_ROOT();
+  veth_lab lab;
+  temp_dir tmp;
+  const auto frames = mixed_frames(2000);
+  background_process cap{capture_args(lab, tmp.path(), {"--blockage_sec=2", "--fileage_sec=60"})};
+  wait_ready(cap);
+  lab.send(frames);
+  // The last block is still open in the kernel: stopping must wait for it.
+  const int rc = cap.stop(SIGTERM, 20);
+  INFO(cap.stderr_text());
+  REQUIRE(rc == 0);
+  check_all_captured(read_capture_dir(tmp.path(), block_kb * 1024), frames);
+}
+
+TEST_CASE("--threads=2 spreads packets over two rings and loses none") {
+  REQUIRE_ROOT();
+  veth_lab lab;
+  temp_dir tmp;
+  const auto frames = mixed_frames(4000, 8);
+  background_process cap{capture_args(lab, tmp.path(), {"--threads=2"})};
+  wait_ready(cap);
+  lab.send(frames);
+  std::this_thread::sleep_for(200ms);
+  const int rc = cap.stop(SIGINT, 20);
+  INFO(cap.stderr_text());
+  REQUIRE(rc == 0);
+  auto dir = read_capture_dir(tmp.path(), block_kb * 1024);
+  std::set<int> threads;
+  for (const auto& p : dir.packets)
+    threads.insert(p.thread);
+  CHECK(threads == std::set<int>{0, 1});
+  check_all_captured(dir, frames);
+}
+
+TEST_CASE("an idle capture stops promptly on SIGTERM and writes no files") {
+  REQUIRE_ROOT();
+  veth_lab lab;
+  temp_dir tmp;
+  background_process cap{capture_args(lab, tmp.path(), {"--blockage_sec=10", "--fileage_sec=60"})};
+  wait_ready(cap);
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(cap.stop(SIGTERM, 10) == 0);
+  CHECK(std::chrono::steady_clock::now() - t0 < 3s);
+  auto dir = read_capture_dir(tmp.path(), block_kb * 1024);
+  CHECK(dir.files.empty());
+  CHECK(dir.hidden.empty());
+}
+
+TEST_CASE("bad command lines exit 2 with one line and create nothing") {
+  temp_dir tmp;
+  const std::string dir = tmp.path() + "/new";
+  const std::vector<std::vector<std::string>> bad = {
+    {"--dir=" + dir, "--aiops=abc"},
+    {"--dir=" + dir, "--filesize_mb=1"},
+    {"--dir=" + dir, "--fileage_sec=7", "--blockage_sec=2"},
+    {"--dir=" + dir, "--bogus"},
+    {"--dir=" + dir, "--filter=port port"},
+    {"--iface=lo"},
+  };
+  for (auto args : bad) {
+    args.insert(args.begin(), STENOTYPE_BINARY);
+    std::string err;
+    INFO(args[1] << " " << args.back());
+    CHECK(run_process(args, 10, &err) == 2);
+    CHECK(err.rfind("stenotype: error: ", 0) == 0);
+    CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+    struct stat st;
+    CHECK(stat(dir.c_str(), &st) != 0);
+  }
+}
+
+TEST_CASE("a missing interface is a one-line error and exit 1") {
+  REQUIRE_ROOT();
+  temp_dir tmp;
+  std::string err;
+  CHECK(run_process({STENOTYPE_BINARY, "--iface=nosuchif0", "--dir=" + tmp.path(),
+                     "--blocks=16", "--aiops=8", "--seccomp=none"},
+                    10, &err) == 1);
+  CHECK(err.find("nosuchif0") != std::string::npos);
+  CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+}
