@@ -149,12 +149,7 @@ struct reader_state {
   }
 };
 
-} // namespace
-
-void reader_main(caf::blocking_actor* self, reader_init init) {
-  name_current_thread(("steno-read" + std::to_string(init.thread)).c_str());
-  pin_current_thread(init.thread);
-  reader_state st{std::move(init)};
+void run(caf::blocking_actor* self, reader_state& st) {
   while (!st.stopping) {
     // Serve the mailbox without blocking.
     for (bool more = true; more;) {
@@ -172,6 +167,25 @@ void reader_main(caf::blocking_actor* self, reader_init init) {
       st.init.ring->wait(poll_timeout);
   }
   st.drain(self);
+}
+
+
+} // namespace
+
+void reader_main(caf::blocking_actor* self, reader_init init) {
+  const int thread = init.thread;
+  name_current_thread(("steno-read" + std::to_string(thread)).c_str());
+  pin_current_thread(thread);
+  reader_state st{std::move(init)};
+  try {
+    run(self, st);
+  } catch (const std::exception& e) {
+    // Hand downstream what we have: the writer finishes the open file.
+    LOG_ERROR("reader %d: %s", thread, e.what());
+    if (auto closed = st.plan.close())
+      st.send_downstream(self, close_atom::value, *closed);
+    throw;
+  }
 }
 
 } // namespace stenotype

@@ -44,6 +44,7 @@ void attach_filter(int fd, const std::vector<bpf_instruction>& prog) {
 }
 
 ring::ring(const capture_options& opts, int thread) {
+  iface_ = opts.iface;
   block_size_ = opts.block_size();
   block_count_ = opts.blocks;
   held_ = std::make_unique<std::atomic<bool>[]>(block_count_);
@@ -135,7 +136,16 @@ void ring::wait(std::chrono::milliseconds timeout) {
     return;
   pollfd pfd{fd_, POLLIN | POLLERR, 0};
   ++polls_;
-  ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+  if (::poll(&pfd, 1, static_cast<int>(timeout.count())) <= 0 || !(pfd.revents & POLLERR))
+    return;
+  // A socket error (ENETDOWN when the link goes down or the device goes
+  // away) stays readable until fetched; fetch it so poll() blocks again.
+  int err = 0;
+  socklen_t len = sizeof err;
+  ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+  if (if_nametoindex(iface_.c_str()) == 0)
+    throw std::runtime_error("interface '" + iface_ + "' disappeared");
+  ::poll(nullptr, 0, static_cast<int>(timeout.count())); // down: wait for it to come back
 }
 
 void ring::release(std::uint32_t index) {

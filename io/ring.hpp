@@ -51,7 +51,9 @@ public:
   std::atomic<std::uint32_t>& lease_count(std::uint32_t index) override { return leases_[index]; }
 
   /// Waits up to `timeout` for the next block to become ready (no fixed sleep:
-  /// poll() wakes us when the kernel retires a block).
+  /// poll() wakes us when the kernel retires a block). Throws
+  /// std::runtime_error when the interface has disappeared; while it is
+  /// merely down, waits out the timeout instead of spinning on the error.
   void wait(std::chrono::milliseconds timeout);
 
   /// Hands block `index` back to the kernel. Safe from any thread.
@@ -71,6 +73,7 @@ public:
 private:
   std::uint8_t* block_at(std::uint32_t i) const { return map_ + std::size_t{i} * block_size_; }
 
+  std::string iface_;
   int fd_ = -1;
   std::uint8_t* map_ = nullptr;
   std::size_t map_size_ = 0;

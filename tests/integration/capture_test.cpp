@@ -251,3 +251,20 @@ TEST_CASE("a missing interface is a one-line error and exit 1") {
   CHECK(err.find("nosuchif0") != std::string::npos);
   CHECK(std::count(err.begin(), err.end(), '\n') == 1);
 }
+
+TEST_CASE("an interface that disappears fails the capture cleanly, keeping what was written") {
+  REQUIRE_ROOT();
+  temp_dir tmp;
+  auto lab = std::make_unique<veth_lab>();
+  const auto frames = mixed_frames(500);
+  background_process cap{capture_args(*lab, tmp.path(), {})};
+  wait_ready(cap);
+  lab->send(frames);
+  std::this_thread::sleep_for(1500ms); // blockage_sec=1: the block is handed over
+  lab.reset();                         // deletes the veth pair under the capture
+  const int rc = cap.wait(20);
+  INFO(cap.stderr_text());
+  CHECK(rc == 1);
+  CHECK(cap.stderr_text().find("disappeared") != std::string::npos);
+  check_all_captured(read_capture_dir(tmp.path(), block_kb * 1024), frames);
+}
