@@ -86,7 +86,7 @@ void check_all_captured(const capture_dir& cap, const std::vector<frame>& sent) 
 
 } // namespace
 
-TEST_CASE("--count captures every frame byte for byte, then exits 0") {
+TEST_CASE("capture with --count keeps every frame byte for byte and exits 0") {
   REQUIRE_ROOT();
   veth_lab lab;
   temp_dir tmp;
@@ -184,7 +184,7 @@ TEST_CASE("SIGTERM mid-capture leaves every captured frame in renamed files") {
   check_all_captured(read_capture_dir(tmp.path(), block_kb * 1024), frames);
 }
 
-TEST_CASE("--threads=2 spreads packets over two rings and loses none") {
+TEST_CASE("two threads spread packets over two rings and lose none") {
   REQUIRE_ROOT();
   veth_lab lab;
   temp_dir tmp;

@@ -39,7 +39,7 @@ TEST_CASE("defaults are stenotype's") {
   CHECK(o.iface == "eth0");
 }
 
-TEST_CASE("--flag=value and --flag value both work") {
+TEST_CASE("flags take values as --flag=value and --flag value") {
   auto r = parse({"--dir", "/d", "--aiops=64", "--blocks", "256", "--iface=veth0",
                   "--count", "10", "--no_index", "--no_promisc", "--no_watchdogs"});
   REQUIRE_FALSE(r.exit_code);
@@ -53,7 +53,7 @@ TEST_CASE("--flag=value and --flag value both work") {
   CHECK_FALSE(r.options.watchdogs);
 }
 
-TEST_CASE("-v and -q count against each other") {
+TEST_CASE("verbosity counts -v against -q") {
   CHECK(parse({"--dir=/d", "-v", "-v", "-v", "-q"}).options.verbosity == 2);
   CHECK(parse({"--dir=/d", "-vv"}).options.verbosity == 2);
   CHECK(parse({"--dir=/d", "-q"}).options.verbosity == -1);
@@ -105,7 +105,7 @@ TEST_CASE("bad flags and violated start-up checks exit 2 with a reason") {
   }
 }
 
-TEST_CASE("--filter takes compiled hex and tcpdump expressions alike") {
+TEST_CASE("filter takes compiled hex and tcpdump expressions alike") {
   // "tcp port 80" compiled by libpcap, then fed back as hex, gives the same program.
   auto expr = parse({"--dir=/d", "--filter=tcp port 80"});
   REQUIRE_FALSE(expr.exit_code);
