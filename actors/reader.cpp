@@ -41,12 +41,14 @@ struct reader_state {
   std::uint64_t last_stats_us = started_us, last_stats_blocks = 0;
   bool stopping = false;
 
-  // Same message to the writer and (if indexing) the indexer.
+  // Same message to the indexer (if indexing) and the writer, in that order:
+  // local sends enqueue at once, so the indexer always has a file's `close`
+  // before the writer can answer it with `written`.
   template <class... Ts>
   void send_downstream(caf::blocking_actor* self, const Ts&... xs) {
-    self->send(init.writer, xs...);
     if (init.indexer)
       self->send(init.indexer, xs...);
+    self->send(init.writer, xs...);
   }
 
   void rotate_if_due(caf::blocking_actor* self) {

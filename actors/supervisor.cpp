@@ -70,6 +70,12 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
       }
       stop_readers(st, self);
     }
+    if (thread >= 0 && !was_reader) {
+      // A writer that is gone sends no more `written`: its indexer must not wait.
+      auto& t = st.threads[static_cast<std::size_t>(thread)];
+      if (t.writer && t.writer.address() == msg.source && t.indexer)
+        self->send(t.indexer, stop_atom::value);
+    }
     if (--st.alive == 0) {
       for (auto& rp : st.waiters)
         rp.deliver(st.exit_code);

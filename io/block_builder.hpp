@@ -85,7 +85,8 @@ public:
 
 private:
   struct ts { std::uint32_t sec = 0, nsec = 0; };
-  static constexpr std::size_t align(std::size_t n) { return (n + 15) & ~std::size_t{15}; }
+  // The kernel's V3_ALIGNMENT: packets start at multiples of 8.
+  static constexpr std::size_t align(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
 
   std::span<std::uint8_t> block_;
   std::uint32_t count_ = 0;

@@ -11,11 +11,11 @@ namespace stenotype::io {
 namespace {
 
 bool valid_header_at(int fd, std::uint64_t off) {
-  std::uint8_t buf[block_header_size];
+  std::uint8_t buf[4096]; // the smallest block there can be
   if (::pread(fd, buf, sizeof buf, static_cast<off_t>(off)) != static_cast<ssize_t>(sizeof buf))
     return false;
   block_header bh;
-  return read_block_header({buf, sizeof buf + 0}, bh) && bh.num_pkts > 0
+  return read_block_header(buf, bh) && bh.num_pkts > 0
          && bh.offset_to_first_pkt == block_header_size;
 }
 
@@ -46,25 +46,28 @@ packet_file_reader::packet_file_reader(const std::string& path, std::size_t bloc
 
 packet_file_reader::~packet_file_reader() { ::close(fd_); }
 
-void packet_file_reader::for_each_packet(
-  const std::function<void(const packet_ref&, std::uint64_t)>& fn) {
+void packet_file_reader::for_each_block(
+  const std::function<void(std::span<const std::uint8_t>, std::uint64_t)>& fn) {
   buf_.resize(block_size_);
   for (std::uint64_t off = 0; off < size_; off += block_size_) {
     const ssize_t n = ::pread(fd_, buf_.data(), block_size_, static_cast<off_t>(off));
-    if (n <= 0) {
-      ++damaged_;
-      break;
-    }
-    std::span<const std::uint8_t> block(buf_.data(), static_cast<std::size_t>(n));
+    if (n <= 0)
+      throw std::runtime_error("cannot read " + path_ + ": " + (n < 0 ? std::strerror(errno) : "unexpected end"));
+    fn(std::span<const std::uint8_t>(buf_.data(), static_cast<std::size_t>(n)), off);
+  }
+}
+
+void packet_file_reader::for_each_packet(
+  const std::function<void(const packet_ref&, std::uint64_t)>& fn) {
+  for_each_block([&](std::span<const std::uint8_t> block, std::uint64_t off) {
     block_header bh;
     if (!read_block_header(block, bh)) {
       ++damaged_;
-      continue;
+      return;
     }
-    const auto visited = io::for_each_packet(block, [&](const packet_ref& p) { fn(p, off + p.offset); });
-    if (visited != bh.num_pkts)
+    if (io::for_each_packet(block, [&](const packet_ref& p) { fn(p, off + p.offset); }) != bh.num_pkts)
       ++damaged_;
-  }
+  });
 }
 
 } // namespace stenotype::io

@@ -27,6 +27,10 @@ public:
   /// order. Damaged blocks are skipped and counted in damaged_blocks().
   void for_each_packet(const std::function<void(const packet_ref&, std::uint64_t)>& fn);
 
+  /// Calls fn(block bytes, file offset) for every block in order; the last
+  /// one may be short in a truncated file. The span is valid during the call.
+  void for_each_block(const std::function<void(std::span<const std::uint8_t>, std::uint64_t)>& fn);
+
   std::uint64_t damaged_blocks() const { return damaged_; }
 
 private:

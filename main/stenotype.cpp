@@ -6,6 +6,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <sys/stat.h>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   }
   const capture_options& opts = flags.options;
   set_log_level(level_for(opts.verbosity));
+  ::umask(077); // as stenotype: nothing we create is readable by others
 
   // Signals are taken by one thread with sigtimedwait, so block them before
   // any other thread (CAF's) exists and inherits the mask.

@@ -75,6 +75,7 @@ using indexer_actor = caf::typed_actor<
   caf::reacts_to<close_atom, std::uint64_t>, // file complete in the plan: build its index (hidden)
   caf::reacts_to<written_atom, file_event>,  // packet file is durable: publish (rename) its index
   caf::reacts_to<eos_atom>,                  // no more blocks: publish what is left and quit
+  caf::reacts_to<stop_atom>,                 // the writer is gone: quit, unpublished indexes stay hidden
   caf::replies_to<status_atom>::with<caf::settings>>;
 
 /// The reader of one capture thread: the ring's owner.

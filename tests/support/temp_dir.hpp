@@ -16,6 +16,8 @@ public:
     path_ = pattern;
   }
   ~temp_dir() {
+    if (std::getenv("STENOTYPE_KEEP_TEST_DIRS")) // for debugging a failed test
+      return;
     std::string cmd = "rm -rf '" + path_ + "'";
     [[maybe_unused]] int rc = std::system(cmd.c_str());
   }

@@ -1,0 +1,130 @@
+// actors/indexer.cpp -- blocks to index files, behind the writer.
+//
+// It runs at --index_nicelevel: when the CPU is short, indexing yields to
+// the reader and writer, and its lag shows as blocks held longer (the ring's
+// back-pressure), never as lost packets on disk.
+#include "actors/indexer.hpp"
+
+#include <cstdio>
+#include <fcntl.h>
+#include <set>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+
+#include "actors/thread_setup.hpp"
+#include "index/block_indexer.hpp"
+#include "index/index_file.hpp"
+#include "io/block_handle.hpp"
+#include "io/block_writer.hpp"
+#include "stenotype/log.hpp"
+#include "stenotype/protocol.hpp"
+
+namespace stenotype {
+namespace {
+
+struct indexer_state {
+  explicit indexer_state(indexer_init&& in) : init(std::move(in)), builder(init.block_size) {}
+
+  indexer_init init;
+  index::index_builder builder;
+  std::optional<std::uint64_t> current; // file being indexed
+  std::set<std::uint64_t> built;        // index written hidden, packet file not yet complete
+  std::set<std::uint64_t> written;      // packet file complete, index not yet built
+  std::uint64_t files_indexed = 0, blocks_indexed = 0, packets_indexed = 0;
+  std::size_t peak_memory = 0;
+  bool eos = false, stopped = false;
+
+  std::string hidden(std::uint64_t id) const { return init.directory + "/" + io::hidden_name(id); }
+  std::string final(std::uint64_t id) const { return init.directory + "/" + io::final_name(id); }
+
+  void on_block(std::uint64_t file, std::uint64_t offset, const io::block_handle& block) {
+    if (current && *current != file)
+      on_close(*current); // cannot happen with a well-behaved reader; stay consistent anyway
+    if (!current) {
+      builder.reset();
+      current = file;
+    }
+    packets_indexed += index::index_block(builder, block.bytes(), offset);
+    ++blocks_indexed;
+  }
+
+  void on_close(std::uint64_t file) {
+    if (current != file)
+      return;
+    peak_memory = std::max(peak_memory, builder.memory_bytes());
+    index::write_index_file(builder, hidden(file));
+    current.reset();
+    if (written.erase(file))
+      publish(file);
+    else
+      built.insert(file);
+  }
+
+  void on_written(std::uint64_t file) {
+    if (built.erase(file))
+      publish(file);
+    else
+      written.insert(file);
+  }
+
+  void publish(std::uint64_t file) {
+    if (std::rename(hidden(file).c_str(), final(file).c_str()) != 0)
+      throw std::runtime_error("cannot rename index " + hidden(file));
+    if (int fd = ::open(init.directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
+      ::fsync(fd);
+      ::close(fd);
+    }
+    ++files_indexed;
+    LOG_DEBUG("thread %d: indexed %s", init.thread, final(file).c_str());
+  }
+
+  bool done() const { return stopped || (eos && built.empty() && !current); }
+
+  caf::settings status() const {
+    caf::settings s;
+    caf::put(s, "thread", init.thread);
+    caf::put(s, "files-indexed", static_cast<int64_t>(files_indexed));
+    caf::put(s, "blocks-indexed", static_cast<int64_t>(blocks_indexed));
+    caf::put(s, "packets-indexed", static_cast<int64_t>(packets_indexed));
+    caf::put(s, "open-file-keys", static_cast<int64_t>(builder.keys()));
+    caf::put(s, "memory-bytes", static_cast<int64_t>(builder.memory_bytes()));
+    caf::put(s, "peak-memory-bytes", static_cast<int64_t>(peak_memory));
+    caf::put(s, "awaiting-packet-file", static_cast<int64_t>(built.size()));
+    return s;
+  }
+};
+
+} // namespace
+
+void indexer_main(caf::blocking_actor* self, indexer_init init) {
+  const int thread = init.thread;
+  name_current_thread(("steno-index" + std::to_string(thread)).c_str());
+  set_current_thread_nice(init.nice_level);
+  try {
+    indexer_state st{std::move(init)};
+    while (!st.done()) {
+      self->receive(
+        [&](block_atom, std::uint64_t file, std::uint64_t offset, const io::block_handle& block) {
+          st.on_block(file, offset, block);
+        },
+        [&](close_atom, std::uint64_t file) { st.on_close(file); },
+        [&](written_atom, const file_event& ev) { st.on_written(ev.id); },
+        [&](eos_atom) {
+          if (st.current)
+            st.on_close(*st.current);
+          st.eos = true;
+        },
+        [&](stop_atom) { st.stopped = true; },
+        [&](status_atom) { return st.status(); });
+    }
+    if (!st.built.empty())
+      LOG_WARN("indexer %d: %zu index file(s) left hidden: their packet files were not completed",
+               thread, st.built.size());
+  } catch (const std::exception& e) {
+    LOG_ERROR("indexer %d: %s", thread, e.what());
+    throw;
+  }
+}
+
+} // namespace stenotype

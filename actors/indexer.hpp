@@ -1,0 +1,24 @@
+// actors/indexer.hpp -- the indexer actor: one index file per packet file.
+#pragma once
+
+#include <caf/blocking_actor.hpp>
+
+#include <string>
+
+namespace stenotype {
+
+struct indexer_init {
+  int thread = 0;
+  std::string directory; ///< DIR/IDX<n>
+  std::uint32_t block_size = 0;
+  int nice_level = 0;    ///< --index_nicelevel, applied to this actor's thread
+};
+
+/// Body of the detached indexer actor. Indexes every block it is sent; on
+/// `close` writes the file's index hidden; publishes (renames) it only when
+/// the writer reports the packet file complete (`written`), in whichever
+/// order the two arrive. Quits after `eos` once nothing waits for `written`,
+/// or at `stop` (the writer is gone: unpublished indexes stay hidden).
+void indexer_main(caf::blocking_actor* self, indexer_init init);
+
+} // namespace stenotype

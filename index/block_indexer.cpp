@@ -1,0 +1,47 @@
+#include "index/block_indexer.hpp"
+
+#include "io/block_format.hpp"
+#include "io/packet_file_reader.hpp"
+
+namespace stenotype::index {
+
+std::uint32_t index_block(index_builder& builder, std::span<const std::uint8_t> block,
+                          std::uint64_t block_offset) {
+  const auto block_number = static_cast<std::uint32_t>(block_offset / builder.summary().block_size);
+  builder.note_blocks(block_number + 1);
+  packet_attributes attrs;
+  return io::for_each_packet(block, [&](const io::packet_ref& p) {
+    if ((block_offset + p.offset) % (1u << position_shift) != 0)
+      return; // not where the kernel puts packets: a damaged block; positions could not be stored
+    const int stripped = (p.status & TP_STATUS_VLAN_VALID) ? (p.vlan_tci & 0x0fff) : -1;
+    parse_packet(p.frame, p.caplen, stripped, attrs);
+    builder.add(block_offset + p.offset, block_number,
+                std::uint64_t{p.sec} * 1000000000u + p.nsec, attrs);
+  });
+}
+
+std::uint64_t index_packet_file(const std::string& path, index_builder& builder) {
+  io::packet_file_reader reader{path, builder.summary().block_size};
+  std::uint64_t damaged = 0;
+  reader.for_each_block([&](std::span<const std::uint8_t> block, std::uint64_t offset) {
+    io::block_header bh;
+    if (!io::read_block_header(block, bh) || index_block(builder, block, offset) != bh.num_pkts)
+      ++damaged;
+  });
+  return damaged;
+}
+
+std::string index_path_for(const std::string& packet_path) {
+  const auto slash = packet_path.rfind('/');
+  if (slash == std::string::npos || slash < 4)
+    return {};
+  const auto dir_start = packet_path.rfind('/', slash - 1);
+  const std::size_t d = dir_start == std::string::npos ? 0 : dir_start + 1;
+  if (packet_path.compare(d, 3, "PKT") != 0)
+    return {};
+  std::string out = packet_path;
+  out.replace(d, 3, "IDX");
+  return out;
+}
+
+} // namespace stenotype::index

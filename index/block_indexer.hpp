@@ -1,0 +1,28 @@
+// index/block_indexer.hpp -- indexing one block / one whole packet file.
+// The capture's indexer actor and the offline rebuild share this, so an index
+// rebuilt from a packet file is identical to the one made during capture.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "index/index_builder.hpp"
+
+namespace stenotype::index {
+
+/// Indexes every packet of `block`, which sits at `block_offset` in its file.
+/// Damaged packets end the block's walk (see io/block_format.hpp). Returns
+/// the number of packets indexed.
+std::uint32_t index_block(index_builder& builder, std::span<const std::uint8_t> block,
+                          std::uint64_t block_offset);
+
+/// Indexes a whole packet file (block size detected unless given). Throws
+/// std::runtime_error naming the file if it cannot be read. Returns the number
+/// of damaged blocks skipped.
+std::uint64_t index_packet_file(const std::string& path, index_builder& builder);
+
+/// DIR/PKT<n>/<name> -> DIR/IDX<n>/<name>; empty if `packet_path` is not in a PKT<n> folder.
+std::string index_path_for(const std::string& packet_path);
+
+} // namespace stenotype::index

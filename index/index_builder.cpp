@@ -1,0 +1,180 @@
+#include "index/index_builder.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace stenotype::index {
+namespace {
+
+void put_be(std::string& out, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i)
+    out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+} // namespace
+
+index_builder::index_builder(std::uint32_t block_size) : block_size_(block_size) { reset(); }
+
+void index_builder::reset() {
+  postings_.clear();
+  protocol_ids_.assign(256, 0);
+  port_ids_.assign(65536, 0);
+  vlan_ids_.assign(4096, 0);
+  ipv4_ids_.clear();
+  mpls_ids_.clear();
+  ipv6_ids_.clear();
+  pages_.clear();
+  chunks_used_ = 1;
+  blocks_.clear();
+  summary_ = file_summary{};
+  summary_.block_size = block_size_;
+}
+
+std::uint32_t index_builder::new_chunk() {
+  const std::uint32_t n = chunks_used_++;
+  if (n / chunks_per_page >= pages_.size())
+    pages_.push_back(std::make_unique<chunk[]>(chunks_per_page));
+  chunk_at(n).next = 0;
+  return n;
+}
+
+void index_builder::append(std::uint32_t id, std::uint32_t slot) {
+  posting_list& pl = postings_[id - 1];
+  if (!pl.empty && slot == pl.last)
+    return; // same packet, same key twice (e.g. equal source and destination port)
+  std::uint32_t v = pl.empty ? slot : slot - pl.last;
+  pl.last = slot;
+  pl.empty = false;
+  std::uint8_t buf[5];
+  int n = 0;
+  do {
+    std::uint8_t b = v & 0x7f;
+    v >>= 7;
+    buf[n++] = v ? (b | 0x80) : b;
+  } while (v);
+  for (int i = 0; i < n; ++i) {
+    if (pl.tail_used == chunk_bytes) {
+      const std::uint32_t c = new_chunk();
+      chunk_at(pl.tail).next = c;
+      pl.tail = c;
+      pl.tail_used = 0;
+    }
+    chunk_at(pl.tail).data[pl.tail_used++] = buf[i];
+  }
+}
+
+std::uint32_t index_builder::id_direct(std::vector<std::uint32_t>& table, std::size_t i,
+                                       const index_key& k) {
+  std::uint32_t& id = table[i];
+  if (id == 0) {
+    const std::uint32_t c = new_chunk();
+    postings_.push_back(posting_list{k, c, c, 0, 0, true});
+    id = static_cast<std::uint32_t>(postings_.size());
+  }
+  return id;
+}
+
+template <class Table, class Key>
+std::uint32_t index_builder::id_in(Table& t, const Key& value, const index_key& k) {
+  const auto fresh = static_cast<std::uint32_t>(postings_.size() + 1);
+  if (std::uint32_t id = t.find_or_insert(value, fresh))
+    return id;
+  const std::uint32_t c = new_chunk();
+  postings_.push_back(posting_list{k, c, c, 0, 0, true});
+  return fresh;
+}
+
+void index_builder::note_blocks(std::uint32_t count) {
+  if (blocks_.size() < count)
+    blocks_.resize(count);
+  summary_.blocks = std::max(summary_.blocks, count);
+}
+
+void index_builder::add(std::uint64_t position, std::uint32_t block, std::uint64_t ts_ns,
+                        const packet_attributes& a) {
+  const auto slot = static_cast<std::uint32_t>(position >> position_shift);
+  note_blocks(block + 1);
+  block_times& bt = blocks_[block];
+  if (bt.packets++ == 0)
+    bt.first_ns = bt.last_ns = ts_ns;
+  bt.first_ns = std::min(bt.first_ns, ts_ns);
+  bt.last_ns = std::max(bt.last_ns, ts_ns);
+  if (summary_.packets++ == 0)
+    summary_.first_ns = summary_.last_ns = ts_ns;
+  summary_.first_ns = std::min(summary_.first_ns, ts_ns);
+  summary_.last_ns = std::max(summary_.last_ns, ts_ns);
+
+  for (int i = 0; i < a.vlan_count; ++i)
+    append(id_direct(vlan_ids_, a.vlans[i], vlan_key(a.vlans[i])), slot);
+  for (int i = 0; i < a.mpls_count; ++i)
+    append(id_in(mpls_ids_, a.mpls[i], mpls_key(a.mpls[i])), slot);
+  if (a.ip_version == 4) {
+    std::uint32_t src, dst;
+    std::memcpy(&src, a.src_ip, 4);
+    std::memcpy(&dst, a.dst_ip, 4);
+    append(id_in(ipv4_ids_, src, ipv4_key(a.src_ip)), slot);
+    append(id_in(ipv4_ids_, dst, ipv4_key(a.dst_ip)), slot);
+  } else if (a.ip_version == 6) {
+    std::array<std::uint8_t, 16> src, dst;
+    std::memcpy(src.data(), a.src_ip, 16);
+    std::memcpy(dst.data(), a.dst_ip, 16);
+    append(id_in(ipv6_ids_, src, ipv6_key(a.src_ip)), slot);
+    append(id_in(ipv6_ids_, dst, ipv6_key(a.dst_ip)), slot);
+  }
+  if (a.has_protocol)
+    append(id_direct(protocol_ids_, a.protocol, protocol_key(a.protocol)), slot);
+  if (a.has_ports) {
+    append(id_direct(port_ids_, a.src_port, port_key(a.src_port)), slot);
+    append(id_direct(port_ids_, a.dst_port, port_key(a.dst_port)), slot);
+  }
+}
+
+std::size_t index_builder::memory_bytes() const {
+  return pages_.size() * chunks_per_page * sizeof(chunk)
+         + postings_.capacity() * sizeof(posting_list)
+         + (protocol_ids_.capacity() + port_ids_.capacity() + vlan_ids_.capacity()) * 4
+         + ipv4_ids_.memory_bytes() + mpls_ids_.memory_bytes() + ipv6_ids_.memory_bytes()
+         + blocks_.capacity() * sizeof(block_times);
+}
+
+void index_builder::for_each_entry(
+  const std::function<void(std::string_view, std::string_view)>& fn) const {
+  std::string value;
+  // Metadata first: "\0" < "\0blocks" < "\0file" < any other key.
+  put_be(value, format_version, 4);
+  fn(version_key, value);
+  value.clear();
+  for (const auto& b : blocks_) {
+    put_be(value, b.first_ns, 8);
+    put_be(value, b.last_ns, 8);
+    put_be(value, b.packets, 4);
+  }
+  fn(block_meta_key, value);
+  value.clear();
+  put_be(value, summary_.packets, 8);
+  put_be(value, summary_.first_ns, 8);
+  put_be(value, summary_.last_ns, 8);
+  put_be(value, summary_.blocks, 4);
+  put_be(value, summary_.block_size, 4);
+  fn(file_meta_key, value);
+
+  std::vector<std::uint32_t> order(postings_.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return postings_[a].key.view() < postings_[b].key.view();
+  });
+  for (std::uint32_t i : order) {
+    const posting_list& pl = postings_[i];
+    value.clear();
+    for (std::uint32_t c = pl.head; c != 0;) {
+      const chunk& ch = chunk_at(c);
+      const std::size_t used = c == pl.tail ? pl.tail_used : chunk_bytes;
+      value.append(reinterpret_cast<const char*>(ch.data), used);
+      c = c == pl.tail ? 0 : ch.next;
+    }
+    fn(pl.key.view(), value);
+  }
+}
+
+} // namespace stenotype::index

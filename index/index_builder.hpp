@@ -1,0 +1,103 @@
+// index/index_builder.hpp -- the attribute -> positions map of one packet
+// file while it is being captured, kept small.
+//
+// Stenotype kept a std::map of std::vector<uint32_t>: 4 bytes per position
+// plus vector slack, ~28-40 bytes per packet in memory. Here each key's
+// positions are appended, already in their on-disk encoding (varint deltas of
+// position/8, see docs/FILE_FORMAT.md), to a chain of 32-byte chunks from a
+// paged arena: no per-key vector, no slack beyond one partly filled chunk per
+// key, and finishing a file needs no re-encoding, only a sort of the keys.
+// Keys are found through direct tables (protocol, port, VLAN) or flat hash
+// tables (addresses, labels).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "index/flat_table.hpp"
+#include "index/keys.hpp"
+#include "index/packet_parser.hpp"
+
+namespace stenotype::index {
+
+/// Time range and packet count of one block of the packet file.
+struct block_times {
+  std::uint64_t first_ns = 0, last_ns = 0;
+  std::uint32_t packets = 0;
+};
+
+struct file_summary {
+  std::uint64_t packets = 0;
+  std::uint64_t first_ns = 0, last_ns = 0; ///< 0 when there are no packets
+  std::uint32_t blocks = 0;
+  std::uint32_t block_size = 0;
+};
+
+class index_builder {
+public:
+  explicit index_builder(std::uint32_t block_size);
+
+  /// Forgets everything: ready for the next file.
+  void reset();
+
+  /// Records one packet. `position` is its header's file offset (a multiple
+  /// of 8; packets must come in increasing position order), `ts_ns` its
+  /// capture time, `block` the index of its block in the file.
+  void add(std::uint64_t position, std::uint32_t block, std::uint64_t ts_ns,
+           const packet_attributes& attrs);
+
+  /// Notes that the file has at least `count` blocks (also empty ones).
+  void note_blocks(std::uint32_t count);
+
+  /// Calls fn(key, value) for every key in ascending key order, metadata
+  /// keys first; values are the on-disk encodings.
+  void for_each_entry(const std::function<void(std::string_view, std::string_view)>& fn) const;
+
+  const file_summary& summary() const { return summary_; }
+  std::size_t keys() const { return postings_.size(); }
+  /// Bytes held now (tables, arena, per-key state): the indexer's memory cost.
+  std::size_t memory_bytes() const;
+
+private:
+  static constexpr std::size_t chunk_bytes = 28;
+  struct chunk {
+    std::uint8_t data[chunk_bytes];
+    std::uint32_t next;
+  };
+  static_assert(sizeof(chunk) == 32);
+  static constexpr std::size_t chunks_per_page = 1 << 15; // 1 MiB pages
+
+  struct posting_list {
+    index_key key;
+    std::uint32_t head = 0, tail = 0; // chunk numbers
+    std::uint8_t tail_used = 0;
+    std::uint32_t last = 0;           // last position >> 3, for deltas and duplicates
+    bool empty = true;
+  };
+
+  std::uint32_t new_chunk();
+  chunk& chunk_at(std::uint32_t n) { return pages_[n / chunks_per_page][n % chunks_per_page]; }
+  const chunk& chunk_at(std::uint32_t n) const { return pages_[n / chunks_per_page][n % chunks_per_page]; }
+  void append(std::uint32_t id, std::uint32_t slot);
+  std::uint32_t id_for(const index_key& k, std::uint32_t& slot); // slot: 0 = unseen
+  template <class Table, class Key>
+  std::uint32_t id_in(Table& t, const Key& value, const index_key& k);
+  std::uint32_t id_direct(std::vector<std::uint32_t>& table, std::size_t i, const index_key& k);
+
+  std::uint32_t block_size_;
+  std::vector<posting_list> postings_; // id - 1 -> list
+  std::vector<std::uint32_t> protocol_ids_, port_ids_, vlan_ids_;
+  flat_table<std::uint32_t> ipv4_ids_, mpls_ids_;
+  flat_table<std::array<std::uint8_t, 16>> ipv6_ids_;
+  std::vector<std::unique_ptr<chunk[]>> pages_;
+  std::uint32_t chunks_used_ = 1; // chunk 0 is "none"
+  std::vector<block_times> blocks_;
+  file_summary summary_;
+};
+
+} // namespace stenotype::index

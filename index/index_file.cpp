@@ -1,0 +1,170 @@
+#include "index/index_file.hpp"
+
+#include <algorithm>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <stdexcept>
+#include <unistd.h>
+
+#include <rocksdb/convenience.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/sst_file_reader.h>
+#include <rocksdb/sst_file_writer.h>
+#include <rocksdb/table.h>
+
+namespace stenotype::index {
+namespace {
+
+rocksdb::Options sst_options() {
+  rocksdb::Options o;
+  // Position lists are varint deltas already; zstd still takes ~30% off.
+  const auto supported = rocksdb::GetSupportedCompressions();
+  auto has = [&](rocksdb::CompressionType t) {
+    return std::find(supported.begin(), supported.end(), t) != supported.end();
+  };
+  o.compression = has(rocksdb::kZSTD) ? rocksdb::kZSTD
+                  : has(rocksdb::kLZ4Compression) ? rocksdb::kLZ4Compression
+                                                  : rocksdb::kNoCompression;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_size = 16 * 1024;
+  // A query for a host absent from a file costs one filter probe, no block read.
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  t.whole_key_filtering = true;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return o;
+}
+
+[[noreturn]] void fail(const std::string& what, const rocksdb::Status& s) {
+  throw std::runtime_error(what + ": " + s.ToString());
+}
+
+std::uint64_t get_be(std::string_view v, std::size_t at, int bytes) {
+  std::uint64_t x = 0;
+  for (int i = 0; i < bytes; ++i)
+    x = x << 8 | static_cast<std::uint8_t>(v[at + static_cast<std::size_t>(i)]);
+  return x;
+}
+
+std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+} // namespace
+
+void write_index_file(const index_builder& builder, const std::string& path) {
+  rocksdb::Options options = sst_options();
+  rocksdb::SstFileWriter writer{rocksdb::EnvOptions{}, options};
+  if (auto s = writer.Open(path); !s.ok())
+    fail("cannot create index " + path, s);
+  rocksdb::Status status;
+  builder.for_each_entry([&](std::string_view k, std::string_view v) {
+    if (status.ok())
+      status = writer.Put(rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(v.data(), v.size()));
+  });
+  if (!status.ok())
+    fail("cannot write index " + path, status);
+  if (auto s = writer.Finish(); !s.ok())
+    fail("cannot finish index " + path, s);
+  // SstFileWriter syncs on Finish; sync once more through our own fd so the
+  // guarantee does not depend on RocksDB's options.
+  // Index files are as private as packet files (RocksDB creates them 0644).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::fchmod(fd, 0600) != 0 || ::fsync(fd) != 0) {
+    if (fd >= 0)
+      ::close(fd);
+    throw std::runtime_error("cannot sync index " + path);
+  }
+  ::close(fd);
+}
+
+bool decode_positions(std::string_view value, std::vector<std::uint32_t>& out) {
+  std::uint64_t slot = 0;
+  bool first = true;
+  std::size_t i = 0;
+  while (i < value.size()) {
+    std::uint64_t v = 0;
+    int shift = 0;
+    for (;;) {
+      if (i >= value.size() || shift > 28)
+        return false;
+      const auto b = static_cast<std::uint8_t>(value[i++]);
+      v |= std::uint64_t{b & 0x7fu} << shift;
+      shift += 7;
+      if (!(b & 0x80))
+        break;
+    }
+    slot = first ? v : slot + v;
+    if (!first && v == 0)
+      return false; // positions strictly increase
+    first = false;
+    if ((slot << position_shift) > 0xffffffffull)
+      return false;
+    out.push_back(static_cast<std::uint32_t>(slot << position_shift));
+  }
+  return true;
+}
+
+index_reader::index_reader(const std::string& path) : path_(path) {
+  rocksdb::Options options = sst_options();
+  reader_ = std::make_unique<rocksdb::SstFileReader>(options);
+  if (auto s = reader_->Open(path); !s.ok())
+    fail("cannot open index " + path, s);
+  if (auto s = reader_->VerifyChecksum(); !s.ok())
+    fail("damaged index " + path, s);
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it{reader_->NewIterator(ro)};
+  it->Seek(rocksdb::Slice(version_key.data(), version_key.size()));
+  if (!it->Valid() || view(it->key()) != version_key || it->value().size() != 4
+      || get_be(view(it->value()), 0, 4) != format_version)
+    throw std::runtime_error("index " + path + " has no or an unknown format version");
+  it->Seek(rocksdb::Slice(block_meta_key.data(), block_meta_key.size()));
+  if (!it->Valid() || view(it->key()) != block_meta_key || it->value().size() % 20 != 0)
+    throw std::runtime_error("index " + path + " has no valid block table");
+  const auto bv = view(it->value());
+  for (std::size_t at = 0; at < bv.size(); at += 20)
+    blocks_.push_back({get_be(bv, at, 8), get_be(bv, at + 8, 8),
+                       static_cast<std::uint32_t>(get_be(bv, at + 16, 4))});
+  it->Seek(rocksdb::Slice(file_meta_key.data(), file_meta_key.size()));
+  if (!it->Valid() || view(it->key()) != file_meta_key || it->value().size() != 32)
+    throw std::runtime_error("index " + path + " has no valid file summary");
+  const auto fv = view(it->value());
+  summary_ = {get_be(fv, 0, 8), get_be(fv, 8, 8), get_be(fv, 16, 8),
+              static_cast<std::uint32_t>(get_be(fv, 24, 4)),
+              static_cast<std::uint32_t>(get_be(fv, 28, 4))};
+}
+
+index_reader::~index_reader() = default;
+index_reader::index_reader(index_reader&&) noexcept = default;
+
+std::vector<std::uint32_t> index_reader::lookup(std::string_view key) const {
+  std::vector<std::uint32_t> out;
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it{reader_->NewIterator(ro)};
+  it->Seek(rocksdb::Slice(key.data(), key.size()));
+  if (it->Valid() && view(it->key()) == key && !decode_positions(view(it->value()), out))
+    throw std::runtime_error("index " + path_ + ": malformed positions");
+  return out;
+}
+
+std::vector<std::uint32_t> index_reader::lookup_range(std::string_view from,
+                                                      std::string_view to) const {
+  std::vector<std::uint32_t> out;
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it{reader_->NewIterator(ro)};
+  for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid() && view(it->key()) <= to;
+       it->Next())
+    if (!decode_positions(view(it->value()), out))
+      throw std::runtime_error("index " + path_ + ": malformed positions");
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void index_reader::for_each_entry(
+  const std::function<void(std::string_view, std::string_view)>& fn) const {
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it{reader_->NewIterator(ro)};
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    fn(view(it->key()), view(it->value()));
+}
+
+} // namespace stenotype::index

@@ -1,0 +1,105 @@
+// main/stenoindex.cpp -- (re)build the index of packet files, or show one.
+//
+//   stenoindex DIR/PKT0/1700000000000000 ...   writes DIR/IDX0/1700000000000000
+//   stenoindex --dump DIR/IDX0/1700000000000000
+//
+// Uses the same code as the capture's indexer, so a rebuilt index equals the
+// one written during capture. The new index is written hidden and renamed.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <sys/stat.h>
+
+#include "index/block_indexer.hpp"
+#include "index/index_file.hpp"
+#include "index/key_format.hpp"
+#include "io/block_writer.hpp"
+
+using namespace stenotype::index;
+
+namespace {
+
+std::string hidden_sibling(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." + path
+                                    : path.substr(0, slash + 1) + "." + path.substr(slash + 1);
+}
+
+int dump(const std::string& path) {
+  index_reader r{path};
+  const auto& s = r.summary();
+  std::printf("file: packets=%llu first_ns=%llu last_ns=%llu blocks=%u block_size=%u\n",
+              static_cast<unsigned long long>(s.packets), static_cast<unsigned long long>(s.first_ns),
+              static_cast<unsigned long long>(s.last_ns), s.blocks, s.block_size);
+  r.for_each_entry([](std::string_view key, std::string_view value) {
+    if (!key.empty() && key[0] == 0)
+      return;
+    std::vector<std::uint32_t> positions;
+    if (!decode_positions(value, positions))
+      throw std::runtime_error("malformed positions for " + describe_key(key));
+    std::printf("%s: %zu packets\n", describe_key(key).c_str(), positions.size());
+  });
+  return 0;
+}
+
+void rebuild(const std::string& packet_file, std::string out, std::uint32_t block_size, bool force) {
+  if (out.empty())
+    out = index_path_for(packet_file);
+  if (out.empty())
+    throw std::runtime_error(packet_file + " is not in a PKT<n> folder; give --output");
+  struct stat st;
+  if (!force && ::stat(out.c_str(), &st) == 0)
+    throw std::runtime_error(out + " exists; use --force to replace it");
+  index_builder builder{block_size};
+  const auto damaged = index_packet_file(packet_file, builder);
+  if (damaged)
+    std::fprintf(stderr, "stenoindex: warning: %s: %llu damaged block(s) skipped\n",
+                 packet_file.c_str(), static_cast<unsigned long long>(damaged));
+  if (const auto slash = out.rfind('/'); slash != std::string::npos && slash > 0)
+    stenotype::io::make_directories(out.substr(0, slash));
+  const std::string tmp = hidden_sibling(out);
+  write_index_file(builder, tmp);
+  if (std::rename(tmp.c_str(), out.c_str()) != 0)
+    throw std::runtime_error("cannot rename " + tmp + " to " + out);
+  std::fprintf(stderr, "stenoindex: %s: %llu packets, %zu keys -> %s\n", packet_file.c_str(),
+               static_cast<unsigned long long>(builder.summary().packets), builder.keys(), out.c_str());
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> files;
+  std::string output;
+  bool force = false, show = false;
+  std::uint32_t block_kb = 1024;
+  CLI::App app{"stenoindex - build the index of stenotype packet files, or show an index", "stenoindex"};
+  app.add_option("files", files, "Packet files (DIR/PKT<n>/<micros>), or index files with --dump")->required();
+  app.add_option("--output,-o", output, "Index file to write (default: DIR/IDX<n>/<micros>); one input only");
+  app.add_option("--blocksize_kb", block_kb, "Block size of the packet files in KiB")->capture_default_str();
+  app.add_flag("--force", force, "Replace an existing index");
+  app.add_flag("--dump", show, "Print an index file's summary and keys");
+  try {
+    app.parse(argc, argv);
+    if (!output.empty() && files.size() != 1)
+      throw CLI::ValidationError("--output takes exactly one packet file");
+    if (block_kb == 0 || block_kb % 4 != 0)
+      throw CLI::ValidationError("--blocksize_kb must be a non-zero multiple of 4");
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0)
+      return app.exit(e);
+    std::fprintf(stderr, "stenoindex: error: %s\n", e.what());
+    return 2;
+  }
+  int rc = 0;
+  for (const auto& f : files) {
+    try {
+      if (show)
+        dump(f);
+      else
+        rebuild(f, output, block_kb * 1024, force);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "stenoindex: error: %s\n", e.what());
+      rc = 1;
+    }
+  }
+  return rc;
+}
