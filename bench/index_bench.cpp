@@ -1,0 +1,193 @@
+// bench/index_bench.cpp -- the indexer against a straightforward baseline.
+//
+// Feeds pre-built 1 MiB TPACKET_V3 blocks (the bench traffic, looped) through
+// (a) our index_builder and (b) the baseline stenotype used: a
+// std::map<key, std::vector<uint32_t>>, both with the same packet parser, and
+// writes both as RocksDB SSTs (the baseline with stenographer's encoding, 4
+// bytes per position, snappy as leveldb's default). Reports packets/s on one
+// core, index bytes per packet on disk and indexer memory per packet at the
+// end of the file. Usage: index_bench [--blocks N] [--mix 64|1514|imix] [--unique FRAMES] [--dir D]
+// (--unique: distinct frames before the traffic loops; 12000 as in the spec)
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <string>
+#include <sys/resource.h>
+#include <vector>
+
+#include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
+
+#include "bench/traffic.hpp"
+#include "index/block_indexer.hpp"
+#include "index/index_file.hpp"
+#include "index/keys.hpp"
+#include "io/block_builder.hpp"
+#include "io/block_format.hpp"
+
+using namespace stenotype;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t block_size = 1 << 20;
+
+// Enough distinct blocks that the caches see a realistic working set.
+std::vector<std::vector<std::uint8_t>> build_blocks(bench::frame_mix mix, std::size_t distinct,
+                                                   std::size_t unique_frames) {
+  const auto frames = bench::make_frames(unique_frames, mix);
+  std::vector<std::vector<std::uint8_t>> blocks;
+  std::size_t next = 0;
+  std::uint32_t t = 1'700'000'000;
+  for (std::size_t b = 0; b < distinct; ++b) {
+    std::vector<std::uint8_t> block(block_size);
+    io::block_builder bb{block};
+    for (;;) {
+      const auto& f = frames[next % frames.size()];
+      if (!bb.add(t, static_cast<std::uint32_t>(next % 1000000) * 1000, f, static_cast<std::uint32_t>(f.size())))
+        break;
+      ++next;
+    }
+    bb.finish(b);
+    blocks.push_back(std::move(block));
+  }
+  return blocks;
+}
+
+std::uint64_t file_size(const std::string& p) {
+  std::ifstream f(p, std::ios::binary | std::ios::ate);
+  return static_cast<std::uint64_t>(f.tellg());
+}
+
+// The baseline: what stenotype does, with our parser.
+struct baseline_index {
+  std::map<std::string, std::vector<std::uint32_t>> map;
+
+  void add_key(const index::index_key& k, std::uint32_t pos) {
+    auto& v = map[std::string(k.view())];
+    if (v.empty() || v.back() != pos)
+      v.push_back(pos);
+  }
+  void index_block(std::span<const std::uint8_t> block, std::uint64_t offset) {
+    index::packet_attributes a;
+    io::for_each_packet(block, [&](const io::packet_ref& p) {
+      index::parse_packet(p.frame, p.caplen, -1, a);
+      const auto pos = static_cast<std::uint32_t>(offset + p.offset);
+      for (int i = 0; i < a.vlan_count; ++i)
+        add_key(index::vlan_key(a.vlans[i]), pos);
+      if (a.ip_version == 4) {
+        add_key(index::ipv4_key(a.src_ip), pos);
+        add_key(index::ipv4_key(a.dst_ip), pos);
+      }
+      if (a.has_protocol)
+        add_key(index::protocol_key(a.protocol), pos);
+      if (a.has_ports) {
+        add_key(index::port_key(a.src_port), pos);
+        add_key(index::port_key(a.dst_port), pos);
+      }
+    });
+  }
+  // std::map node (~48 B) + key string (32 B SSO) + vector header and capacity.
+  std::size_t memory_bytes() const {
+    std::size_t m = 0;
+    for (const auto& [k, v] : map)
+      m += 48 + 32 + 24 + v.capacity() * 4;
+    return m;
+  }
+  void write(const std::string& path) const {
+    rocksdb::Options o;
+    o.compression = rocksdb::kSnappyCompression;
+    rocksdb::SstFileWriter w{rocksdb::EnvOptions{}, o};
+    if (!w.Open(path).ok())
+      throw std::runtime_error("cannot write " + path);
+    std::string value;
+    for (const auto& [k, v] : map) {
+      value.clear();
+      for (auto pos : v) {
+        const std::uint8_t be[4] = {static_cast<std::uint8_t>(pos >> 24), static_cast<std::uint8_t>(pos >> 16),
+                                    static_cast<std::uint8_t>(pos >> 8), static_cast<std::uint8_t>(pos)};
+        value.append(reinterpret_cast<const char*>(be), 4);
+      }
+      w.Put(k, value);
+    }
+    w.Finish();
+  }
+};
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::size_t blocks = 1024, unique = 12000;
+  std::string mix_name = "64", dir = "/tmp";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--blocks"))
+      blocks = std::stoul(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--mix"))
+      mix_name = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--unique"))
+      unique = std::stoul(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--dir"))
+      dir = argv[i + 1];
+  }
+  const auto mix = mix_name == "1514" ? bench::frame_mix::large1514
+                   : mix_name == "imix" ? bench::frame_mix::imix
+                                        : bench::frame_mix::small64;
+  if (blocks > 4096) {
+    std::fprintf(stderr, "index_bench: at most 4096 blocks (a 4 GiB file)\n");
+    return 2;
+  }
+  const auto distinct = build_blocks(mix, 64, unique);
+  std::uint64_t packets = 0;
+  for (std::size_t b = 0; b < blocks; ++b) {
+    io::block_header bh{};
+    io::read_block_header(distinct[b % distinct.size()], bh);
+    packets += bh.num_pkts;
+  }
+
+  // Ours.
+  index::index_builder ours{block_size};
+  auto t0 = clock_type::now();
+  for (std::size_t b = 0; b < blocks; ++b)
+    index::index_block(ours, distinct[b % distinct.size()], b * block_size);
+  const double ours_index_s = seconds_since(t0);
+  const std::size_t ours_mem = ours.memory_bytes();
+  const std::string ours_path = dir + "/index_bench_ours.sst";
+  t0 = clock_type::now();
+  index::write_index_file(ours, ours_path);
+  const double ours_write_s = seconds_since(t0);
+
+  // Baseline.
+  baseline_index base;
+  t0 = clock_type::now();
+  for (std::size_t b = 0; b < blocks; ++b)
+    base.index_block(distinct[b % distinct.size()], b * block_size);
+  const double base_index_s = seconds_since(t0);
+  const std::size_t base_mem = base.memory_bytes();
+  const std::string base_path = dir + "/index_bench_baseline.sst";
+  t0 = clock_type::now();
+  base.write(base_path);
+  const double base_write_s = seconds_since(t0);
+
+  const auto p = static_cast<double>(packets);
+  const double ours_pps = p / (ours_index_s + ours_write_s), base_pps = p / (base_index_s + base_write_s);
+  std::printf("| indexer | packets | Mpkt/s (1 core, incl. SST write) | index B/packet on disk | memory B/packet |\n");
+  std::printf("| --- | --- | --- | --- | --- |\n");
+  std::printf("| stenotype (this) | %llu | %.2f | %.2f | %.2f |\n", static_cast<unsigned long long>(packets),
+              ours_pps / 1e6, static_cast<double>(file_size(ours_path)) / p, static_cast<double>(ours_mem) / p);
+  std::printf("| baseline std::map<key, vector<u32>> | %llu | %.2f | %.2f | %.2f |\n",
+              static_cast<unsigned long long>(packets), base_pps / 1e6,
+              static_cast<double>(file_size(base_path)) / p, static_cast<double>(base_mem) / p);
+  std::printf("\nmix=%s unique frames=%zu blocks=%zu (%.1f GiB of packet file), keys=%zu; ours: index %.2f s + write %.2f s; "
+              "baseline: index %.2f s + write %.2f s; speed-up %.1fx\n",
+              mix_name.c_str(), unique, blocks, static_cast<double>(blocks) / 1024, ours.keys(), ours_index_s,
+              ours_write_s, base_index_s, base_write_s, ours_pps / base_pps);
+  std::remove(ours_path.c_str());
+  std::remove(base_path.c_str());
+  return 0;
+}
