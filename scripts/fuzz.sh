@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (build-fuzz/) and runs each for
+# SECONDS (default 30), seeded from ../shared/corpus when it is present.
+# Exit status non-zero on any finding; crashing inputs land in build-fuzz/.
+#   scripts/fuzz.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-30}
+command -v clang++ >/dev/null || { echo "fuzz: clang++ missing (scripts/setup.sh installs it)"; exit 1; }
+cmake -S tests/fuzz -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-fuzz -j"$(nproc)" >/dev/null
+
+seeds=build-fuzz/seeds
+if [[ ! -d $seeds ]]; then
+  mkdir -p "$seeds/frames" "$seeds/blocks"
+  corpus=../shared/corpus/tcpdump-tests
+  if [[ -d $corpus ]]; then
+    python3 scripts/pcap_to_seeds.py "$corpus" "$seeds" 3000
+  else
+    echo "fuzz: ../shared/corpus not present; starting from empty seeds"
+  fi
+fi
+
+for target in packet_parser_fuzzer:frames block_fuzzer:blocks; do
+  name=${target%%:*} dir=${target##*:}
+  mkdir -p "build-fuzz/corpus-$name"
+  echo "fuzz: $name for ${seconds}s"
+  (cd build-fuzz && "./$name" -max_total_time="$seconds" -max_len=70000 -rss_limit_mb=2048 \
+      -print_final_stats=1 "corpus-$name" "seeds/$dir" 2>&1 | grep -E "stat::|ERROR|SUMMARY|Done" || true)
+  # libFuzzer's exit code is lost in the pipe: a finding leaves crash-* files.
+  if compgen -G "build-fuzz/crash-*" >/dev/null || compgen -G "build-fuzz/leak-*" >/dev/null; then
+    echo "fuzz: $name found a crash: $(ls build-fuzz/crash-* build-fuzz/leak-* 2>/dev/null | head -3)"
+    exit 1
+  fi
+done
+echo "fuzz: no findings"
