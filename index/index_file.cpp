@@ -1,6 +1,8 @@
 #include "index/index_file.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <stdexcept>
@@ -103,13 +105,40 @@ bool decode_positions(std::string_view value, std::vector<std::uint32_t>& out) {
   return true;
 }
 
-index_reader::index_reader(const std::string& path) : path_(path) {
+// The last 8 bytes of a table file. RocksDB treats LevelDB's magic as a legacy
+// format and, in Debian's build, can abort on such files (stenographer's
+// indexes): refuse anything but a current block-based table up front.
+static void check_magic(const std::string& path) {
+  constexpr std::uint64_t rocksdb_magic = 0x88e241b785f4cff7ull;
+  constexpr std::uint64_t leveldb_magic = 0xdb4775248b80fb57ull;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw std::runtime_error("cannot open index " + path + ": " + std::strerror(errno));
+  struct stat st;
+  std::uint8_t tail[8];
+  const bool ok = ::fstat(fd, &st) == 0 && st.st_size >= 8
+                  && ::pread(fd, tail, 8, st.st_size - 8) == 8;
+  ::close(fd);
+  if (!ok)
+    throw std::runtime_error("index " + path + " is too short to be a table file");
+  std::uint64_t magic = 0;
+  for (int i = 7; i >= 0; --i)
+    magic = magic << 8 | tail[i];
+  if (magic == leveldb_magic)
+    throw std::runtime_error("index " + path + " is a stenographer (LevelDB) index, not readable here");
+  if (magic != rocksdb_magic)
+    throw std::runtime_error("index " + path + " is not a stenotype index (bad magic)");
+}
+
+index_reader::index_reader(const std::string& path, bool verify) : path_(path) {
+  check_magic(path);
   rocksdb::Options options = sst_options();
   reader_ = std::make_unique<rocksdb::SstFileReader>(options);
   if (auto s = reader_->Open(path); !s.ok())
     fail("cannot open index " + path, s);
-  if (auto s = reader_->VerifyChecksum(); !s.ok())
-    fail("damaged index " + path, s);
+  if (verify)
+    if (auto s = reader_->VerifyChecksum(); !s.ok())
+      fail("damaged index " + path, s);
   rocksdb::ReadOptions ro;
   std::unique_ptr<rocksdb::Iterator> it{reader_->NewIterator(ro)};
   it->Seek(rocksdb::Slice(version_key.data(), version_key.size()));

@@ -31,9 +31,11 @@ bool decode_positions(std::string_view value, std::vector<std::uint32_t>& out);
 
 class index_reader {
 public:
-  /// Opens and verifies `path`; throws std::runtime_error (one line, naming
-  /// the file) when it is missing, damaged or of an unknown format version.
-  explicit index_reader(const std::string& path);
+  /// Opens `path` and (unless `verify` is false: only for a file verified
+  /// before) checks every block's checksum; throws std::runtime_error (one
+  /// line, naming the file) when it is missing, damaged, of an unknown format
+  /// version, or a stenographer (LevelDB) index.
+  explicit index_reader(const std::string& path, bool verify = true);
   ~index_reader();
   index_reader(index_reader&&) noexcept;
 

@@ -1,0 +1,44 @@
+// query/evaluate.hpp -- a query against one file: candidates from the index,
+// then the exact test on each candidate packet.
+//
+// The index narrows the search to candidate packets: positions from key
+// lookups, and whole blocks for time terms (the block table says which blocks
+// can hold packets of a time range). Set algebra on these (AND intersects,
+// OR unites) gives a superset of the answer; every candidate packet is then
+// parsed and the whole query evaluated on it, so time bounds hold per packet
+// and the result never depends on how coarse the index is.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "index/index_file.hpp"
+#include "index/packet_parser.hpp"
+#include "query/query.hpp"
+
+namespace stenotype::query {
+
+/// Candidates in one packet file.
+struct selection {
+  std::vector<std::uint32_t> positions; ///< sorted, distinct packet positions
+  std::vector<bool> blocks;             ///< blocks to scan whole (time terms)
+
+  bool empty() const;
+};
+
+/// Candidates for `q` in the file indexed by `idx`.
+selection select(const node& q, const index::index_reader& idx);
+
+/// Everything: for files without a usable index (every block scanned).
+selection select_all(std::uint32_t blocks);
+
+/// The exact test on one packet (its parsed attributes and capture time).
+bool matches(const node& q, const index::packet_attributes& attrs, std::uint64_t ts_ns);
+
+/// The time range [lo, hi) outside which `q` matches nothing.
+struct time_bounds {
+  std::uint64_t lo = 0, hi = UINT64_MAX;
+};
+time_bounds bounds_of(const node& q);
+
+} // namespace stenotype::query

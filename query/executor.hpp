@@ -1,0 +1,35 @@
+// query/executor.hpp -- a query over a whole data directory, as pcap.
+//
+// Files are pruned by time (file names, then index summaries), candidates
+// come from each file's index, and the matching packets of all threads'
+// files are merged by timestamp into one stream. Memory is bounded by the
+// files open at once (those overlapping the merge's current time), not by
+// the size of the result.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include "io/pcap_writer.hpp"
+#include "query/query.hpp"
+
+namespace stenotype::query {
+
+struct run_stats {
+  std::uint64_t files = 0;            ///< complete packet files found
+  std::uint64_t pruned = 0;           ///< skipped by their time range
+  std::uint64_t scanned_unindexed = 0; ///< read whole: index missing or unusable
+  std::uint64_t skipped_damaged = 0;  ///< unreadable packet files
+  std::uint64_t packets = 0;          ///< written
+};
+
+/// Runs `q` over DIR/PKT<n>/ (complete files only) and calls `emit` for each
+/// matching packet in time order. `warn` receives one-line problems
+/// (damaged files, missing indexes). `emit` returns false to stop early.
+run_stats run_query(const std::string& dir, const node_ptr& q,
+                    const std::function<bool(const io::packet_ref&)>& emit,
+                    const std::function<void(const std::string&)>& warn);
+
+} // namespace stenotype::query

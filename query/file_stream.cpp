@@ -1,0 +1,128 @@
+#include "query/file_stream.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace stenotype::query {
+namespace {
+
+// Below this many candidates in a block, packets are read one by one; above,
+// the whole block is read once (one large read beats many small ones).
+constexpr std::size_t whole_block_threshold = 32;
+
+} // namespace
+
+file_stream::file_stream(const std::string& path, std::uint32_t block_size, selection candidates,
+                         node_ptr q)
+  : path_(path), block_size_(block_size), sel_(std::move(candidates)), q_(std::move(q)) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0)
+    throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) {
+    ::close(fd_);
+    throw std::runtime_error("cannot stat " + path);
+  }
+  file_size_ = static_cast<std::uint64_t>(st.st_size);
+  blocks_ = static_cast<std::uint32_t>((file_size_ + block_size_ - 1) / block_size_);
+  sel_.blocks.resize(blocks_, false);
+}
+
+file_stream::~file_stream() { ::close(fd_); }
+
+const std::uint8_t* file_stream::read_block(std::uint32_t b, std::size_t& got) {
+  buf_.resize(block_size_);
+  const ssize_t n = ::pread(fd_, buf_.data(), block_size_, static_cast<off_t>(std::uint64_t{b} * block_size_));
+  got = n > 0 ? static_cast<std::size_t>(n) : 0;
+  return buf_.data();
+}
+
+void file_stream::consider(const io::packet_ref& p) {
+  index::packet_attributes attrs;
+  const int stripped = (p.status & TP_STATUS_VLAN_VALID) ? (p.vlan_tci & 0x0fff) : -1;
+  index::parse_packet(p.frame, p.caplen, stripped, attrs);
+  const std::uint64_t ts = std::uint64_t{p.sec} * 1000000000u + p.nsec;
+  if (!matches(*q_, attrs, ts))
+    return;
+  matched_packet m;
+  m.frame.assign(p.frame, p.frame + p.caplen);
+  m.ref = p;
+  m.ref.frame = m.frame.data();
+  ready_.push_back(std::move(m));
+}
+
+void file_stream::load_block(std::uint32_t b) {
+  const std::uint64_t start = std::uint64_t{b} * block_size_, end = start + block_size_;
+  // Candidate positions inside this block.
+  std::size_t first = next_pos_;
+  while (next_pos_ < sel_.positions.size() && sel_.positions[next_pos_] < end)
+    ++next_pos_;
+  const std::size_t count = next_pos_ - first;
+  if (sel_.blocks[b] || count > whole_block_threshold) {
+    std::size_t got;
+    const std::uint8_t* data = read_block(b, got);
+    std::span<const std::uint8_t> block(data, got);
+    if (sel_.blocks[b]) {
+      io::for_each_packet(block, [&](const io::packet_ref& p) { consider(p); });
+      return;
+    }
+    // Only the candidates: walk the block, test the packets at those offsets.
+    std::size_t i = first;
+    io::for_each_packet(block, [&](const io::packet_ref& p) {
+      while (i < next_pos_ && sel_.positions[i] < start + p.offset) {
+        ++bad_; // a position between packets: the index does not fit the file
+        ++i;
+      }
+      if (i < next_pos_ && sel_.positions[i] == start + p.offset) {
+        consider(p);
+        ++i;
+      }
+    });
+    bad_ += next_pos_ - i;
+    return;
+  }
+  // Few candidates: read each packet on its own.
+  for (std::size_t i = first; i < next_pos_; ++i) {
+    const std::uint64_t pos = sel_.positions[i];
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(end - pos, 2048));
+    buf_.resize(std::max<std::size_t>(buf_.size(), block_size_));
+    ssize_t n = ::pread(fd_, buf_.data(), want, static_cast<off_t>(pos));
+    if (n < static_cast<ssize_t>(sizeof(tpacket3_hdr))) {
+      ++bad_;
+      continue;
+    }
+    tpacket3_hdr h;
+    std::memcpy(&h, buf_.data(), sizeof h);
+    const std::uint64_t need = std::uint64_t{h.tp_mac} + h.tp_snaplen;
+    if (h.tp_mac < sizeof h || h.tp_snaplen > h.tp_len || pos + need > end || pos + need > file_size_) {
+      ++bad_;
+      continue;
+    }
+    if (need > static_cast<std::uint64_t>(n)) {
+      n = ::pread(fd_, buf_.data(), need, static_cast<off_t>(pos));
+      if (n < static_cast<ssize_t>(need)) {
+        ++bad_;
+        continue;
+      }
+    }
+    io::packet_ref p{static_cast<std::uint32_t>(pos - start), h.tp_sec, h.tp_nsec, h.tp_snaplen,
+                     h.tp_len, h.tp_status, static_cast<std::uint16_t>(h.hv1.tp_vlan_tci),
+                     static_cast<std::uint16_t>(h.hv1.tp_vlan_tpid), buf_.data() + h.tp_mac};
+    consider(p);
+  }
+}
+
+bool file_stream::next() {
+  if (started_ && !ready_.empty())
+    ready_.pop_front();
+  started_ = true;
+  while (ready_.empty() && next_block_ < blocks_)
+    load_block(next_block_++);
+  return !ready_.empty();
+}
+
+} // namespace stenotype::query

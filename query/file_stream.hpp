@@ -1,0 +1,57 @@
+// query/file_stream.hpp -- the matching packets of one packet file, in file
+// order, reading only candidate blocks and packets.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "io/block_format.hpp"
+#include "query/evaluate.hpp"
+
+namespace stenotype::query {
+
+/// A packet copied out of its file.
+struct matched_packet {
+  io::packet_ref ref; ///< ref.frame points into `frame`
+  std::vector<std::uint8_t> frame;
+  std::uint64_t ts_ns() const { return std::uint64_t{ref.sec} * 1000000000u + ref.nsec; }
+};
+
+class file_stream {
+public:
+  /// Opens `path`; throws std::runtime_error naming it.
+  file_stream(const std::string& path, std::uint32_t block_size, selection candidates, node_ptr q);
+  ~file_stream();
+  file_stream(const file_stream&) = delete;
+  file_stream& operator=(const file_stream&) = delete;
+
+  /// Moves to the next matching packet; false at the end of the file.
+  bool next();
+  const matched_packet& current() const { return ready_.front(); }
+  const std::string& path() const { return path_; }
+  /// Candidate positions that did not hold a valid packet (a damaged file or index).
+  std::uint64_t bad_positions() const { return bad_; }
+
+private:
+  void load_block(std::uint32_t b); // fills ready_ with block b's matches
+  void consider(const io::packet_ref& p);
+  const std::uint8_t* read_block(std::uint32_t b, std::size_t& got);
+
+  std::string path_;
+  int fd_ = -1;
+  std::uint64_t file_size_ = 0;
+  std::uint32_t block_size_;
+  std::uint32_t blocks_;
+  selection sel_;
+  node_ptr q_;
+  std::uint32_t next_block_ = 0;
+  std::size_t next_pos_ = 0; // into sel_.positions
+  std::deque<matched_packet> ready_;
+  bool started_ = false;
+  std::vector<std::uint8_t> buf_;
+  std::uint64_t bad_ = 0;
+};
+
+} // namespace stenotype::query

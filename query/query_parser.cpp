@@ -1,0 +1,351 @@
+// query/query_parser.cpp -- a hand-written recursive-descent parser.
+//
+// Keywords are whole words (stenographer's lexer matched prefixes: "hostile"
+// read as "host ile"). Operators have equal precedence, left to right, as in
+// stenographer; parentheses group.
+#include "query/query_parser.hpp"
+
+#include <arpa/inet.h>
+#include <cctype>
+#include <cstring>
+#include <ctime>
+
+#include "index/keys.hpp"
+
+namespace stenotype::query {
+namespace {
+
+using index::index_key;
+
+struct token {
+  enum class type { word, lparen, rparen, op_and, op_or, end };
+  type t;
+  std::string text;
+  std::size_t column; // 1-based
+};
+
+std::vector<token> tokenize(const std::string& s) {
+  std::vector<token> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const char c = s[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+      continue;
+    }
+    const std::size_t col = i + 1;
+    if (c == '(' || c == ')') {
+      out.push_back({c == '(' ? token::type::lparen : token::type::rparen, std::string(1, c), col});
+      ++i;
+    } else if (s.compare(i, 2, "&&") == 0 || s.compare(i, 2, "||") == 0) {
+      out.push_back({c == '&' ? token::type::op_and : token::type::op_or, s.substr(i, 2), col});
+      i += 2;
+    } else {
+      std::size_t j = i;
+      while (j < s.size() && !std::isspace(static_cast<unsigned char>(s[j])) && s[j] != '('
+             && s[j] != ')' && s.compare(j, 2, "&&") != 0 && s.compare(j, 2, "||") != 0)
+        ++j;
+      std::string w = s.substr(i, j - i);
+      token::type t = token::type::word;
+      if (w == "and")
+        t = token::type::op_and;
+      else if (w == "or")
+        t = token::type::op_or;
+      out.push_back({t, w, col});
+      i = j;
+    }
+  }
+  out.push_back({token::type::end, "end of query", s.size() + 1});
+  return out;
+}
+
+bool parse_uint(const std::string& s, std::uint64_t max, std::uint64_t& out) {
+  if (s.empty() || s.size() > 20)
+    return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9')
+      return false;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    if (v > max)
+      return false;
+  }
+  out = v;
+  return true;
+}
+
+// RFC 3339: 2006-01-02T15:04:05[.frac](Z|+hh:mm|-hh:mm)
+bool parse_rfc3339(const std::string& s, std::uint64_t& ns) {
+  int Y, M, D, h, m, sec, n = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) != 6 || n != 19)
+    return false;
+  if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 || Y < 1970)
+    return false;
+  std::size_t i = 19;
+  std::uint64_t frac = 0;
+  if (i < s.size() && s[i] == '.') {
+    std::uint64_t scale = 100000000;
+    ++i;
+    const std::size_t start = i;
+    for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i) {
+      frac += static_cast<std::uint64_t>(s[i] - '0') * scale;
+      scale /= 10;
+    }
+    if (i == start)
+      return false;
+  }
+  long offset = 0;
+  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+    ++i;
+  } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    int oh, om, k = 0;
+    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5 || oh > 23 || om > 59)
+      return false;
+    offset = (s[i] == '+' ? 1 : -1) * (oh * 3600L + om * 60L);
+    i += 6;
+  } else {
+    return false;
+  }
+  if (i != s.size())
+    return false;
+  std::tm tm{};
+  tm.tm_year = Y - 1900;
+  tm.tm_mon = M - 1;
+  tm.tm_mday = D;
+  tm.tm_hour = h;
+  tm.tm_min = m;
+  tm.tm_sec = sec;
+  const long t = static_cast<long>(timegm(&tm)) - offset;
+  if (t < 0)
+    return false;
+  ns = static_cast<std::uint64_t>(t) * 1000000000u + frac;
+  return true;
+}
+
+class parser {
+public:
+  parser(const std::string& text, std::uint64_t now) : toks_(tokenize(text)), now_(now) {}
+
+  node_ptr parse() {
+    auto e = expr();
+    if (peek().t != token::type::end)
+      fail(peek(), "expected 'and', 'or' or the end of the query");
+    return e;
+  }
+
+private:
+  const token& peek() const { return toks_[pos_]; }
+  const token& next() { return toks_[pos_ < toks_.size() - 1 ? pos_++ : pos_]; }
+
+  [[noreturn]] void fail(const token& t, const std::string& expected) {
+    throw parse_error(t.column, expected + ", got '" + t.text + "'");
+  }
+
+  node_ptr expr() {
+    node_ptr left = term();
+    while (peek().t == token::type::op_and || peek().t == token::type::op_or) {
+      const bool is_and = next().t == token::type::op_and;
+      node_ptr right = term();
+      auto n = std::make_shared<node>();
+      n->k = is_and ? node::kind::op_and : node::kind::op_or;
+      n->left = left;
+      n->right = right;
+      left = n;
+    }
+    return left;
+  }
+
+  node_ptr make_key(const index_key& k, std::string text) {
+    auto n = std::make_shared<node>();
+    n->k = node::kind::key;
+    n->key = k.str();
+    n->text = std::move(text);
+    return n;
+  }
+
+  std::uint64_t number(const char* what, std::uint64_t max) {
+    const token& t = next();
+    std::uint64_t v;
+    if (t.t != token::type::word || !parse_uint(t.text, max, v))
+      fail(t, std::string("expected ") + what + " (0-" + std::to_string(max) + ")");
+    return v;
+  }
+
+  // An address: 4 bytes (IPv4) or 16 bytes (IPv6) in `out`; returns its length.
+  std::size_t address(const std::string& s, std::uint8_t* out) {
+    if (inet_pton(AF_INET, s.c_str(), out) == 1)
+      return 4;
+    if (inet_pton(AF_INET6, s.c_str(), out) == 1)
+      return 16;
+    return 0;
+  }
+
+  node_ptr net_range(const token& where, const std::uint8_t* addr, std::size_t len, unsigned bits,
+                     std::string text) {
+    if (bits > len * 8)
+      fail(where, "expected a prefix length of 0-" + std::to_string(len * 8));
+    std::uint8_t lo[16], hi[16];
+    for (std::size_t i = 0; i < len; ++i) {
+      const unsigned keep = bits >= (i + 1) * 8 ? 8 : bits > i * 8 ? bits - static_cast<unsigned>(i) * 8 : 0;
+      const auto mask = static_cast<std::uint8_t>(keep == 0 ? 0 : 0xff << (8 - keep));
+      lo[i] = addr[i] & mask;
+      hi[i] = static_cast<std::uint8_t>(addr[i] | ~mask);
+    }
+    auto n = std::make_shared<node>();
+    n->k = node::kind::key_range;
+    n->key = (len == 4 ? index::ipv4_key(lo) : index::ipv6_key(lo)).str();
+    n->key_last = (len == 4 ? index::ipv4_key(hi) : index::ipv6_key(hi)).str();
+    n->text = std::move(text);
+    return n;
+  }
+
+  std::uint64_t time_value(const token& first) {
+    std::uint64_t ns;
+    if (parse_rfc3339(first.text, ns))
+      return ns;
+    // "N m ago", "Nm ago", "N h ago", "Nh ago" (also s and d).
+    std::string num = first.text, unit;
+    while (!num.empty() && std::isalpha(static_cast<unsigned char>(num.back()))) {
+      unit.insert(unit.begin(), num.back());
+      num.pop_back();
+    }
+    std::uint64_t n;
+    if (!parse_uint(num, 100000000, n))
+      fail(first, "expected a time: RFC 3339 (2006-01-02T15:04:05Z) or 'N m ago' / 'N h ago'");
+    if (unit.empty()) {
+      const token& u = next();
+      if (u.t != token::type::word)
+        fail(u, "expected a time unit (s, m, h, d)");
+      unit = u.text;
+    }
+    std::uint64_t secs;
+    if (unit == "s")
+      secs = n;
+    else if (unit == "m")
+      secs = n * 60;
+    else if (unit == "h")
+      secs = n * 3600;
+    else if (unit == "d")
+      secs = n * 86400;
+    else
+      fail(toks_[pos_ - 1], "expected a time unit (s, m, h, d)");
+    const token& ago = next();
+    if (ago.t != token::type::word || ago.text != "ago")
+      fail(ago, "expected 'ago'");
+    const std::uint64_t delta = secs * 1000000000u;
+    return now_ > delta ? now_ - delta : 0;
+  }
+
+  node_ptr term() {
+    const token& t = next();
+    if (t.t == token::type::lparen) {
+      node_ptr e = expr();
+      if (next().t != token::type::rparen)
+        fail(toks_[pos_ - 1], "expected ')'");
+      return e;
+    }
+    if (t.t != token::type::word)
+      fail(t, "expected a term (host, net, port, ip proto, tcp, udp, icmp, vlan, mpls, before, after, or '(')");
+    const std::string& w = t.text;
+    if (w == "tcp")
+      return make_key(index::protocol_key(6), "tcp");
+    if (w == "udp")
+      return make_key(index::protocol_key(17), "udp");
+    if (w == "icmp")
+      return make_key(index::protocol_key(1), "icmp");
+    if (w == "port") {
+      const auto p = number("a port number", 65535);
+      return make_key(index::port_key(static_cast<std::uint16_t>(p)), "port " + std::to_string(p));
+    }
+    if (w == "vlan") {
+      const auto v = number("a VLAN id", 4095);
+      return make_key(index::vlan_key(static_cast<std::uint16_t>(v)), "vlan " + std::to_string(v));
+    }
+    if (w == "mpls") {
+      const auto l = number("an MPLS label", 1048575);
+      return make_key(index::mpls_key(static_cast<std::uint32_t>(l)), "mpls " + std::to_string(l));
+    }
+    if (w == "ip") {
+      const token& p = next();
+      if (p.t != token::type::word || p.text != "proto")
+        fail(p, "expected 'proto'");
+      const auto n = number("a protocol number", 255);
+      return make_key(index::protocol_key(static_cast<std::uint8_t>(n)), "ip proto " + std::to_string(n));
+    }
+    if (w == "host") {
+      const token& a = next();
+      std::uint8_t addr[16];
+      const std::size_t len = a.t == token::type::word ? address(a.text, addr) : 0;
+      if (len == 0)
+        fail(a, "expected an IPv4 or IPv6 address");
+      return make_key(len == 4 ? index::ipv4_key(addr) : index::ipv6_key(addr), "host " + a.text);
+    }
+    if (w == "net") {
+      const token& a = next();
+      if (a.t != token::type::word)
+        fail(a, "expected a network (IP/BITS or IP mask MASK)");
+      const auto slash = a.text.find('/');
+      std::uint8_t addr[16];
+      const std::size_t len = address(a.text.substr(0, slash), addr);
+      if (len == 0)
+        fail(a, "expected a network address (IPv4 or IPv6)");
+      if (slash != std::string::npos) {
+        std::uint64_t bits;
+        if (!parse_uint(a.text.substr(slash + 1), len * 8, bits))
+          fail(a, "expected a prefix length of 0-" + std::to_string(len * 8));
+        return net_range(a, addr, len, static_cast<unsigned>(bits), "net " + a.text);
+      }
+      const token& m = next();
+      if (m.t != token::type::word || m.text != "mask")
+        fail(m, "expected '/BITS' or 'mask MASK' after the network address");
+      const token& mt = next();
+      std::uint8_t mask[16];
+      if (mt.t != token::type::word || address(mt.text, mask) != len)
+        fail(mt, "expected a mask of the address's family");
+      // A mask must be contiguous ones, then zeros.
+      unsigned bits = 0;
+      bool zero_seen = false;
+      for (std::size_t i = 0; i < len * 8; ++i) {
+        const bool one = mask[i / 8] & (0x80 >> (i % 8));
+        if (one && zero_seen)
+          fail(mt, "expected a contiguous mask");
+        if (one)
+          ++bits;
+        else
+          zero_seen = true;
+      }
+      return net_range(mt, addr, len, bits, "net " + a.text + " mask " + mt.text);
+    }
+    if (w == "before" || w == "after") {
+      const token& first = next();
+      if (first.t != token::type::word)
+        fail(first, "expected a time: RFC 3339 (2006-01-02T15:04:05Z) or 'N m ago' / 'N h ago'");
+      auto n = std::make_shared<node>();
+      n->k = w == "before" ? node::kind::before : node::kind::after;
+      n->time_ns = time_value(first);
+      n->text = w + " " + std::to_string(n->time_ns) + "ns";
+      return n;
+    }
+    fail(t, "expected a term (host, net, port, ip proto, tcp, udp, icmp, vlan, mpls, before, after, or '(')");
+  }
+
+  std::vector<token> toks_;
+  std::size_t pos_ = 0;
+  std::uint64_t now_;
+};
+
+} // namespace
+
+node_ptr parse_query(const std::string& text, std::uint64_t now_ns) {
+  return parser{text, now_ns}.parse();
+}
+
+std::string to_string(const node& n) {
+  switch (n.k) {
+    case node::kind::op_and: return "(" + to_string(*n.left) + " and " + to_string(*n.right) + ")";
+    case node::kind::op_or: return "(" + to_string(*n.left) + " or " + to_string(*n.right) + ")";
+    default: return n.text;
+  }
+}
+
+} // namespace stenotype::query
