@@ -240,8 +240,9 @@ private:
     const token& t = next();
     if (t.t == token::type::lparen) {
       node_ptr e = expr();
-      if (next().t != token::type::rparen)
-        fail(toks_[pos_ - 1], "expected ')'");
+      const token& close = next();
+      if (close.t != token::type::rparen)
+        fail(close, "expected ')'");
       return e;
     }
     if (t.t != token::type::word)
