@@ -342,11 +342,14 @@ node_ptr parse_query(const std::string& text, std::uint64_t now_ns) {
 }
 
 std::string to_string(const node& n) {
-  switch (n.k) {
-    case node::kind::op_and: return "(" + to_string(*n.left) + " and " + to_string(*n.right) + ")";
-    case node::kind::op_or: return "(" + to_string(*n.left) + " or " + to_string(*n.right) + ")";
-    default: return n.text;
-  }
+  if (n.k != node::kind::op_and && n.k != node::kind::op_or)
+    return n.text;
+  std::string out = "(";
+  out += to_string(*n.left);
+  out += n.k == node::kind::op_and ? " and " : " or ";
+  out += to_string(*n.right);
+  out += ')';
+  return out;
 }
 
 } // namespace stenotype::query
