@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config git
   libcaf-dev libaio-dev libseccomp-dev librocksdb-dev rocksdb-tools libcli11-dev
   catch2 libpcap-dev prometheus-cpp-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev tshark
   iproute2 iputils-ping tcpdump procps python3
 )
 missing=()
