@@ -222,6 +222,29 @@ TEST_CASE("a capture writes one complete index per packet file, with the right k
     ++count;
   }
   CHECK(count == traffic.size());
+
+  // stenoread on the live capture's files: the VLAN 10 frames (tag stripped
+  // by the veth, indexed from tp_vlan_tci, re-inserted on output), in order.
+  const std::string vout = tmp.path() + "/vlan10.pcap";
+  REQUIRE(run_process({STENOREAD_BINARY, "--dir=" + tmp.path(), "vlan 10 and port 443", "-w", vout}, 30) == 0);
+  std::vector<long> want;
+  for (std::size_t i = 0; i < traffic.size(); ++i)
+    if (i % 5 == 1 && i % 3 == 0 && i % 2 == 1)
+      want.push_back(static_cast<long>(i));
+  const auto vpcap = slurp(vout);
+  std::vector<long> got;
+  for (std::size_t o = 24; o + 16 <= vpcap.size();) {
+    std::uint32_t caplen;
+    std::memcpy(&caplen, vpcap.data() + o + 8, 4);
+    std::vector<std::uint8_t> fb(vpcap.begin() + static_cast<long>(o + 16),
+                                 vpcap.begin() + static_cast<long>(o + 16 + caplen));
+    got.push_back(marker_seq(fb));
+    if (got.back() >= 0)
+      CHECK(fb == traffic[static_cast<std::size_t>(got.back())].bytes);
+    o += 16 + caplen;
+  }
+  CHECK(!want.empty());
+  CHECK(got == want);
 }
 
 TEST_CASE("--no_index writes packet files and no indexes") {
