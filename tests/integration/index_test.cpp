@@ -247,7 +247,7 @@ TEST_CASE("a capture writes one complete index per packet file, with the right k
   CHECK(got == want);
 }
 
-TEST_CASE("--no_index writes packet files and no indexes") {
+TEST_CASE("a capture with --no_index writes packet files and no indexes") {
   if (!have_net_admin()) {
     WARN("skipped: needs root to create namespaces and veth pairs");
     return;
