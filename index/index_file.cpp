@@ -140,12 +140,15 @@ index_reader::index_reader(const std::string& path, bool verify) : path_(path) {
     if (auto s = reader_->VerifyChecksum(); !s.ok())
       fail("damaged index " + path, s);
   rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
   std::unique_ptr<rocksdb::Iterator> it{reader_->NewIterator(ro)};
   it->Seek(rocksdb::Slice(version_key.data(), version_key.size()));
+  check(*it);
   if (!it->Valid() || view(it->key()) != version_key || it->value().size() != 4
       || get_be(view(it->value()), 0, 4) != format_version)
     throw std::runtime_error("index " + path + " has no or an unknown format version");
   it->Seek(rocksdb::Slice(block_meta_key.data(), block_meta_key.size()));
+  check(*it);
   if (!it->Valid() || view(it->key()) != block_meta_key || it->value().size() % 20 != 0)
     throw std::runtime_error("index " + path + " has no valid block table");
   const auto bv = view(it->value());
@@ -153,6 +156,7 @@ index_reader::index_reader(const std::string& path, bool verify) : path_(path) {
     blocks_.push_back({get_be(bv, at, 8), get_be(bv, at + 8, 8),
                        static_cast<std::uint32_t>(get_be(bv, at + 16, 4))});
   it->Seek(rocksdb::Slice(file_meta_key.data(), file_meta_key.size()));
+  check(*it);
   if (!it->Valid() || view(it->key()) != file_meta_key || it->value().size() != 32)
     throw std::runtime_error("index " + path + " has no valid file summary");
   const auto fv = view(it->value());
@@ -167,10 +171,12 @@ index_reader::index_reader(index_reader&&) noexcept = default;
 std::vector<std::uint32_t> index_reader::lookup(std::string_view key) const {
   std::vector<std::uint32_t> out;
   rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
   std::unique_ptr<rocksdb::Iterator> it{reader_->NewIterator(ro)};
   it->Seek(rocksdb::Slice(key.data(), key.size()));
   if (it->Valid() && view(it->key()) == key && !decode_positions(view(it->value()), out))
     throw std::runtime_error("index " + path_ + ": malformed positions");
+  check(*it);
   return out;
 }
 
@@ -178,11 +184,13 @@ std::vector<std::uint32_t> index_reader::lookup_range(std::string_view from,
                                                       std::string_view to) const {
   std::vector<std::uint32_t> out;
   rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
   std::unique_ptr<rocksdb::Iterator> it{reader_->NewIterator(ro)};
   for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid() && view(it->key()) <= to;
        it->Next())
     if (!decode_positions(view(it->value()), out))
       throw std::runtime_error("index " + path_ + ": malformed positions");
+  check(*it);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
@@ -191,9 +199,18 @@ std::vector<std::uint32_t> index_reader::lookup_range(std::string_view from,
 void index_reader::for_each_entry(
   const std::function<void(std::string_view, std::string_view)>& fn) const {
   rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
   std::unique_ptr<rocksdb::Iterator> it{reader_->NewIterator(ro)};
   for (it->SeekToFirst(); it->Valid(); it->Next())
     fn(view(it->key()), view(it->value()));
+  check(*it);
+}
+
+void index_reader::check(const rocksdb::Iterator& it) const {
+  // A block whose checksum does not match ends the iteration with an error
+  // status (ReadOptions::verify_checksums): never silently fewer results.
+  if (!it.status().ok())
+    throw std::runtime_error("damaged index " + path_ + ": " + it.status().ToString());
 }
 
 } // namespace stenotype::index

@@ -16,8 +16,9 @@
 #include "index/index_builder.hpp"
 
 namespace rocksdb {
+class Iterator;
 class SstFileReader;
-}
+} // namespace rocksdb
 
 namespace stenotype::index {
 
@@ -31,10 +32,11 @@ bool decode_positions(std::string_view value, std::vector<std::uint32_t>& out);
 
 class index_reader {
 public:
-  /// Opens `path` and (unless `verify` is false: only for a file verified
-  /// before) checks every block's checksum; throws std::runtime_error (one
-  /// line, naming the file) when it is missing, damaged, of an unknown format
-  /// version, or a stenographer (LevelDB) index.
+  /// Opens `path`; throws std::runtime_error (one line, naming the file)
+  /// when it is missing, damaged, of an unknown format version, or a
+  /// stenographer (LevelDB) index. Every block read is checked against its
+  /// checksum, and lookups throw on a mismatch; `verify` additionally checks
+  /// the whole file up front (tools; queries read only what they need).
   explicit index_reader(const std::string& path, bool verify = true);
   ~index_reader();
   index_reader(index_reader&&) noexcept;
@@ -53,6 +55,8 @@ public:
   void for_each_entry(const std::function<void(std::string_view, std::string_view)>& fn) const;
 
 private:
+  void check(const rocksdb::Iterator& it) const;
+
   std::string path_;
   std::unique_ptr<rocksdb::SstFileReader> reader_;
   file_summary summary_;

@@ -86,7 +86,7 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
       f.index = dir + "/IDX" + t + "/" + std::to_string(ids[i]);
       if (exists(f.index)) {
         try {
-          index::index_reader idx{f.index};
+          index::index_reader idx{f.index, /*verify=*/false}; // blocks are checked as read
           const auto& s = idx.summary();
           if (s.packets == 0 || s.last_ns < tb.lo || s.first_ns >= tb.hi) {
             ++stats.pruned;
@@ -119,10 +119,18 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
     try {
       selection sel;
       std::uint32_t bs = f.block_size;
+      bool scan = !f.indexed;
       if (f.indexed) {
-        index::index_reader idx{f.index, /*verify=*/false}; // verified in step 1
-        sel = select(*q, idx);
-      } else {
+        try {
+          index::index_reader idx{f.index, /*verify=*/false};
+          sel = select(*q, idx);
+        } catch (const std::exception& e) {
+          warn(std::string(e.what()) + "; scanning the packet file instead");
+          ++stats.scanned_unindexed;
+          scan = true;
+        }
+      }
+      if (scan) {
         io::packet_file_reader probe{f.packets};
         bs = static_cast<std::uint32_t>(probe.block_size());
         sel = select_all(static_cast<std::uint32_t>((probe.file_size() + bs - 1) / bs));
@@ -134,7 +142,7 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
       a->order = order;
       if (!a->stream->next())
         return;
-      a->ts = a->stream->current().ts_ns();
+      a->ts = a->stream->current_ts_ns();
       heap.push(a.get());
       storage.push_back(std::move(a));
     } catch (const std::exception& e) {
@@ -154,11 +162,11 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
     }
     active* a = heap.top();
     heap.pop();
-    if (!emit(a->stream->current().ref))
+    if (!emit(a->stream->current()))
       return stats;
     ++stats.packets;
     if (a->stream->next()) {
-      a->ts = a->stream->current().ts_ns();
+      a->ts = a->stream->current_ts_ns();
       heap.push(a);
     } else {
       if (a->stream->bad_positions())

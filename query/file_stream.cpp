@@ -30,32 +30,60 @@ file_stream::file_stream(const std::string& path, std::uint32_t block_size, sele
   file_size_ = static_cast<std::uint64_t>(st.st_size);
   blocks_ = static_cast<std::uint32_t>((file_size_ + block_size_ - 1) / block_size_);
   sel_.blocks.resize(blocks_, false);
+  prefetch();
 }
 
 file_stream::~file_stream() { ::close(fd_); }
 
-const std::uint8_t* file_stream::read_block(std::uint32_t b, std::size_t& got) {
-  buf_.resize(block_size_);
-  const ssize_t n = ::pread(fd_, buf_.data(), block_size_, static_cast<off_t>(std::uint64_t{b} * block_size_));
-  got = n > 0 ? static_cast<std::size_t>(n) : 0;
-  return buf_.data();
+void file_stream::prefetch() {
+  // Start reading every candidate region at once (the kernel queues them in
+  // parallel), instead of paying one disk round trip per packet in turn.
+  std::uint64_t run_start = 0, run_end = 0;
+  auto flush = [&] {
+    if (run_end > run_start)
+      ::posix_fadvise(fd_, static_cast<off_t>(run_start), static_cast<off_t>(run_end - run_start),
+                      POSIX_FADV_WILLNEED);
+  };
+  for (std::uint32_t b = 0; b < blocks_; ++b)
+    if (sel_.blocks[b]) {
+      const std::uint64_t s = std::uint64_t{b} * block_size_;
+      if (s > run_end + 65536) {
+        flush();
+        run_start = s;
+      }
+      run_end = s + block_size_;
+    }
+  for (auto pos : sel_.positions) {
+    if (pos > run_end + 65536) {
+      flush();
+      run_start = pos;
+    }
+    run_end = std::max<std::uint64_t>(run_end, pos + 2048);
+  }
+  flush();
 }
 
-void file_stream::consider(const io::packet_ref& p) {
+void file_stream::consider(const io::packet_ref& p, bool copy) {
   index::packet_attributes attrs;
   const int stripped = (p.status & TP_STATUS_VLAN_VALID) ? (p.vlan_tci & 0x0fff) : -1;
   index::parse_packet(p.frame, p.caplen, stripped, attrs);
   const std::uint64_t ts = std::uint64_t{p.sec} * 1000000000u + p.nsec;
   if (!matches(*q_, attrs, ts))
     return;
-  matched_packet m;
-  m.frame.assign(p.frame, p.frame + p.caplen);
-  m.ref = p;
-  m.ref.frame = m.frame.data();
-  ready_.push_back(std::move(m));
+  ready_.push_back(p);
+  if (copy) {
+    arena_offsets_.push_back(arena_.size());
+    arena_.insert(arena_.end(), p.frame, p.frame + p.caplen);
+  } else {
+    arena_offsets_.push_back(SIZE_MAX);
+  }
 }
 
 void file_stream::load_block(std::uint32_t b) {
+  ready_.clear();
+  arena_offsets_.clear();
+  arena_.clear();
+  ready_pos_ = 0;
   const std::uint64_t start = std::uint64_t{b} * block_size_, end = start + block_size_;
   // Candidate positions inside this block.
   std::size_t first = next_pos_;
@@ -63,11 +91,11 @@ void file_stream::load_block(std::uint32_t b) {
     ++next_pos_;
   const std::size_t count = next_pos_ - first;
   if (sel_.blocks[b] || count > whole_block_threshold) {
-    std::size_t got;
-    const std::uint8_t* data = read_block(b, got);
-    std::span<const std::uint8_t> block(data, got);
+    block_.resize(block_size_);
+    const ssize_t n = ::pread(fd_, block_.data(), block_size_, static_cast<off_t>(start));
+    std::span<const std::uint8_t> block(block_.data(), n > 0 ? static_cast<std::size_t>(n) : 0);
     if (sel_.blocks[b]) {
-      io::for_each_packet(block, [&](const io::packet_ref& p) { consider(p); });
+      io::for_each_packet(block, [&](const io::packet_ref& p) { consider(p, false); });
       return;
     }
     // Only the candidates: walk the block, test the packets at those offsets.
@@ -78,7 +106,7 @@ void file_stream::load_block(std::uint32_t b) {
         ++i;
       }
       if (i < next_pos_ && sel_.positions[i] == start + p.offset) {
-        consider(p);
+        consider(p, false);
         ++i;
       }
     });
@@ -89,21 +117,22 @@ void file_stream::load_block(std::uint32_t b) {
   for (std::size_t i = first; i < next_pos_; ++i) {
     const std::uint64_t pos = sel_.positions[i];
     const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(end - pos, 2048));
-    buf_.resize(std::max<std::size_t>(buf_.size(), block_size_));
-    ssize_t n = ::pread(fd_, buf_.data(), want, static_cast<off_t>(pos));
+    one_.resize(std::max<std::size_t>(one_.size(), want));
+    ssize_t n = ::pread(fd_, one_.data(), want, static_cast<off_t>(pos));
     if (n < static_cast<ssize_t>(sizeof(tpacket3_hdr))) {
       ++bad_;
       continue;
     }
     tpacket3_hdr h;
-    std::memcpy(&h, buf_.data(), sizeof h);
+    std::memcpy(&h, one_.data(), sizeof h);
     const std::uint64_t need = std::uint64_t{h.tp_mac} + h.tp_snaplen;
     if (h.tp_mac < sizeof h || h.tp_snaplen > h.tp_len || pos + need > end || pos + need > file_size_) {
       ++bad_;
       continue;
     }
     if (need > static_cast<std::uint64_t>(n)) {
-      n = ::pread(fd_, buf_.data(), need, static_cast<off_t>(pos));
+      one_.resize(need);
+      n = ::pread(fd_, one_.data(), need, static_cast<off_t>(pos));
       if (n < static_cast<ssize_t>(need)) {
         ++bad_;
         continue;
@@ -111,18 +140,22 @@ void file_stream::load_block(std::uint32_t b) {
     }
     io::packet_ref p{static_cast<std::uint32_t>(pos - start), h.tp_sec, h.tp_nsec, h.tp_snaplen,
                      h.tp_len, h.tp_status, static_cast<std::uint16_t>(h.hv1.tp_vlan_tci),
-                     static_cast<std::uint16_t>(h.hv1.tp_vlan_tpid), buf_.data() + h.tp_mac};
-    consider(p);
+                     static_cast<std::uint16_t>(h.hv1.tp_vlan_tpid), one_.data() + h.tp_mac};
+    consider(p, true);
   }
+  // The arena is complete: point the copied packets at it.
+  for (std::size_t k = 0; k < ready_.size(); ++k)
+    if (arena_offsets_[k] != SIZE_MAX)
+      ready_[k].frame = arena_.data() + arena_offsets_[k];
 }
 
 bool file_stream::next() {
-  if (started_ && !ready_.empty())
-    ready_.pop_front();
+  if (started_ && ready_pos_ < ready_.size())
+    ++ready_pos_;
   started_ = true;
-  while (ready_.empty() && next_block_ < blocks_)
+  while (ready_pos_ >= ready_.size() && next_block_ < blocks_)
     load_block(next_block_++);
-  return !ready_.empty();
+  return ready_pos_ < ready_.size();
 }
 
 } // namespace stenotype::query

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <vector>
 
@@ -11,13 +10,6 @@
 #include "query/evaluate.hpp"
 
 namespace stenotype::query {
-
-/// A packet copied out of its file.
-struct matched_packet {
-  io::packet_ref ref; ///< ref.frame points into `frame`
-  std::vector<std::uint8_t> frame;
-  std::uint64_t ts_ns() const { return std::uint64_t{ref.sec} * 1000000000u + ref.nsec; }
-};
 
 class file_stream {
 public:
@@ -27,17 +19,21 @@ public:
   file_stream(const file_stream&) = delete;
   file_stream& operator=(const file_stream&) = delete;
 
-  /// Moves to the next matching packet; false at the end of the file.
+  /// Moves to the next matching packet; false at the end of the file. The
+  /// previous packet's bytes are invalid afterwards.
   bool next();
-  const matched_packet& current() const { return ready_.front(); }
+  const io::packet_ref& current() const { return ready_[ready_pos_]; }
+  std::uint64_t current_ts_ns() const {
+    return std::uint64_t{current().sec} * 1000000000u + current().nsec;
+  }
   const std::string& path() const { return path_; }
   /// Candidate positions that did not hold a valid packet (a damaged file or index).
   std::uint64_t bad_positions() const { return bad_; }
 
 private:
   void load_block(std::uint32_t b); // fills ready_ with block b's matches
-  void consider(const io::packet_ref& p);
-  const std::uint8_t* read_block(std::uint32_t b, std::size_t& got);
+  void consider(const io::packet_ref& p, bool copy);
+  void prefetch();
 
   std::string path_;
   int fd_ = -1;
@@ -48,9 +44,13 @@ private:
   node_ptr q_;
   std::uint32_t next_block_ = 0;
   std::size_t next_pos_ = 0; // into sel_.positions
-  std::deque<matched_packet> ready_;
+  // The matches of the current block: frames point into block_ (whole block
+  // read) or into arena_ (packets read one by one). No allocation per packet.
+  std::vector<io::packet_ref> ready_;
+  std::vector<std::size_t> arena_offsets_; // for refs into arena_, else SIZE_MAX
+  std::size_t ready_pos_ = 0;
   bool started_ = false;
-  std::vector<std::uint8_t> buf_;
+  std::vector<std::uint8_t> block_, arena_, one_;
   std::uint64_t bad_ = 0;
 };
 
