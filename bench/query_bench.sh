@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Query speed against tcpdump on the same packets (docs/PERFORMANCE.md).
 #   bench/query_bench.sh [SIZE_MB] [WORKDIR]     (root: drops the page cache)
-# Builds a SIZE_MB (default 1200) pcap of the benchmark traffic, imports it,
+# Needs bc and tcpdump. Builds a SIZE_MB (default 1200) pcap of the benchmark traffic, imports it,
 # then times, each from a cold page cache, best of 3:
 #   selective: stenoread 'host H and port P'  vs  tcpdump -r all.pcap 'host H and port P'
 #   broad:     stenoread 'tcp'                 vs  tcpdump -r all.pcap 'tcp'
@@ -34,7 +34,8 @@ best() { # best of 3 wall seconds of "$@", cold cache each time
 count() { "$@" 2>/dev/null | tcpdump -nr - 2>/dev/null | wc -l; }
 
 pcap_mb=$(( $(stat -c %s "$work/all.pcap") >> 20 ))
-pkt_mb=$(( $(du -sb "$work/data" | cut -f1) >> 20 ))
+pkt_mb=$(( $(du -sb "$work/data/PKT0" | cut -f1) >> 20 ))
+idx_mb=$(( $(du -sb "$work/data/IDX0" | cut -f1) >> 20 ))
 echo "| query | packets | stenoread s | tcpdump -r s | speed-up |"
 echo "| --- | --- | --- | --- | --- |"
 for q in "host $host and port $port" "tcp"; do
@@ -46,12 +47,14 @@ for q in "host $host and port $port" "tcp"; do
   printf "| %s | %s | %.3f | %.3f | %.1fx |\n" "$q" "$n" "$s" "$t" "$(echo "$t / $s" | bc -l)"
 done
 s=$(best $bin/stenoread -q --dir="$work/data" "net 0.0.0.0/0" -w /dev/null)
-biggest=$(ls -S "$work"/data/PKT0/* | head -1)
+# The disk's sequential read: all packet files, O_DIRECT, 1 MiB reads.
 cold
-d=$( { /usr/bin/time -f %e dd if="$biggest" of=/dev/null bs=1M iflag=direct 2>/dev/null; } 2>&1 | tail -1)
-dmb=$(( $(stat -c %s "$biggest") >> 20 ))
+ds=$(date +%s.%N)
+for f in "$work"/data/PKT0/*; do dd if="$f" of=/dev/null bs=1M iflag=direct status=none; done
+d=$(echo "$(date +%s.%N) - $ds" | bc -l)
+dmb=$(( $(du -sb "$work/data/PKT0" | cut -f1) >> 20 ))
 echo
 printf "export: %s MiB of packet files in %.2f s = %.0f MiB/s; disk sequential read (dd O_DIRECT 1 MiB): %.0f MiB/s; ratio %.0f%%\n" \
   "$pkt_mb" "$s" "$(echo "$pkt_mb / $s" | bc -l)" "$(echo "$dmb / $d" | bc -l)" \
   "$(echo "100 * ($pkt_mb / $s) / ($dmb / $d)" | bc -l)"
-echo "data: $pcap_mb MiB pcap, $pkt_mb MiB of packet files + indexes"
+echo "data: $pcap_mb MiB pcap; $pkt_mb MiB of packet files, $idx_mb MiB of indexes; $(ls "$work"/data/PKT0 | wc -l) files"
