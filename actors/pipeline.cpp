@@ -11,7 +11,9 @@
 #include "actors/supervisor.hpp"
 #include "actors/writer.hpp"
 #include "io/block_writer.hpp"
+#include "io/recovery.hpp"
 #include "io/ring.hpp"
+#include "stenotype/log.hpp"
 
 namespace stenotype {
 
@@ -24,6 +26,10 @@ pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts) 
   for (int i = 0; i < opts.threads; ++i) {
     io::make_directories(io::packet_dir(opts.dir, i));
     io::make_directories(io::index_dir(opts.dir, i));
+    // A previous run that crashed may have left hidden files: make them
+    // whole before new files join them.
+    io::recover_thread_dir(opts.dir, i, static_cast<std::uint32_t>(opts.block_size()), opts.index,
+                           [](const std::string& line) { LOG_WARN("%s", line.c_str()); });
   }
   for (int i = 0; i < opts.threads; ++i)
     rings.push_back(std::make_shared<io::ring>(opts, i));
