@@ -17,7 +17,8 @@
 
 namespace stenotype {
 
-pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts) {
+pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts,
+                        const std::function<void()>& before_start) {
   if (auto problem = validate(opts))
     throw std::runtime_error(*problem);
   // Everything that can fail synchronously happens before any actor runs, so
@@ -33,6 +34,8 @@ pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts) 
   }
   for (int i = 0; i < opts.threads; ++i)
     rings.push_back(std::make_shared<io::ring>(opts, i));
+  if (before_start)
+    before_start();
 
   pipeline p;
   std::vector<thread_actors> threads;

@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include "main/flags.hpp"
+#include "main/privileges.hpp"
 #include "stenotype/log.hpp"
 #include "stenotype/pipeline.hpp"
 
@@ -63,7 +64,14 @@ int main(int argc, char** argv) {
 
   pipeline p;
   try {
-    p = spawn_pipeline(system, opts);
+    const identity who = resolve_identity(opts.uid, opts.gid);
+    const auto created = missing_directories(opts.dir);
+    p = spawn_pipeline(system, opts, [&] {
+      hand_over_directories(opts, who, created);
+      drop_privileges(who);
+      if (who.change)
+        LOG_INFO("running as user %s (uid %u, gid %u)", who.name.c_str(), who.uid, who.gid);
+    });
   } catch (const std::exception& e) {
     LOG_ERROR("%s", e.what());
     return 1;

@@ -14,6 +14,7 @@
 // The actors run on threads of their own and do not block the scheduler.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -30,9 +31,12 @@ struct pipeline {
   std::vector<indexer_actor> indexers;  ///< one per thread, empty with --no_index
 };
 
-/// Validates `opts`, creates DIR/PKT<n> and DIR/IDX<n>, opens one ring per
-/// thread and spawns the actors. Throws std::runtime_error (one line) when
-/// any of that fails; nothing is left running then.
-pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts);
+/// Validates `opts`, creates DIR/PKT<n> and DIR/IDX<n>, recovers what a
+/// crash left there, opens one ring per thread, calls `before_start` (the
+/// place to drop privileges: rings are open, no file is written yet), and
+/// spawns the actors. Throws std::runtime_error (one line) when any of that
+/// fails; nothing is left running then.
+pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts,
+                        const std::function<void()>& before_start = {});
 
 } // namespace stenotype

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <csignal>
 #include <map>
 #include <set>
@@ -100,10 +101,14 @@ TEST_CASE("capture with --count keeps every frame byte for byte and exits 0") {
   auto dir = read_capture_dir(tmp.path(), block_kb * 1024);
   REQUIRE(dir.files.size() >= 1);
   check_all_captured(dir, frames);
-  // Files are private to the capture user.
+  // Files are private to the capture user: nobody, after the privilege drop.
   struct stat st;
   REQUIRE(stat((tmp.path() + "/" + dir.files[0]).c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
+  CHECK(st.st_uid == 65534);
+  REQUIRE(stat((tmp.path() + "/PKT0").c_str(), &st) == 0);
+  CHECK(st.st_uid == 65534);
+  CHECK((st.st_mode & 0777) == 0700);
   CHECK(stenotype::test::list_dir(tmp.path()) == std::vector<std::string>{"IDX0", "PKT0"});
 }
 
@@ -267,4 +272,45 @@ TEST_CASE("an interface that disappears fails the capture cleanly, keeping what 
   CHECK(rc == 1);
   CHECK(cap.stderr_text().find("disappeared") != std::string::npos);
   check_all_captured(read_capture_dir(tmp.path(), block_kb * 1024), frames);
+}
+
+TEST_CASE("started as root, the capture runs as nobody and cannot get root back") {
+  REQUIRE_ROOT();
+  veth_lab lab;
+  temp_dir tmp;
+  const std::string dir = tmp.path() + "/new/deeper"; // created, then handed over
+  background_process cap{capture_args(lab, dir, {})};
+  wait_ready(cap);
+  std::ifstream status("/proc/" + std::to_string(cap.pid()) + "/status");
+  std::string line, uid, gid, groups, nnp;
+  while (std::getline(status, line)) {
+    if (line.rfind("Uid:", 0) == 0) uid = line;
+    if (line.rfind("Gid:", 0) == 0) gid = line;
+    if (line.rfind("Groups:", 0) == 0) groups = line;
+    if (line.rfind("NoNewPrivs:", 0) == 0) nnp = line;
+  }
+  CHECK(uid == "Uid:\t65534\t65534\t65534\t65534");
+  CHECK(gid == "Gid:\t65534\t65534\t65534\t65534");
+  CHECK(groups.find_first_of("0123456789") == std::string::npos); // no supplementary groups
+  CHECK(nnp == "NoNewPrivs:\t1");
+  struct stat st;
+  REQUIRE(stat(dir.c_str(), &st) == 0);
+  CHECK(st.st_uid == 65534);
+  lab.send({make_test_frame(1, 100)});
+  std::this_thread::sleep_for(1500ms);
+  REQUIRE(cap.stop(SIGTERM, 20) == 0);
+  CHECK(read_capture_dir(dir, block_kb * 1024).packets.size() == 1);
+}
+
+TEST_CASE("a --dir the unprivileged user cannot reach is refused before capturing") {
+  REQUIRE_ROOT();
+  veth_lab lab;
+  temp_dir tmp;
+  const std::string dir = tmp.path() + "/private";
+  ::mkdir(dir.c_str(), 0700); // root's, closed
+  std::string err;
+  auto args = capture_args(lab, dir, {});
+  CHECK(run_process(args, 20, &err) == 1);
+  CHECK(err.find("not accessible to user nobody") != std::string::npos);
+  CHECK(std::count(err.begin(), err.end(), '\n') == 1);
 }

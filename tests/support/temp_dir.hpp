@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <sys/stat.h>
 
 namespace stenotype::test {
 
@@ -14,6 +15,9 @@ public:
     if (!mkdtemp(pattern.data()))
       throw std::runtime_error("mkdtemp failed");
     path_ = pattern;
+    // Like /var/lib: others may pass through. stenotype drops to nobody
+    // after opening its rings and must still reach DIR/PKT<n>.
+    ::chmod(path_.c_str(), 0755);
   }
   ~temp_dir() {
     if (std::getenv("STENOTYPE_KEEP_TEST_DIRS")) // for debugging a failed test
