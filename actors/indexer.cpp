@@ -12,6 +12,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/seccomp_policy.hpp"
 #include "actors/thread_setup.hpp"
 #include "index/block_indexer.hpp"
 #include "index/index_file.hpp"
@@ -103,6 +104,7 @@ void indexer_main(caf::blocking_actor* self, indexer_init init) {
   set_current_thread_nice(init.nice_level);
   try {
     indexer_state st{std::move(init)};
+    install_seccomp(seccomp_role::indexer, st.init.seccomp);
     while (!st.done()) {
       self->receive(
         [&](block_atom, std::uint64_t file, std::uint64_t offset, const io::block_handle& block) {

@@ -12,6 +12,7 @@ struct indexer_init {
   std::string directory; ///< DIR/IDX<n>
   std::uint32_t block_size = 0;
   int nice_level = 0;    ///< --index_nicelevel, applied to this actor's thread
+  std::string seccomp = "none"; ///< --seccomp mode for this thread
 };
 
 /// Body of the detached indexer actor. Indexes every block it is sent; on

@@ -53,9 +53,9 @@ pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts,
       t.indexer = caf::actor_cast<indexer_actor>(system.spawn<caf::detached>(
         indexer_main, indexer_init{i, io::index_dir(opts.dir, i),
                                    static_cast<std::uint32_t>(opts.block_size()),
-                                   opts.index_nicelevel}));
+                                   opts.index_nicelevel, opts.seccomp}));
     t.writer = caf::actor_cast<writer_actor>(
-      system.spawn<caf::detached>(writer_main, writer_init{i, wc, t.indexer}));
+      system.spawn<caf::detached>(writer_main, writer_init{i, wc, t.indexer, opts.seccomp}));
     t.reader = caf::actor_cast<reader_actor>(system.spawn<caf::detached>(
       reader_main, reader_init{i, rings[static_cast<std::size_t>(i)], t.writer, t.indexer, opts}));
     p.readers.push_back(t.reader);

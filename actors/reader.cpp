@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include "actors/clock.hpp"
+#include "actors/seccomp_policy.hpp"
 #include "actors/thread_setup.hpp"
 #include "io/block_format.hpp"
 #include "io/file_plan.hpp"
@@ -179,6 +180,7 @@ void reader_main(caf::blocking_actor* self, reader_init init) {
   name_current_thread(("steno-read" + std::to_string(thread)).c_str());
   pin_current_thread(thread);
   reader_state st{std::move(init)};
+  install_seccomp(seccomp_role::reader, st.init.opts.seccomp);
   try {
     run(self, st);
   } catch (const std::exception& e) {

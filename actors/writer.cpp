@@ -10,6 +10,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/seccomp_policy.hpp"
 #include "actors/thread_setup.hpp"
 #include "stenotype/log.hpp"
 #include "stenotype/protocol.hpp"
@@ -62,6 +63,7 @@ void writer_main(caf::blocking_actor* self, writer_init init) {
   pin_current_thread(init.thread);
   try {
     writer_state st{std::move(init)};
+    install_seccomp(seccomp_role::writer, st.init.seccomp); // after io_setup and mkdir
     while (!st.done) {
       bool idle = false;
       const auto wait = st.writer.stats().in_flight > 0 ? 0ms : 100ms;

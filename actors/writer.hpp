@@ -13,6 +13,7 @@ struct writer_init {
   int thread = 0;
   io::writer_config config;
   indexer_actor indexer; // told when a packet file is durable; may be invalid
+  std::string seccomp = "none"; // --seccomp mode for this thread
 };
 
 /// Body of the detached writer actor. Quits after eos_atom with every file

@@ -134,18 +134,30 @@ void ring::wait(std::chrono::milliseconds timeout) {
   if (!held_[next_].load(std::memory_order_acquire)
       && (load_status(block_at(next_)) & TP_STATUS_USER))
     return;
+  if (link_error_)
+    check_bound(); // the link went down earlier: has the device gone since?
   pollfd pfd{fd_, POLLIN | POLLERR, 0};
   ++polls_;
   if (::poll(&pfd, 1, static_cast<int>(timeout.count())) <= 0 || !(pfd.revents & POLLERR))
     return;
-  // A socket error (ENETDOWN when the link goes down or the device goes
-  // away) stays readable until fetched; fetch it so poll() blocks again.
+  // A socket error (ENETDOWN when the link goes down, which also happens
+  // first when the device is deleted) stays readable until fetched; fetch
+  // it so poll() blocks again, and from now on watch for the device going.
   int err = 0;
   socklen_t len = sizeof err;
   ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
-  if (if_nametoindex(iface_.c_str()) == 0)
+  link_error_ = true;
+  check_bound();
+  ::poll(nullptr, 0, static_cast<int>(timeout.count())); // down: no packets will come for now
+}
+
+void ring::check_bound() {
+  // When the device is unregistered the kernel unbinds the socket (its
+  // ifindex becomes -1); a link that is merely down stays bound.
+  sockaddr_ll bound{};
+  socklen_t blen = sizeof bound;
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &blen) != 0 || bound.sll_ifindex <= 0)
     throw std::runtime_error("interface '" + iface_ + "' disappeared");
-  ::poll(nullptr, 0, static_cast<int>(timeout.count())); // down: wait for it to come back
 }
 
 void ring::release(std::uint32_t index) {

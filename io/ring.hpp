@@ -72,6 +72,7 @@ public:
 
 private:
   std::uint8_t* block_at(std::uint32_t i) const { return map_ + std::size_t{i} * block_size_; }
+  void check_bound(); // throws when the device is gone
 
   std::string iface_;
   int fd_ = -1;
@@ -85,6 +86,7 @@ private:
   std::unique_ptr<std::atomic<bool>[]> held_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> leases_;
   std::uint64_t polls_ = 0;
+  bool link_error_ = false; // saw ENETDOWN: the link is down or the device going
 };
 
 /// Installs `prog` as a classic BPF filter on `fd`; throws on failure.

@@ -11,6 +11,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/seccomp_policy.hpp"
 #include "main/flags.hpp"
 #include "main/privileges.hpp"
 #include "stenotype/log.hpp"
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
     p = spawn_pipeline(system, opts, [&] {
       hand_over_directories(opts, who, created);
       drop_privileges(who);
+      install_seccomp(seccomp_role::process, opts.seccomp); // every thread, before any packet
       if (who.change)
         LOG_INFO("running as user %s (uid %u, gid %u)", who.name.c_str(), who.uid, who.gid);
     });

@@ -30,7 +30,7 @@ ip netns exec "$ns" ip link set lo up
 
 echo "== capturing $cap into $dir"
 build/stenotype --iface="$cap" --dir="$dir" --blocks=64 --aiops=16 \
-  --blockage_sec=1 --fileage_sec=2 --seccomp=none -v &
+  --blockage_sec=1 --fileage_sec=2 -v &
 steno=$!
 sleep 1
 

@@ -35,7 +35,7 @@ std::vector<std::string> capture_args(const veth_lab& lab, const std::string& di
   std::vector<std::string> args = {STENOTYPE_BINARY, "--iface=" + lab.capture_if(),
                                    "--dir=" + dir, "--blocks=64",
                                    "--blocksize_kb=" + std::to_string(block_kb),
-                                   "--aiops=8", "--blockage_sec=1", "--seccomp=none",
+                                   "--aiops=8", "--blockage_sec=1",
                                    "--no_index", "--filter=" + std::string(test_frame_filter), "-v"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;

@@ -23,7 +23,7 @@ namespace {
 std::vector<std::string> args(const veth_lab& lab, const std::string& dir) {
   return {STENOTYPE_BINARY, "--iface=" + lab.capture_if(), "--dir=" + dir, "--blocks=64",
           "--blocksize_kb=64", "--aiops=8", "--blockage_sec=1", "--filesize_mb=2",
-          "--seccomp=none", "--filter=" + std::string(test_frame_filter), "-v"};
+          "--filter=" + std::string(test_frame_filter), "-v"};
 }
 
 void wait_ready(background_process& p) {

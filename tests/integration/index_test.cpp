@@ -133,7 +133,7 @@ TEST_CASE("a capture writes one complete index per packet file, with the right k
     frames.push_back(t.bytes);
   background_process cap{{STENOTYPE_BINARY, "--iface=" + lab.capture_if(), "--dir=" + tmp.path(),
                           "--blocks=64", "--blocksize_kb=64", "--aiops=8", "--blockage_sec=1",
-                          "--filesize_mb=2", "--seccomp=none", "--index_nicelevel=5", "-v"}};
+                          "--filesize_mb=2", "--index_nicelevel=5", "-v"}};
   for (int i = 0; i < 500 && cap.stderr_text().find("capturing on") == std::string::npos; ++i)
     std::this_thread::sleep_for(10ms);
   lab.send(frames);
@@ -260,7 +260,7 @@ TEST_CASE("a capture with --no_index writes packet files and no indexes") {
     frames.push_back(t.bytes);
   background_process cap{{STENOTYPE_BINARY, "--iface=" + lab.capture_if(), "--dir=" + tmp.path(),
                           "--blocks=16", "--blocksize_kb=64", "--aiops=8", "--blockage_sec=1",
-                          "--seccomp=none", "--no_index", "--count=200", "-v"}};
+                          "--no_index", "--count=200", "-v"}};
   for (int i = 0; i < 500 && cap.stderr_text().find("capturing on") == std::string::npos; ++i)
     std::this_thread::sleep_for(10ms);
   lab.send(frames);

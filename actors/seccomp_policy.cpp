@@ -1,0 +1,93 @@
+#include "actors/seccomp_policy.hpp"
+
+#include <initializer_list>
+#include <seccomp.h>
+#include <stdexcept>
+
+namespace stenotype {
+namespace {
+
+using list = std::initializer_list<const char*>;
+
+// Every thread: memory, locks, thread exit, signals, time, logging to stderr.
+const list common = {
+  "brk", "mmap", "munmap", "mremap", "mprotect", "madvise",         // malloc
+  "futex", "futex_waitv", "sched_yield", "rseq",                    // CAF queues, std::mutex
+  "exit", "rt_sigprocmask", "rt_sigreturn",                         // thread end, signal masks
+  "clock_gettime", "gettimeofday", "nanosleep", "clock_nanosleep",  // clocks, short sleeps
+  "getpid", "gettid", "restart_syscall",
+  "write",                                                          // log lines on stderr
+};
+
+// The reader: poll the ring, read its statistics, swap the filter to drop
+// all at stop; getsockname when the socket reports an error (is the device
+// gone?); unmap/close the ring if it is the last owner.
+const list reader = {"poll", "ppoll", "getsockopt", "setsockopt", "getsockname", "close"};
+
+// The writer: create files (openat), AIO, preallocate, trim, sync, rename.
+const list writer = {"openat", "close", "io_submit", "io_getevents", "io_pgetevents", "io_destroy",
+                     "fallocate", "ftruncate", "fsync", "fdatasync", "rename", "renameat",
+                     "renameat2", "fstat", "newfstatat"};
+
+// The indexer: RocksDB's SstFileWriter (open, append, range sync, fsync,
+// page-cache hints, file system block size via fstatfs/uname), our chmod
+// and rename of the finished index.
+const list indexer = {"openat", "close", "read", "pread64", "pwrite64", "lseek", "fstat",
+                      "newfstatat", "statx", "fstatfs", "statfs", "fcntl", "fadvise64",
+                      "fallocate", "ftruncate", "fsync", "fdatasync", "sync_file_range",
+                      "rename", "renameat", "renameat2", "unlink", "unlinkat", "fchmod", "uname",
+                      "getdents64"};
+
+// The rest of the process after start-up: CAF's scheduler threads, the main
+// thread waiting for signals, spawning the actors' threads, and exit.
+const list process_only = {"clone", "clone3", "set_robust_list", "exit_group", "tgkill",
+                           "rt_sigaction", "rt_sigtimedwait", "sched_getaffinity",
+                           "sched_setaffinity", "setpriority", "prctl", "getrandom",
+                           "getdents64", "access", "faccessat", "faccessat2",
+                           "mkdir", "mkdirat", "io_setup",  // the writer's set-up
+                           "seccomp"}; // each role then narrows its own thread's list
+
+void allow(scmp_filter_ctx ctx, list names) {
+  for (const char* n : names) {
+    const int nr = seccomp_syscall_resolve_name(n);
+    if (nr == __NR_SCMP_ERROR)
+      continue; // not a system call on this architecture
+    if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) != 0)
+      throw std::runtime_error(std::string("seccomp: cannot allow ") + n);
+  }
+}
+
+} // namespace
+
+void install_seccomp(seccomp_role role, const std::string& mode) {
+  if (mode == "none")
+    return;
+  const std::uint32_t deny = mode == "kill" ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_LOG;
+  scmp_filter_ctx ctx = seccomp_init(deny);
+  if (!ctx)
+    throw std::runtime_error("seccomp: cannot create a filter");
+  try {
+    allow(ctx, common);
+    switch (role) {
+      case seccomp_role::reader: allow(ctx, reader); break;
+      case seccomp_role::writer: allow(ctx, writer); break;
+      case seccomp_role::indexer: allow(ctx, indexer); break;
+      case seccomp_role::process:
+        allow(ctx, reader);
+        allow(ctx, writer);
+        allow(ctx, indexer);
+        allow(ctx, process_only);
+        if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0)
+          throw std::runtime_error("seccomp: cannot apply to all threads");
+        break;
+    }
+    if (int rc = seccomp_load(ctx); rc != 0)
+      throw std::runtime_error("seccomp: cannot install the filter (" + std::to_string(rc) + ")");
+  } catch (...) {
+    seccomp_release(ctx);
+    throw;
+  }
+  seccomp_release(ctx);
+}
+
+} // namespace stenotype
