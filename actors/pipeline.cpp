@@ -1,6 +1,7 @@
 // actors/pipeline.cpp -- spawn_pipeline(): rings first, then the actors.
 #include "stenotype/pipeline.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 
@@ -64,7 +65,11 @@ pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts,
       p.indexers.push_back(t.indexer);
     threads.push_back(t);
   }
-  p.supervisor = system.spawn(supervisor, threads);
+  // stenotype's threshold: a component silent for 3 file ages is hung (but
+  // never less than a stop's wait for the kernel's last block, plus margin).
+  const std::uint32_t watchdog_sec =
+    opts.watchdogs ? std::max(3 * opts.fileage_sec, opts.blockage_sec + 10) : 0;
+  p.supervisor = system.spawn(supervisor, threads, watchdog_sec);
   for (auto& t : threads)
     caf::anon_send(t.writer, subscribe_atom::value, caf::actor_cast<caf::actor>(p.supervisor));
   return p;

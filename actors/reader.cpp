@@ -138,6 +138,9 @@ struct reader_state {
       take_ready(self);
       if (init.ring->pending_packets() == 0)
         break;
+      // Still answer status requests (the watchdog's heartbeat) while waiting.
+      self->receive([&](stop_atom) {}, [&](status_atom) { return status(); },
+                    caf::after(std::chrono::seconds(0)) >> [] {});
       if (steady_micros() > deadline) {
         LOG_ERROR("thread %d: the kernel did not retire the last block; %u packets lost",
                   init.thread, init.ring->pending_packets());

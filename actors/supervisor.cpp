@@ -1,5 +1,7 @@
 #include "actors/supervisor.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <memory>
 
 #include <caf/all.hpp>
@@ -42,8 +44,10 @@ std::string describe(const supervisor_state& st, const caf::actor_addr& who, int
 
 supervisor_actor::behavior_type
 supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
-           std::vector<thread_actors> threads) {
+           std::vector<thread_actors> threads, std::uint32_t watchdog_sec) {
   auto& st = self->state;
+  if (watchdog_sec > 0)
+    self->delayed_send(self, std::chrono::seconds(std::max(1u, watchdog_sec / 3)), watchdog_atom::value);
   st.threads = std::move(threads);
   for (auto& t : st.threads)
     for (auto a : {caf::actor_cast<caf::actor>(t.reader), caf::actor_cast<caf::actor>(t.writer),
@@ -58,8 +62,10 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
     bool was_reader;
     const auto who = describe(st, msg.source, thread, was_reader);
     if (msg.reason && msg.reason != caf::exit_reason::normal) {
-      LOG_ERROR("%s failed: %s; stopping the capture", who.c_str(),
-                self->system().render(msg.reason).c_str());
+      // An exception was logged by the actor itself, with the file it concerns.
+      const bool logged = msg.reason == caf::exit_reason::unhandled_exception;
+      LOG_ERROR("%s failed%s%s; stopping the capture", who.c_str(), logged ? "" : ": ",
+                logged ? "" : self->system().render(msg.reason).c_str());
       st.exit_code = 1;
       if (was_reader && thread >= 0) {
         // Its writer and indexer wait for an end of stream that will not come.
@@ -86,6 +92,31 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
   return {
     [self](stop_atom) { stop_readers(self->state, self); },
     [self](written_atom, const file_event&) { ++self->state.files_written; },
+    [self, watchdog_sec](watchdog_atom) {
+      for (std::size_t i = 0; i < self->state.threads.size(); ++i) {
+        const auto& t = self->state.threads[i];
+        const std::pair<const char*, status_api> parts[] = {
+          {"reader", caf::actor_cast<status_api>(t.reader)},
+          {"writer", caf::actor_cast<status_api>(t.writer)},
+          {"indexer", caf::actor_cast<status_api>(t.indexer)}};
+        for (const auto& [role, a] : parts) {
+          if (!a)
+            continue;
+          const std::string who = std::string(role) + " " + std::to_string(i);
+          self->request(a, std::chrono::seconds(watchdog_sec), status_atom::value)
+            .then([](const caf::settings&) {},
+                  [who, watchdog_sec](const caf::error& e) {
+                    if (e != caf::sec::request_timeout)
+                      return; // it ended; the down handler deals with that
+                    // A thread that hangs cannot be stopped from here: exit,
+                    // and let the service manager restart the capture.
+                    LOG_ERROR("watchdog: %s made no progress for %u s; exiting", who.c_str(), watchdog_sec);
+                    std::_Exit(1);
+                  });
+        }
+      }
+      self->delayed_send(self, std::chrono::seconds(std::max(1u, watchdog_sec / 3)), watchdog_atom::value);
+    },
     [self](wait_atom) -> caf::result<int> {
       auto rp = self->make_response_promise<int>();
       self->state.waiters.emplace_back(rp);

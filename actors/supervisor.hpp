@@ -30,8 +30,12 @@ struct supervisor_state {
 /// readers drain and stop, downstream actors of a dead reader get eos) and
 /// makes the outcome non-zero. When all are down, `wait_atom` requests are
 /// answered with the outcome and the supervisor quits.
+/// With `watchdog_sec` > 0, every component must answer a status request
+/// within that time, checked every third of it; one that does not (a hung
+/// disk, a stuck thread) is logged and the process exits with status 1 so
+/// that the service manager restarts it (hidden files are recovered then).
 supervisor_actor::behavior_type
 supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
-           std::vector<thread_actors> threads);
+           std::vector<thread_actors> threads, std::uint32_t watchdog_sec);
 
 } // namespace stenotype

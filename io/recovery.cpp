@@ -19,6 +19,9 @@
 namespace stenotype::io {
 namespace {
 
+void rebuild_index_or_throw(const std::string& packet_file, const std::string& idx_dir,
+                            const std::string& name, std::uint32_t block_size);
+
 std::vector<std::string> names(const std::string& dir) {
   std::vector<std::string> out;
   if (DIR* d = ::opendir(dir.c_str())) {
@@ -62,7 +65,19 @@ std::uint64_t valid_prefix_blocks(int fd, std::uint64_t size, std::uint32_t bloc
 }
 
 void rebuild_index(const std::string& packet_file, const std::string& idx_dir, const std::string& name,
-                   std::uint32_t block_size) {
+                   std::uint32_t block_size, const std::function<void(const std::string&)>& log) {
+  // A failure here (a full disk) must not keep the capture from starting:
+  // the packet file is complete and stenoread scans a file without index.
+  try {
+    rebuild_index_or_throw(packet_file, idx_dir, name, block_size);
+  } catch (const std::exception& e) {
+    ::unlink((idx_dir + "/." + name).c_str());
+    log(std::string("recovery: ") + e.what() + "; " + packet_file + " stays without index");
+  }
+}
+
+void rebuild_index_or_throw(const std::string& packet_file, const std::string& idx_dir,
+                            const std::string& name, std::uint32_t block_size) {
   index::index_builder builder{block_size};
   index::index_packet_file(packet_file, builder);
   const std::string hidden = idx_dir + "/." + name, final = idx_dir + "/" + name;
@@ -108,7 +123,7 @@ recovery_stats recover_thread_dir(const std::string& dir, int thread, std::uint3
         + " (dropped " + std::to_string(size - keep) + " bytes)");
     if (index) {
       ::unlink((idx + "/" + n).c_str()); // a partial index of it, if any
-      rebuild_index(final, idx, n.substr(1), block_size);
+      rebuild_index(final, idx, n.substr(1), block_size, log);
       ++st.indexes_rebuilt;
     }
   }
@@ -119,7 +134,7 @@ recovery_stats recover_thread_dir(const std::string& dir, int thread, std::uint3
     const std::string packet_file = pkt + "/" + n.substr(1);
     ::unlink((idx + "/" + n).c_str());
     if (index && exists(packet_file)) {
-      rebuild_index(packet_file, idx, n.substr(1), block_size);
+      rebuild_index(packet_file, idx, n.substr(1), block_size, log);
       ++st.indexes_rebuilt;
       log("recovery: rebuilt the index of " + packet_file);
     } else {
@@ -136,7 +151,7 @@ recovery_stats recover_thread_dir(const std::string& dir, int thread, std::uint3
           && (newest.empty() || std::stoull(n) > std::stoull(newest)))
         newest = n;
     if (!newest.empty() && !exists(idx + "/" + newest)) {
-      rebuild_index(pkt + "/" + newest, idx, newest, block_size);
+      rebuild_index(pkt + "/" + newest, idx, newest, block_size, log);
       ++st.indexes_rebuilt;
       log("recovery: built the missing index of " + pkt + "/" + newest);
     }

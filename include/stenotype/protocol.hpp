@@ -42,6 +42,7 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using wait_atom = caf::atom_constant<caf::atom("wait")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using watchdog_atom = caf::atom_constant<caf::atom("watchdog")>;
 
 /// A packet file that is complete under its final name.
 struct file_event {
@@ -87,6 +88,7 @@ using reader_actor = caf::typed_actor<
 using supervisor_actor = caf::typed_actor<
   caf::reacts_to<stop_atom>,                 // graceful stop: everything flushed and renamed
   caf::reacts_to<written_atom, file_event>,  // from writers: a packet file is complete
+  caf::reacts_to<watchdog_atom>,             // (to itself) does every component still answer?
   caf::replies_to<wait_atom>::with<int>,     // answers when the capture ended: 0 = clean, else failed
   caf::replies_to<status_atom>::with<caf::settings>>; // status of all components
 

@@ -1,0 +1,151 @@
+// Surviving the disk: a full filesystem and a hung one (small loop-mounted
+// ext4 images the tests make), and watchdogs that do not misfire on an idle
+// link.
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <sys/stat.h>
+#include <thread>
+
+#include "index/index_file.hpp"
+#include "support/netns.hpp"
+#include "support/packet_files.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace stenotype::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// An ext4 filesystem of `mb` MiB in a file, loop-mounted, world-traversable.
+class loop_fs {
+public:
+  explicit loop_fs(int mb) {
+    image_ = tmp_.path() + "/fs.img";
+    mount_ = tmp_.path() + "/mnt";
+    ok_ = std::system(("truncate -s " + std::to_string(mb) + "M " + image_ + " && mkfs.ext4 -q -F " + image_
+                       + " >/dev/null 2>&1 && mkdir -p " + mount_ + " && mount -o loop " + image_ + " "
+                       + mount_ + " && chmod 755 " + mount_)
+                        .c_str())
+          == 0;
+  }
+  ~loop_fs() {
+    std::system(("fsfreeze --unfreeze " + mount_ + " >/dev/null 2>&1; umount " + mount_ + " >/dev/null 2>&1").c_str());
+  }
+  bool ok() const { return ok_; }
+  const std::string& path() const { return mount_; }
+
+private:
+  temp_dir tmp_;
+  std::string image_, mount_;
+  bool ok_ = false;
+};
+
+std::vector<std::string> args(const veth_lab& lab, const std::string& dir, std::vector<std::string> extra) {
+  std::vector<std::string> a = {STENOTYPE_BINARY, "--iface=" + lab.capture_if(), "--dir=" + dir,
+                                "--blocks=64", "--blocksize_kb=64", "--aiops=8", "--blockage_sec=1",
+                                "--filter=" + std::string(test_frame_filter), "-v"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+bool wait_for_text(background_process& p, const std::string& text, int seconds) {
+  for (int i = 0; i < seconds * 50; ++i) {
+    if (p.stderr_text().find(text) != std::string::npos)
+      return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+std::vector<frame> big_frames(std::uint32_t n) {
+  std::vector<frame> f;
+  for (std::uint32_t i = 0; i < n; ++i)
+    f.push_back(make_test_frame(i, 1400));
+  return f;
+}
+
+} // namespace
+
+TEST_CASE("a full disk stops the capture with the file named; finished files stay complete") {
+  if (!have_net_admin()) {
+    WARN("skipped: needs root");
+    return;
+  }
+  loop_fs fs{24};
+  if (!fs.ok()) {
+    WARN("skipped: cannot loop-mount a filesystem here");
+    return;
+  }
+  veth_lab lab;
+  const std::string dir = fs.path() + "/data";
+  background_process cap{args(lab, dir, {"--filesize_mb=4"})};
+  REQUIRE(wait_for_text(cap, "capturing on", 10));
+  lab.send(big_frames(40000), 200, 2000);
+  const int rc = cap.wait(30);
+  const std::string log = cap.stderr_text();
+  INFO(log);
+  CHECK(rc == 1);
+  CHECK(log.find("No space left on device") != std::string::npos);
+  CHECK(log.find(dir + "/") != std::string::npos); // names the file
+  // Every file under its final name is complete and indexed.
+  auto d = read_capture_dir(dir, 64 * 1024);
+  CHECK(d.files.size() >= 3);
+  CHECK(d.problems.empty());
+  for (const auto& f : d.files) {
+    const std::string idx = dir + "/IDX0/" + f.substr(f.find('/') + 1);
+    INFO(idx);
+    CHECK_NOTHROW(stenotype::index::index_reader{idx});
+  }
+  // A restart on the still-full disk recovers the hidden file and fails
+  // again at once, without taking more space.
+  background_process again{args(lab, dir, {"--filesize_mb=4"})};
+  REQUIRE(wait_for_text(again, "capturing on", 10));
+  lab.send(big_frames(2000), 200, 2000);
+  CHECK(again.wait(30) == 1);
+  auto after = read_capture_dir(dir, 64 * 1024);
+  CHECK(after.problems.empty());
+  CHECK(after.files.size() >= d.files.size());
+}
+
+TEST_CASE("a hung disk trips the watchdog, which names the stuck component and exits 1") {
+  if (!have_net_admin()) {
+    WARN("skipped: needs root");
+    return;
+  }
+  loop_fs fs{64};
+  if (!fs.ok()) {
+    WARN("skipped: cannot loop-mount a filesystem here");
+    return;
+  }
+  veth_lab lab;
+  const std::string dir = fs.path() + "/data";
+  background_process cap{args(lab, dir, {"--fileage_sec=1"})};
+  REQUIRE(wait_for_text(cap, "capturing on", 10));
+  REQUIRE(std::system(("fsfreeze --freeze " + fs.path()).c_str()) == 0);
+  lab.send(big_frames(3000), 200, 2000);
+  // Watchdog: max(3 x fileage, blockage + 10) = 11 s without an answer.
+  const bool fired = wait_for_text(cap, "watchdog: writer 0 made no progress", 40);
+  std::system(("fsfreeze --unfreeze " + fs.path()).c_str()); // lets the exit complete
+  INFO(cap.stderr_text());
+  CHECK(fired);
+  CHECK(cap.wait(20) == 1);
+}
+
+TEST_CASE("watchdogs do not fire on an idle link with short file ages") {
+  if (!have_net_admin()) {
+    WARN("skipped: needs root");
+    return;
+  }
+  veth_lab lab;
+  temp_dir tmp;
+  // stenotype aborted such a capture after 4 s.
+  background_process cap{args(lab, tmp.path(), {"--fileage_sec=1"})};
+  REQUIRE(wait_for_text(cap, "capturing on", 10));
+  lab.send({make_test_frame(1, 100)});
+  std::this_thread::sleep_for(14s);
+  INFO(cap.stderr_text());
+  CHECK(cap.stderr_text().find("watchdog") == std::string::npos);
+  CHECK(cap.stop(SIGTERM, 20) == 0);
+  CHECK(read_capture_dir(tmp.path(), 64 * 1024).packets.size() == 1);
+}
