@@ -47,6 +47,12 @@ const list process_only = {"clone", "clone3", "set_robust_list", "exit_group", "
                            "mkdir", "mkdirat", "io_setup",  // the writer's set-up
                            "seccomp"}; // each role then narrows its own thread's list
 
+// The metrics endpoint's threads (civetweb): accept and answer on the
+// socket that was bound before the filter; never create one.
+const list http = {"accept", "accept4", "recvfrom", "recvmsg", "read", "sendto", "sendmsg", "writev",
+                   "shutdown", "getsockname", "getpeername", "setsockopt", "getsockopt", "fcntl",
+                   "poll", "ppoll", "select", "pselect6", "close"};
+
 void allow(scmp_filter_ctx ctx, list names) {
   for (const char* n : names) {
     const int nr = seccomp_syscall_resolve_name(n);
@@ -59,7 +65,7 @@ void allow(scmp_filter_ctx ctx, list names) {
 
 } // namespace
 
-void install_seccomp(seccomp_role role, const std::string& mode) {
+void install_seccomp(seccomp_role role, const std::string& mode, bool serves_http) {
   if (mode == "none")
     return;
   const std::uint32_t deny = mode == "kill" ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_LOG;
@@ -77,6 +83,8 @@ void install_seccomp(seccomp_role role, const std::string& mode) {
         allow(ctx, writer);
         allow(ctx, indexer);
         allow(ctx, process_only);
+        if (serves_http)
+          allow(ctx, http);
         if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0)
           throw std::runtime_error("seccomp: cannot apply to all threads");
         break;

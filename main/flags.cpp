@@ -14,7 +14,8 @@ constexpr const char* usage_text =
   "            [--filter=STRING] [--gid=NUM] [--iface=STRING] [--index_nicelevel=NUM]\n"
   "            [--no_index] [--no_promisc] [--no_watchdogs] [--preallocate_file_mb=NUM]\n"
   "            [--seccomp=STRING] [--stats_blocks=NUM] [--stats_sec=NUM]\n"
-  "            [--threads=NUM] [--uid=NUM] [--help] [--usage]\n";
+  "            [--threads=NUM] [--uid=NUM] [--metrics_port=NUM]\n"
+  "            [--metrics_address=ADDR] [--help] [--usage]\n";
 
 } // namespace
 
@@ -57,6 +58,10 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
   app.add_option("--stats_sec", o.stats_sec, "With -v, log statistics every this many seconds (0: off)")->capture_default_str();
   app.add_option("--threads", o.threads, "Number of parallel threads to read packets with")->capture_default_str();
   app.add_option("--uid", o.uid, "Drop privileges to this user (name or number)");
+  app.add_option("--metrics_port", out.metrics_port,
+                 "Serve Prometheus metrics on this TCP port (0: off)")->capture_default_str();
+  app.add_option("--metrics_address", out.metrics_address,
+                 "Address the metrics endpoint listens on")->capture_default_str();
   app.add_flag("-v", verbose, "Verbose logging, may be given multiple times");
   app.add_flag("-q", quiet, "Quiet logging. Each -q counteracts one -v");
 

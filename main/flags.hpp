@@ -11,6 +11,8 @@ namespace stenotype {
 
 struct parsed_flags {
   capture_options options;
+  std::uint16_t metrics_port = 0;          ///< --metrics_port: 0 = no metrics endpoint
+  std::string metrics_address = "127.0.0.1"; ///< --metrics_address
   /// Set when the program must exit now: 0 after --help/--usage, 2 after a
   /// bad flag or a violated start-up check (`message` then says which).
   std::optional<int> exit_code;

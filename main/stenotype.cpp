@@ -7,12 +7,14 @@
 #include <csignal>
 #include <cstdio>
 #include <sys/stat.h>
+#include <memory>
 #include <thread>
 
 #include <caf/all.hpp>
 
 #include "actors/seccomp_policy.hpp"
 #include "main/flags.hpp"
+#include "main/metrics.hpp"
 #include "main/privileges.hpp"
 #include "stenotype/log.hpp"
 #include "stenotype/pipeline.hpp"
@@ -63,14 +65,18 @@ int main(int argc, char** argv) {
   cfg.set("scheduler.max-threads", 2);
   caf::actor_system system{cfg};
 
+  std::unique_ptr<metrics_exporter> metrics;
   pipeline p;
   try {
+    if (flags.metrics_port)
+      metrics = std::make_unique<metrics_exporter>(flags.metrics_address, flags.metrics_port,
+                                                   opts.iface, opts.threads);
     const identity who = resolve_identity(opts.uid, opts.gid);
     const auto created = missing_directories(opts.dir);
     p = spawn_pipeline(system, opts, [&] {
       hand_over_directories(opts, who, created);
       drop_privileges(who);
-      install_seccomp(seccomp_role::process, opts.seccomp); // every thread, before any packet
+      install_seccomp(seccomp_role::process, opts.seccomp, metrics != nullptr); // every thread, before any packet
       if (who.change)
         LOG_INFO("running as user %s (uid %u, gid %u)", who.name.c_str(), who.uid, who.gid);
     });
@@ -101,6 +107,19 @@ int main(int argc, char** argv) {
     }
   });
 
+  // Metrics: the supervisor's status, once a second, into the exporter.
+  std::thread metrics_thread;
+  if (metrics)
+    metrics_thread = std::thread([&] {
+      caf::scoped_actor self{system};
+      while (!finished) {
+        self->request(p.supervisor, std::chrono::seconds(2), status_atom::value)
+          .receive([&](const caf::settings& s) { metrics->update(s); }, [](const caf::error&) {});
+        for (int i = 0; i < 10 && !finished; ++i)
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+
   int code = 1;
   {
     caf::scoped_actor self{system};
@@ -112,5 +131,7 @@ int main(int argc, char** argv) {
   }
   finished = true;
   signal_thread.join();
+  if (metrics_thread.joinable())
+    metrics_thread.join();
   return code;
 }

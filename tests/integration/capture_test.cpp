@@ -314,3 +314,29 @@ TEST_CASE("a --dir the unprivileged user cannot reach is refused before capturin
   CHECK(err.find("not accessible to user nobody") != std::string::npos);
   CHECK(std::count(err.begin(), err.end(), '\n') == 1);
 }
+
+TEST_CASE("metrics: Prometheus counters of a running capture, scraped with curl") {
+  REQUIRE_ROOT();
+  veth_lab lab;
+  temp_dir tmp;
+  const std::string port = std::to_string(20000 + getpid() % 20000);
+  background_process cap{capture_args(lab, tmp.path(), {"--metrics_port=" + port})};
+  wait_ready(cap);
+  lab.send(mixed_frames(700));
+  std::this_thread::sleep_for(2500ms); // blocks retire after 1 s; metrics refresh every second
+  std::string body;
+  if (std::FILE* p = popen(("curl -sf http://127.0.0.1:" + port + "/metrics").c_str(), "r")) {
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+      body.append(buf, n);
+    CHECK(pclose(p) == 0);
+  }
+  INFO(body.substr(0, 3000));
+  const std::string labels = "{iface=\"" + lab.capture_if() + "\",thread=\"0\"}";
+  CHECK(body.find("stenotype_packets_total" + labels + " 700") != std::string::npos);
+  CHECK(body.find("stenotype_drops_total" + labels + " 0") != std::string::npos);
+  CHECK(body.find("# TYPE stenotype_packets_total counter") != std::string::npos);
+  CHECK(body.find("stenotype_aio_in_flight" + labels) != std::string::npos);
+  CHECK(cap.stop(SIGTERM, 20) == 0);
+}

@@ -1,0 +1,87 @@
+#include "main/metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <stdexcept>
+
+namespace stenotype {
+
+struct metrics_exporter::thread_metrics {
+  prometheus::Counter *packets, *drops, *kernel_packets, *blocks, *bytes_written, *files_written,
+    *files_indexed, *packets_indexed;
+  prometheus::Gauge *aio_in_flight, *aio_max_latency, *index_lag_blocks, *index_memory;
+};
+
+metrics_exporter::metrics_exporter(const std::string& address, std::uint16_t port,
+                                   const std::string& iface, int threads)
+  : registry_(std::make_shared<prometheus::Registry>()) {
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(address + ":" + std::to_string(port));
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot serve metrics on " + address + ":" + std::to_string(port) + ": " + e.what());
+  }
+  auto counter = [&](const char* name, const char* help) -> auto& {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(*registry_);
+  };
+  auto gauge = [&](const char* name, const char* help) -> auto& {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_);
+  };
+  auto& packets = counter("stenotype_packets_total", "Packets handed to the writer (in retired ring blocks)");
+  auto& drops = counter("stenotype_drops_total", "Packets the kernel dropped: the ring was full (PACKET_STATISTICS)");
+  auto& kpackets = counter("stenotype_kernel_packets_total", "Packets the kernel saw for the socket, drops included");
+  auto& blocks = counter("stenotype_blocks_total", "Ring blocks handed to the writer");
+  auto& bytes = counter("stenotype_written_bytes_total", "Bytes written to packet files");
+  auto& files = counter("stenotype_files_written_total", "Packet files completed and renamed");
+  auto& indexed = counter("stenotype_files_indexed_total", "Index files published");
+  auto& pindexed = counter("stenotype_indexed_packets_total", "Packets indexed");
+  auto& inflight = gauge("stenotype_aio_in_flight", "Asynchronous writes in flight");
+  auto& latency = gauge("stenotype_aio_max_latency_seconds", "Longest write submit-to-completion so far");
+  auto& lag = gauge("stenotype_index_lag_blocks", "Blocks handed out by the reader and not yet indexed");
+  auto& memory = gauge("stenotype_index_memory_bytes", "Indexer memory for the open file");
+  for (int t = 0; t < threads; ++t) {
+    const prometheus::Labels l{{"thread", std::to_string(t)}, {"iface", iface}};
+    threads_.push_back(std::make_unique<thread_metrics>(thread_metrics{
+      &packets.Add(l), &drops.Add(l), &kpackets.Add(l), &blocks.Add(l), &bytes.Add(l), &files.Add(l),
+      &indexed.Add(l), &pindexed.Add(l), &inflight.Add(l), &latency.Add(l), &lag.Add(l), &memory.Add(l)}));
+  }
+  exposer_->RegisterCollectable(registry_);
+}
+
+metrics_exporter::~metrics_exporter() = default;
+
+void metrics_exporter::update(const caf::settings& status) {
+  auto value = [&](const std::string& path) -> double {
+    if (auto v = caf::get_if<int64_t>(&status, path))
+      return static_cast<double>(*v);
+    return 0;
+  };
+  // Counters only go up: add what the cumulative value grew by.
+  auto advance = [&](prometheus::Counter* c, const std::string& path) {
+    const double now = value(path);
+    double& before = last_[path];
+    if (now > before)
+      c->Increment(now - before);
+    before = std::max(before, now);
+  };
+  for (std::size_t t = 0; t < threads_.size(); ++t) {
+    const std::string n = std::to_string(t);
+    auto& m = *threads_[t];
+    advance(m.packets, "reader-" + n + ".packets");
+    advance(m.drops, "reader-" + n + ".kernel-drops");
+    advance(m.kernel_packets, "reader-" + n + ".kernel-packets");
+    advance(m.blocks, "reader-" + n + ".blocks");
+    advance(m.bytes_written, "writer-" + n + ".bytes-written");
+    advance(m.files_written, "writer-" + n + ".files-written");
+    advance(m.files_indexed, "indexer-" + n + ".files-indexed");
+    advance(m.packets_indexed, "indexer-" + n + ".packets-indexed");
+    m.aio_in_flight->Set(value("writer-" + n + ".aio-in-flight"));
+    m.aio_max_latency->Set(value("writer-" + n + ".aio-max-latency-us") / 1e6);
+    const double lag = value("reader-" + n + ".blocks") - value("indexer-" + n + ".blocks-indexed");
+    m.index_lag_blocks->Set(caf::get_if(&status, "indexer-" + n) ? std::max(0.0, lag) : 0);
+    m.index_memory->Set(value("indexer-" + n + ".memory-bytes"));
+  }
+}
+
+} // namespace stenotype
