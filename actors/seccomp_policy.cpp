@@ -47,11 +47,13 @@ const list process_only = {"clone", "clone3", "set_robust_list", "exit_group", "
                            "mkdir", "mkdirat", "io_setup",  // the writer's set-up
                            "seccomp"}; // each role then narrows its own thread's list
 
-// The metrics endpoint's threads (civetweb): accept and answer on the
-// socket that was bound before the filter; never create one.
+// The metrics endpoint's threads (civetweb) and CAF's middleman (the control
+// port): accept and answer on sockets bound before the filter; never create
+// one or connect anywhere.
 const list http = {"accept", "accept4", "recvfrom", "recvmsg", "read", "sendto", "sendmsg", "writev",
-                   "shutdown", "getsockname", "getpeername", "setsockopt", "getsockopt", "fcntl",
-                   "poll", "ppoll", "select", "pselect6", "close"};
+                   "readv", "shutdown", "getsockname", "getpeername", "setsockopt", "getsockopt",
+                   "fcntl", "poll", "ppoll", "select", "pselect6", "close", "epoll_wait",
+                   "epoll_pwait", "epoll_ctl", "pipe2", "eventfd2"};
 
 void allow(scmp_filter_ctx ctx, list names) {
   for (const char* n : names) {

@@ -28,8 +28,8 @@ enum class seccomp_role {
 /// Installs `role`'s allow-list on the calling thread (process: on all
 /// threads of the process). `mode` is "none", "trace" or "kill". Throws
 /// std::runtime_error if the filter cannot be installed.
-/// `serves_http`: the process also runs an HTTP endpoint (metrics) whose
-/// threads accept and answer connections on an already listening socket.
+/// `serves_http`: the process also runs endpoints (metrics, control port)
+/// whose threads accept and answer connections on already listening sockets.
 void install_seccomp(seccomp_role role, const std::string& mode, bool serves_http = false);
 
 } // namespace stenotype

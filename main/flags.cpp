@@ -15,7 +15,8 @@ constexpr const char* usage_text =
   "            [--no_index] [--no_promisc] [--no_watchdogs] [--preallocate_file_mb=NUM]\n"
   "            [--seccomp=STRING] [--stats_blocks=NUM] [--stats_sec=NUM]\n"
   "            [--threads=NUM] [--uid=NUM] [--metrics_port=NUM]\n"
-  "            [--metrics_address=ADDR] [--help] [--usage]\n";
+  "            [--metrics_address=ADDR] [--control_port=NUM]\n"
+  "            [--control_address=ADDR] [--help] [--usage]\n";
 
 } // namespace
 
@@ -62,6 +63,11 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
                  "Serve Prometheus metrics on this TCP port (0: off)")->capture_default_str();
   app.add_option("--metrics_address", out.metrics_address,
                  "Address the metrics endpoint listens on")->capture_default_str();
+  app.add_option("--control_port", out.control_port,
+                 "Publish the capture's status actor over CAF on this TCP port, for stenotype-ctl (0: off)")
+    ->capture_default_str();
+  app.add_option("--control_address", out.control_address,
+                 "Address the control port listens on")->capture_default_str();
   app.add_flag("-v", verbose, "Verbose logging, may be given multiple times");
   app.add_flag("-q", quiet, "Quiet logging. Each -q counteracts one -v");
 

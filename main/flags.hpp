@@ -13,6 +13,8 @@ struct parsed_flags {
   capture_options options;
   std::uint16_t metrics_port = 0;          ///< --metrics_port: 0 = no metrics endpoint
   std::string metrics_address = "127.0.0.1"; ///< --metrics_address
+  std::uint16_t control_port = 0;          ///< --control_port: 0 = no remote status
+  std::string control_address = "127.0.0.1"; ///< --control_address
   /// Set when the program must exit now: 0 after --help/--usage, 2 after a
   /// bad flag or a violated start-up check (`message` then says which).
   std::optional<int> exit_code;

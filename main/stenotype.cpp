@@ -11,8 +11,10 @@
 #include <thread>
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 
 #include "actors/seccomp_policy.hpp"
+#include "main/control.hpp"
 #include "main/flags.hpp"
 #include "main/metrics.hpp"
 #include "main/privileges.hpp"
@@ -63,11 +65,25 @@ int main(int argc, char** argv) {
   // Readers, writers and indexers have threads of their own (detached); the
   // scheduler only runs the supervisor and short-lived requests.
   cfg.set("scheduler.max-threads", 2);
+  if (flags.control_port) {
+    cfg.load<caf::io::middleman>(); // remote status for stenotype-ctl
+    cfg.add_message_type<file_event>("stenotype::file_event");
+  }
   caf::actor_system system{cfg};
 
   std::unique_ptr<metrics_exporter> metrics;
   pipeline p;
+  auto control_target = std::make_shared<control_target_holder>();
+  supervisor_actor proxy;
   try {
+    if (flags.control_port) {
+      // Listen before the seccomp filter forbids making sockets; the proxy
+      // forwards to the supervisor once it exists.
+      proxy = system.spawn(control_proxy, control_target);
+      if (auto port = caf::io::publish(proxy, flags.control_port, flags.control_address.c_str(), true); !port)
+        throw std::runtime_error("cannot listen on control port " + flags.control_address + ":"
+                                 + std::to_string(flags.control_port) + ": " + system.render(port.error()));
+    }
     if (flags.metrics_port)
       metrics = std::make_unique<metrics_exporter>(flags.metrics_address, flags.metrics_port,
                                                    opts.iface, opts.threads);
@@ -76,14 +92,17 @@ int main(int argc, char** argv) {
     p = spawn_pipeline(system, opts, [&] {
       hand_over_directories(opts, who, created);
       drop_privileges(who);
-      install_seccomp(seccomp_role::process, opts.seccomp, metrics != nullptr); // every thread, before any packet
+      install_seccomp(seccomp_role::process, opts.seccomp, metrics != nullptr || flags.control_port != 0);
       if (who.change)
         LOG_INFO("running as user %s (uid %u, gid %u)", who.name.c_str(), who.uid, who.gid);
     });
   } catch (const std::exception& e) {
     LOG_ERROR("%s", e.what());
+    if (proxy)
+      caf::anon_send_exit(proxy, caf::exit_reason::user_shutdown);
     return 1;
   }
+  control_target->set(p.supervisor);
   LOG_INFO("capturing on %s into %s with %d thread(s)", opts.iface.c_str(), opts.dir.c_str(),
            opts.threads);
 
@@ -130,6 +149,8 @@ int main(int argc, char** argv) {
                });
   }
   finished = true;
+  if (proxy) // published actors live until told: the system would wait for it forever
+    caf::anon_send_exit(proxy, caf::exit_reason::user_shutdown);
   signal_thread.join();
   if (metrics_thread.joinable())
     metrics_thread.join();

@@ -340,3 +340,34 @@ TEST_CASE("metrics: Prometheus counters of a running capture, scraped with curl"
   CHECK(body.find("stenotype_aio_in_flight" + labels) != std::string::npos);
   CHECK(cap.stop(SIGTERM, 20) == 0);
 }
+
+TEST_CASE("stenotype-ctl reads a running capture's status over CAF and stops it") {
+  REQUIRE_ROOT();
+  veth_lab lab;
+  temp_dir tmp;
+  const std::string port = std::to_string(40000 + getpid() % 20000);
+  background_process cap{capture_args(lab, tmp.path(), {"--control_port=" + port})};
+  wait_ready(cap);
+  lab.send(mixed_frames(300));
+  std::this_thread::sleep_for(1500ms);
+  std::string json;
+  if (std::FILE* p = popen(("'" STENOTYPE_CTL_BINARY "' --port=" + port + " json").c_str(), "r")) {
+    char buf[8192];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+      json.append(buf, n);
+    CHECK(pclose(p) == 0);
+  }
+  INFO(json);
+  CHECK(json.find("\"reader-0\":{") != std::string::npos);
+  CHECK(json.find("\"packets\":300,") != std::string::npos);
+  CHECK(json.find("\"kernel-drops\":0,") != std::string::npos);
+  CHECK(json.find("\"writer-0\":{") != std::string::npos);
+  CHECK(run_process({STENOTYPE_CTL_BINARY, "--port=" + port, "stats"}, 10) == 0);
+  CHECK(run_process({STENOTYPE_CTL_BINARY, "--port=" + port, "stop"}, 10) == 0);
+  CHECK(cap.wait(20) == 0);
+  check_all_captured(read_capture_dir(tmp.path(), block_kb * 1024), mixed_frames(300));
+  std::string err;
+  CHECK(run_process({STENOTYPE_CTL_BINARY, "--port=" + port, "stats"}, 10, &err) == 1);
+  CHECK(err.find("no capture at") != std::string::npos);
+}

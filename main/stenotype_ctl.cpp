@@ -1,0 +1,137 @@
+// main/stenotype_ctl.cpp -- ask a running capture how it is doing.
+//
+//   stenotype --control_port=9120 ...          # the capture
+//   stenotype-ctl --port=9120 stats            # a table per thread
+//   stenotype-ctl --port=9120 json             # everything, as JSON
+//   stenotype-ctl --port=9120 stop             # graceful stop (as SIGTERM)
+//
+// Talks to the capture's supervisor over CAF's network layer (same CAF
+// version on both sides). Exit status: 0 answered, 1 no answer, 2 usage.
+#include <CLI/CLI.hpp>
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <cstdio>
+
+#include "stenotype/protocol.hpp"
+
+using namespace stenotype;
+
+namespace {
+
+void json(const caf::config_value& v, std::string& out);
+
+void json(const caf::settings& s, std::string& out) {
+  out += '{';
+  bool first = true;
+  for (const auto& [k, v] : s) {
+    if (!first)
+      out += ',';
+    first = false;
+    out += '"' + std::string(k) + "\":";
+    json(v, out);
+  }
+  out += '}';
+}
+
+void json(const caf::config_value& v, std::string& out) {
+  if (auto i = caf::get_if<int64_t>(&v))
+    out += std::to_string(*i);
+  else if (auto b = caf::get_if<bool>(&v))
+    out += *b ? "true" : "false";
+  else if (auto d = caf::get_if<double>(&v))
+    out += std::to_string(*d);
+  else if (auto s = caf::get_if<std::string>(&v))
+    out += '"' + *s + '"';
+  else if (auto m = caf::get_if<caf::settings>(&v))
+    json(*m, out);
+  else
+    out += '"' + caf::to_string(v) + '"';
+}
+
+int64_t num(const caf::settings& s, const std::string& path) {
+  auto v = caf::get_if<int64_t>(&s, path);
+  return v ? *v : 0;
+}
+
+void table(const caf::settings& s) {
+  std::printf("%-6s %12s %10s %8s %9s %10s %7s %7s %9s %9s\n", "thread", "packets", "drops", "drop%",
+              "blocks", "MB", "files", "in-aio", "idx-lag", "indexed");
+  for (int t = 0; caf::get_if(&s, "reader-" + std::to_string(t)); ++t) {
+    const std::string r = "reader-" + std::to_string(t) + ".", w = "writer-" + std::to_string(t) + ".",
+                      i = "indexer-" + std::to_string(t) + ".";
+    const auto kp = num(s, r + "kernel-packets"), kd = num(s, r + "kernel-drops");
+    const bool indexing = caf::get_if(&s, "indexer-" + std::to_string(t)) != nullptr;
+    std::printf("%-6d %12lld %10lld %7.3f%% %9lld %10.1f %7lld %7lld %9s %9s\n", t,
+                static_cast<long long>(num(s, r + "packets")), static_cast<long long>(kd),
+                kp ? 100.0 * static_cast<double>(kd) / static_cast<double>(kp) : 0.0,
+                static_cast<long long>(num(s, r + "blocks")),
+                static_cast<double>(num(s, w + "bytes-written")) / (1 << 20),
+                static_cast<long long>(num(s, w + "files-written")),
+                static_cast<long long>(num(s, w + "aio-in-flight")),
+                indexing ? std::to_string(num(s, r + "blocks") - num(s, i + "blocks-indexed")).c_str() : "-",
+                indexing ? std::to_string(num(s, i + "files-indexed")).c_str() : "-");
+  }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::string host = "127.0.0.1", command;
+  std::uint16_t port = 0;
+  CLI::App app{"stenotype-ctl - status of a running stenotype (started with --control_port)", "stenotype-ctl"};
+  app.add_option("--host", host, "Where the capture runs")->capture_default_str();
+  app.add_option("--port", port, "Its --control_port")->required();
+  app.add_option("command", command, "stats | json | stop")->required()
+    ->check(CLI::IsMember({"stats", "json", "stop"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0)
+      return app.exit(e);
+    std::fprintf(stderr, "stenotype-ctl: error: %s\n", e.what());
+    return 2;
+  }
+  caf::actor_system_config cfg;
+  cfg.load<caf::io::middleman>();
+  cfg.add_message_type<file_event>("stenotype::file_event");
+  cfg.set("scheduler.max-threads", 1);
+  caf::actor_system sys{cfg};
+  auto sup = caf::io::remote_actor<supervisor_actor>(sys, host, port);
+  if (!sup) {
+    std::fprintf(stderr, "stenotype-ctl: error: no capture at %s:%u: %s\n", host.c_str(), port,
+                 sys.render(sup.error()).c_str());
+    return 1;
+  }
+  caf::scoped_actor self{sys};
+  if (command == "stop") {
+    self->send(*sup, stop_atom::value);
+    // A round trip after it makes sure the stop left before we exit (the
+    // capture sees messages from one sender in order).
+    int rc = 1;
+    self->request(*sup, std::chrono::seconds(5), status_atom::value)
+      .receive([&](const caf::settings&) { rc = 0; },
+               [&](const caf::error& e) {
+                 std::fprintf(stderr, "stenotype-ctl: error: no answer: %s\n", sys.render(e).c_str());
+               });
+    if (rc == 0)
+      std::printf("stop requested\n");
+    return rc;
+  }
+  int rc = 1;
+  self->request(*sup, std::chrono::seconds(5), status_atom::value)
+    .receive(
+      [&](const caf::settings& s) {
+        if (command == "json") {
+          std::string out;
+          json(s, out);
+          std::printf("%s\n", out.c_str());
+        } else {
+          table(s);
+        }
+        rc = 0;
+      },
+      [&](const caf::error& e) {
+        std::fprintf(stderr, "stenotype-ctl: error: no answer: %s\n", sys.render(e).c_str());
+      });
+  return rc;
+}
