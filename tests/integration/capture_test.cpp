@@ -371,3 +371,21 @@ TEST_CASE("stenotype-ctl reads a running capture's status over CAF and stops it"
   CHECK(run_process({STENOTYPE_CTL_BINARY, "--port=" + port, "stats"}, 10, &err) == 1);
   CHECK(err.find("no capture at") != std::string::npos);
 }
+
+TEST_CASE("an application embeds the pipeline in its own actor system and sees file events") {
+  REQUIRE_ROOT();
+  veth_lab lab;
+  temp_dir tmp;
+  std::string out_path = tmp.path() + "/out.txt";
+  const std::string cmd = "'" EMBED_CAPTURE_BINARY "' " + lab.capture_if() + " " + tmp.path() + "/data 4 > " + out_path;
+  std::thread app([&] { CHECK(std::system(cmd.c_str()) == 0); });
+  std::this_thread::sleep_for(1000ms);
+  lab.send(mixed_frames(200));
+  app.join();
+  std::ifstream in(out_path);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  INFO(text);
+  CHECK(text.find("event: thread 0 wrote " + tmp.path() + "/data/PKT0/") != std::string::npos);
+  CHECK(text.find("capture ended with 0; 1 file(s) seen through events") != std::string::npos);
+  check_all_captured(read_capture_dir(tmp.path() + "/data", block_kb * 1024), mixed_frames(200));
+}
