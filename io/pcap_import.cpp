@@ -13,6 +13,7 @@
 #include "index/index_file.hpp"
 #include "io/block_builder.hpp"
 #include "io/block_writer.hpp"
+#include "io/directory.hpp"
 #include "io/memory_blocks.hpp"
 
 namespace stenotype::io {
@@ -20,13 +21,10 @@ namespace {
 
 std::uint64_t newest_file(const std::string& dir) {
   std::uint64_t newest = 0;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (auto* e = ::readdir(d)) {
-      const char* n = e->d_name[0] == '.' ? e->d_name + 1 : e->d_name;
-      if (*n >= '0' && *n <= '9')
-        newest = std::max<std::uint64_t>(newest, std::strtoull(n, nullptr, 10));
-    }
-    ::closedir(d);
+  for (const auto& name : list_directory(dir)) {
+    const std::string id = name[0] == '.' ? name.substr(1) : name;
+    if (is_file_id(id))
+      newest = std::max<std::uint64_t>(newest, std::stoull(id));
   }
   return newest;
 }

@@ -15,6 +15,7 @@
 #include "index/index_file.hpp"
 #include "io/block_format.hpp"
 #include "io/block_writer.hpp"
+#include "io/directory.hpp"
 
 namespace stenotype::io {
 namespace {
@@ -22,17 +23,7 @@ namespace {
 void rebuild_index_or_throw(const std::string& packet_file, const std::string& idx_dir,
                             const std::string& name, std::uint32_t block_size);
 
-std::vector<std::string> names(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (auto* e = ::readdir(d))
-      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
-        out.emplace_back(e->d_name);
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::string> names(const std::string& dir) { return list_directory(dir); }
 
 bool exists(const std::string& p) {
   struct stat st;
@@ -147,8 +138,7 @@ recovery_stats recover_thread_dir(const std::string& dir, int thread, std::uint3
   if (index) {
     std::string newest;
     for (const auto& n : names(pkt))
-      if (!n.empty() && n.size() < 20 && std::all_of(n.begin(), n.end(), ::isdigit)
-          && (newest.empty() || std::stoull(n) > std::stoull(newest)))
+      if (is_file_id(n) && (newest.empty() || std::stoull(n) > std::stoull(newest)))
         newest = n;
     if (!newest.empty() && !exists(idx + "/" + newest)) {
       rebuild_index(pkt + "/" + newest, idx, newest, block_size, log);

@@ -1,12 +1,12 @@
 #include "query/executor.hpp"
 
 #include <algorithm>
-#include <dirent.h>
 #include <memory>
 #include <queue>
 #include <sys/stat.h>
 
 #include "index/index_file.hpp"
+#include "io/directory.hpp"
 #include "io/packet_file_reader.hpp"
 #include "query/evaluate.hpp"
 #include "query/file_stream.hpp"
@@ -14,19 +14,8 @@
 namespace stenotype::query {
 namespace {
 
-std::vector<std::string> list(const std::string& dir) {
-  std::vector<std::string> names;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (auto* e = ::readdir(d))
-      names.emplace_back(e->d_name);
-    ::closedir(d);
-  }
-  return names;
-}
-
-bool is_number(const std::string& s) {
-  return !s.empty() && s.size() <= 20 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
+using io::is_file_id;
+using io::list_directory;
 
 bool exists(const std::string& p) {
   struct stat st;
@@ -63,14 +52,14 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
 
   // 1. Complete files, pruned by time without opening anything where possible.
   std::vector<std::string> threads;
-  for (const auto& name : list(dir))
-    if (name.rfind("PKT", 0) == 0 && is_number(name.substr(3)))
+  for (const auto& name : list_directory(dir))
+    if (name.rfind("PKT", 0) == 0 && is_file_id(name.substr(3)))
       threads.push_back(name.substr(3));
   std::sort(threads.begin(), threads.end());
   for (const auto& t : threads) {
     std::vector<std::uint64_t> ids;
-    for (const auto& name : list(dir + "/PKT" + t))
-      if (is_number(name)) // hidden (".<id>") files are still being written
+    for (const auto& name : list_directory(dir + "/PKT" + t))
+      if (is_file_id(name)) // hidden (".<id>") files are still being written
         ids.push_back(std::stoull(name));
     std::sort(ids.begin(), ids.end());
     for (std::size_t i = 0; i < ids.size(); ++i) {

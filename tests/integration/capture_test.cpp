@@ -324,14 +324,9 @@ TEST_CASE("metrics: Prometheus counters of a running capture, scraped with curl"
   wait_ready(cap);
   lab.send(mixed_frames(700));
   std::this_thread::sleep_for(2500ms); // blocks retire after 1 s; metrics refresh every second
-  std::string body;
-  if (std::FILE* p = popen(("curl -sf http://127.0.0.1:" + port + "/metrics").c_str(), "r")) {
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-      body.append(buf, n);
-    CHECK(pclose(p) == 0);
-  }
+  int status = -1;
+  const std::string body = command_output("curl -sf http://127.0.0.1:" + port + "/metrics", &status);
+  CHECK(status == 0);
   INFO(body.substr(0, 3000));
   const std::string labels = "{iface=\"" + lab.capture_if() + "\",thread=\"0\"}";
   CHECK(body.find("stenotype_packets_total" + labels + " 700") != std::string::npos);
@@ -350,14 +345,9 @@ TEST_CASE("stenotype-ctl reads a running capture's status over CAF and stops it"
   wait_ready(cap);
   lab.send(mixed_frames(300));
   std::this_thread::sleep_for(1500ms);
-  std::string json;
-  if (std::FILE* p = popen(("'" STENOTYPE_CTL_BINARY "' --port=" + port + " json").c_str(), "r")) {
-    char buf[8192];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-      json.append(buf, n);
-    CHECK(pclose(p) == 0);
-  }
+  int status = -1;
+  const std::string json = command_output("'" STENOTYPE_CTL_BINARY "' --port=" + port + " json", &status);
+  CHECK(status == 0);
   INFO(json);
   CHECK(json.find("\"reader-0\":{") != std::string::npos);
   CHECK(json.find("\"packets\":300,") != std::string::npos);

@@ -188,6 +188,24 @@ int run_process(const std::vector<std::string>& argv, int timeout_sec, std::stri
   return rc;
 }
 
+std::string command_output(const std::string& cmd, int* status) {
+  std::string out;
+  std::FILE* p = popen(cmd.c_str(), "r");
+  if (!p) {
+    if (status)
+      *status = -1;
+    return out;
+  }
+  char buf[8192];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+    out.append(buf, n);
+  const int rc = pclose(p);
+  if (status)
+    *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return out;
+}
+
 background_process::background_process(const std::vector<std::string>& argv) {
   err_path_ = "/tmp/stenotype-test-bg-" + std::to_string(getpid()) + "-"
               + std::to_string(lab_counter++);

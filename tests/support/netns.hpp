@@ -51,6 +51,9 @@ inline constexpr const char* test_frame_filter = "ether proto 0x88b5";
 /// returns -1000.
 int run_process(const std::vector<std::string>& argv, int timeout_sec, std::string* err = nullptr);
 
+/// Runs a shell command; returns its stdout, and its exit status in `status`.
+std::string command_output(const std::string& cmd, int* status = nullptr);
+
 /// A process started in the background (e.g. a capture to stop later).
 class background_process {
 public:

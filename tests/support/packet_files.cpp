@@ -6,20 +6,11 @@
 #include <iterator>
 
 #include "io/block_format.hpp"
+#include "io/directory.hpp"
 
 namespace stenotype::test {
 
-std::vector<std::string> list_dir(const std::string& dir) {
-  std::vector<std::string> names;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (auto* e = readdir(d))
-      if (std::string n = e->d_name; n != "." && n != "..")
-        names.push_back(n);
-    closedir(d);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+std::vector<std::string> list_dir(const std::string& dir) { return io::list_directory(dir); }
 
 capture_dir read_capture_dir(const std::string& dir, std::size_t block_size) {
   capture_dir out;

@@ -10,23 +10,14 @@
 
 #include "io/block_builder.hpp"
 #include "io/block_writer.hpp"
+#include "io/directory.hpp"
 #include "io/memory_blocks.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace stenotype::io;
 
 namespace {
-std::vector<std::string> list(const std::string& dir) {
-  std::vector<std::string> names;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (auto* e = readdir(d))
-      if (std::string n = e->d_name; n != "." && n != "..")
-        names.push_back(n);
-    closedir(d);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+std::vector<std::string> list(const std::string& dir) { return list_directory(dir); }
 std::vector<std::uint8_t> slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), {}};
