@@ -1,6 +1,7 @@
 // bench/make_pcap.cpp -- writes the benchmark traffic (bench/traffic.hpp) as
-// a nanosecond pcap of about SIZE_MB, packets spread evenly over an hour
-// starting 2026-11-27T10:00:00Z.   make_pcap OUT.pcap SIZE_MB [64|1514|imix]
+// a nanosecond pcap of about SIZE_MB (or exactly N frames: "Nf"), packets
+// spread evenly over an hour from 2026-11-27T10:00:00Z.
+//   make_pcap OUT.pcap SIZE_MB|Nf [64|1514|imix]
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -21,7 +22,10 @@ int main(int argc, char** argv) {
   for (const auto& f : frames)
     avg += f.size() + 16;
   avg /= frames.size();
-  const std::uint64_t target = std::stoull(argv[2]) << 20, packets = target / avg;
+  // SIZE_MB, or an exact number of frames written as e.g. "12000f".
+  const std::string size = argv[2];
+  const std::uint64_t packets = size.back() == 'f' ? std::stoull(size.substr(0, size.size() - 1))
+                                                   : (std::stoull(size) << 20) / avg;
   std::FILE* out = std::fopen(argv[1], "wb");
   if (!out)
     return 1;

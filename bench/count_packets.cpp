@@ -1,0 +1,41 @@
+// bench/count_packets.cpp -- packets on disk, counted from the files (not
+// from a tool's own report): pcap/pcapng via libpcap, or stenotype packet
+// files (a data directory's PKT*/ files).
+//   count_packets FILE.pcap...      count_packets --steno DIR
+#include <cstdio>
+#include <cstring>
+#include <pcap/pcap.h>
+#include <string>
+
+#include "io/directory.hpp"
+#include "io/packet_file_reader.hpp"
+
+int main(int argc, char** argv) {
+  unsigned long long n = 0;
+  if (argc == 3 && !std::strcmp(argv[1], "--steno")) {
+    const std::string dir = argv[2];
+    for (const auto& sub : stenotype::io::list_directory(dir))
+      if (sub.rfind("PKT", 0) == 0)
+        for (const auto& f : stenotype::io::list_directory(dir + "/" + sub))
+          if (stenotype::io::is_file_id(f)) {
+            stenotype::io::packet_file_reader r{dir + "/" + sub + "/" + f};
+            r.for_each_packet([&](const stenotype::io::packet_ref&, std::uint64_t) { ++n; });
+          }
+  } else {
+    for (int i = 1; i < argc; ++i) {
+      char err[PCAP_ERRBUF_SIZE];
+      pcap_t* p = pcap_open_offline(argv[i], err);
+      if (!p) {
+        std::fprintf(stderr, "count_packets: %s\n", err);
+        return 1;
+      }
+      pcap_pkthdr* h;
+      const u_char* d;
+      while (pcap_next_ex(p, &h, &d) == 1)
+        ++n;
+      pcap_close(p);
+    }
+  }
+  std::printf("%llu\n", n);
+  return 0;
+}
