@@ -76,7 +76,7 @@ one_run() {
     ip netns exec "$ns" taskset -c 0 trafgen --dev "$gen" --conf "$work/f$mix.cfg" --num "$n" --cpus 1 -q --cpp >/dev/null 2>&1
   fi
   local rate
-  rate=$(echo "$n / ($(date +%s.%N) - $t0) / 1e6" | bc -l)
+  rate=$(echo "$n / ($(date +%s.%N) - $t0) / 1000000" | bc -l)
   sleep 1
   # CPU while the traffic flowed (set-up and shutdown excluded).
   local cpu

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (build-fuzz/) and runs each for
+# Builds the libFuzzer targets (packet parser, block reader, query parser,
+# pcap importer) with clang (build-fuzz/) and runs each for
 # SECONDS (default 30), seeded from ../shared/corpus when it is present.
 # Exit status non-zero on any finding; crashing inputs land in build-fuzz/.
 #   scripts/fuzz.sh [SECONDS]
@@ -12,16 +13,21 @@ cmake --build build-fuzz -j"$(nproc)" >/dev/null
 
 seeds=build-fuzz/seeds
 if [[ ! -d $seeds ]]; then
-  mkdir -p "$seeds/frames" "$seeds/blocks"
+  mkdir -p "$seeds/frames" "$seeds/blocks" "$seeds/queries" "$seeds/pcaps"
+  printf '%s' 'host 10.1.2.3 and port 443 and after 10m ago' > "$seeds/queries/1"
+  printf '%s' '(tcp or udp) && net 2001:db8::/32 || vlan 100' > "$seeds/queries/2"
+  printf '%s' 'net 10.0.0.0 mask 255.0.0.0 and before 2026-11-27T10:02:00.5+01:00' > "$seeds/queries/3"
+  printf '%s' 'ip proto 47 or mpls 16 or icmp' > "$seeds/queries/4"
   corpus=../shared/corpus/tcpdump-tests
   if [[ -d $corpus ]]; then
     python3 scripts/pcap_to_seeds.py "$corpus" "$seeds" 3000
+    for f in "$corpus"/*.pcap; do [[ $(stat -c %s "$f") -lt 65536 ]] && cp "$f" "$seeds/pcaps/"; done
   else
     echo "fuzz: ../shared/corpus not present; starting from empty seeds"
   fi
 fi
 
-for target in packet_parser_fuzzer:frames block_fuzzer:blocks; do
+for target in packet_parser_fuzzer:frames block_fuzzer:blocks query_parser_fuzzer:queries pcap_import_fuzzer:pcaps; do
   name=${target%%:*} dir=${target##*:}
   mkdir -p "build-fuzz/corpus-$name"
   echo "fuzz: $name for ${seconds}s"
