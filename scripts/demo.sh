@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: installs and builds (scripts/setup.sh), makes a throwaway veth pair
 # with one end in a network namespace, captures it with stenotype while known
-# traffic (ping, UDP, an HTTP fetch) crosses it, then shows what was written.
+# traffic (ping, UDP, an HTTP fetch) crosses it, then shows what was written
+# and answers a query from the indexes with stenoread.
 # Run as root. Leaves the capture in /tmp/stenotype-demo for a look.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,3 +66,7 @@ echo "   ..."
 echo "== totals by protocol"
 awk '{ if ($0 ~ /ICMP echo/) i++; else if ($0 ~ /\.40000: UDP/) u++; else if ($0 ~ /8080/) t++; else o++ }
        END { printf "   ICMP %d, UDP %d, TCP:8080 %d, other %d\n", i, u, t, o }' "$dir/all.txt"
+echo "== a query from the indexes: stenoread 'host $there and udp and port 40000'"
+build/stenoread --dir="$dir" "host $there and udp and port 40000" -w "$dir/query.pcap"
+tcpdump -nr "$dir/query.pcap" 2>/dev/null | head -n 3
+echo "   ... $(tcpdump -nr "$dir/query.pcap" 2>/dev/null | wc -l) packets (50 were sent)"
