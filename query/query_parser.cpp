@@ -141,6 +141,11 @@ private:
     throw parse_error(t.column, expected + ", got '" + t.text + "'");
   }
 
+  // The tree is evaluated recursively: bound its depth, so that no query
+  // (found by fuzzing: thousands of '(') can exhaust the stack.
+  static constexpr int max_nesting = 64;
+  static constexpr int max_terms = 1000;
+
   node_ptr expr() {
     node_ptr left = term();
     while (peek().t == token::type::op_and || peek().t == token::type::op_or) {
@@ -239,7 +244,10 @@ private:
   node_ptr term() {
     const token& t = next();
     if (t.t == token::type::lparen) {
+      if (++depth_ > max_nesting)
+        fail(t, "expected at most " + std::to_string(max_nesting) + " levels of parentheses");
       node_ptr e = expr();
+      --depth_;
       const token& close = next();
       if (close.t != token::type::rparen)
         fail(close, "expected ')'");
@@ -247,6 +255,8 @@ private:
     }
     if (t.t != token::type::word)
       fail(t, "expected a term (host, net, port, ip proto, tcp, udp, icmp, vlan, mpls, before, after, or '(')");
+    if (++terms_ > max_terms)
+      fail(t, "expected at most " + std::to_string(max_terms) + " terms");
     const std::string& w = t.text;
     if (w == "tcp")
       return make_key(index::protocol_key(6), "tcp");
@@ -332,6 +342,7 @@ private:
 
   std::vector<token> toks_;
   std::size_t pos_ = 0;
+  int depth_ = 0, terms_ = 0;
   std::uint64_t now_;
 };
 

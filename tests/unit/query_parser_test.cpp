@@ -105,3 +105,26 @@ TEST_CASE("malformed queries name the column and what was expected") {
     }
   }
 }
+
+TEST_CASE("deep nesting and huge queries are refused, not a stack overflow") {
+  // Found by the query parser fuzzer: thousands of '(' overflowed the stack.
+  std::string deep(100000, '(');
+  try {
+    parse_query(deep + "tcp", now);
+    FAIL("accepted");
+  } catch (const parse_error& e) {
+    CHECK(e.column() == 65);
+    CHECK(std::string(e.what()).find("levels of parentheses") != std::string::npos);
+  }
+  std::string nested;
+  for (int i = 0; i < 64; ++i)
+    nested += '(';
+  nested += "tcp";
+  for (int i = 0; i < 64; ++i)
+    nested += ')';
+  CHECK(show(nested) == "tcp");
+  std::string many = "tcp";
+  for (int i = 0; i < 5000; ++i)
+    many += " or udp";
+  CHECK_THROWS_WITH(parse_query(many, now), Catch::Contains("at most 1000 terms"));
+}
