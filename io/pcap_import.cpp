@@ -57,7 +57,7 @@ public:
     const auto sec = static_cast<std::uint32_t>(ts_ns / 1000000000u);
     const auto nsec = static_cast<std::uint32_t>(ts_ns % 1000000000u);
     if (!builder_blk_->add(sec, nsec, {data, caplen}, len)) {
-      flush_block(stats);
+      flush_block();
       if (offset_ + opts_.block_size > opts_.max_file_bytes)
         finish_file(stats), open_file(ts_ns);
       builder_blk_->add(sec, nsec, {data, caplen}, len);
@@ -99,7 +99,7 @@ private:
     builder_.reset();
   }
 
-  void flush_block(import_stats&) {
+  void flush_block() {
     if (builder_blk_->count() == 0)
       return;
     builder_blk_->finish(seq_++);
@@ -112,7 +112,7 @@ private:
   }
 
   void finish_file(import_stats& stats) {
-    flush_block(stats);
+    flush_block();
     file_open_ = false;
     if (!writer_.finish(id_))
       return;

@@ -43,12 +43,8 @@ std::vector<std::string> capture_args(const veth_lab& lab, const std::string& di
 
 // Waits until the capture says its rings are open.
 void wait_ready(background_process& p) {
-  for (int i = 0; i < 500; ++i) {
-    if (p.stderr_text().find("capturing on") != std::string::npos)
-      return;
-    std::this_thread::sleep_for(10ms);
-  }
-  FAIL("capture did not start: " << p.stderr_text());
+  if (!p.wait_for_stderr("capturing on", 10))
+    FAIL("capture did not start: " << p.stderr_text());
 }
 
 std::size_t frame_size(std::uint32_t seq) { return 60 + (seq * 97) % 1455; } // 60..1514

@@ -26,10 +26,7 @@ std::vector<std::string> args(const veth_lab& lab, const std::string& dir) {
           "--filter=" + std::string(test_frame_filter), "-v"};
 }
 
-void wait_ready(background_process& p) {
-  for (int i = 0; i < 500 && p.stderr_text().find("capturing on") == std::string::npos; ++i)
-    std::this_thread::sleep_for(10ms);
-}
+void wait_ready(background_process& p) { p.wait_for_stderr("capturing on", 10); }
 
 } // namespace
 

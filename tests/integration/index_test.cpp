@@ -134,8 +134,7 @@ TEST_CASE("a capture writes one complete index per packet file, with the right k
   background_process cap{{STENOTYPE_BINARY, "--iface=" + lab.capture_if(), "--dir=" + tmp.path(),
                           "--blocks=64", "--blocksize_kb=64", "--aiops=8", "--blockage_sec=1",
                           "--filesize_mb=2", "--index_nicelevel=5", "-v"}};
-  for (int i = 0; i < 500 && cap.stderr_text().find("capturing on") == std::string::npos; ++i)
-    std::this_thread::sleep_for(10ms);
+  cap.wait_for_stderr("capturing on", 10);
   lab.send(frames);
   std::this_thread::sleep_for(300ms);
   const int rc = cap.stop(SIGTERM, 20);
@@ -261,8 +260,7 @@ TEST_CASE("a capture with --no_index writes packet files and no indexes") {
   background_process cap{{STENOTYPE_BINARY, "--iface=" + lab.capture_if(), "--dir=" + tmp.path(),
                           "--blocks=16", "--blocksize_kb=64", "--aiops=8", "--blockage_sec=1",
                           "--no_index", "--count=200", "-v"}};
-  for (int i = 0; i < 500 && cap.stderr_text().find("capturing on") == std::string::npos; ++i)
-    std::this_thread::sleep_for(10ms);
+  cap.wait_for_stderr("capturing on", 10);
   lab.send(frames);
   REQUIRE(cap.wait(20) == 0);
   CHECK(list_dir(tmp.path() + "/PKT0").size() >= 1);

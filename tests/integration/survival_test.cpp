@@ -49,15 +49,6 @@ std::vector<std::string> args(const veth_lab& lab, const std::string& dir, std::
   return a;
 }
 
-bool wait_for_text(background_process& p, const std::string& text, int seconds) {
-  for (int i = 0; i < seconds * 50; ++i) {
-    if (p.stderr_text().find(text) != std::string::npos)
-      return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
-}
-
 std::vector<frame> big_frames(std::uint32_t n) {
   std::vector<frame> f;
   for (std::uint32_t i = 0; i < n; ++i)
@@ -80,7 +71,7 @@ TEST_CASE("a full disk stops the capture with the file named; finished files sta
   veth_lab lab;
   const std::string dir = fs.path() + "/data";
   background_process cap{args(lab, dir, {"--filesize_mb=4"})};
-  REQUIRE(wait_for_text(cap, "capturing on", 10));
+  REQUIRE(cap.wait_for_stderr("capturing on", 10));
   lab.send(big_frames(40000), 200, 2000);
   const int rc = cap.wait(30);
   const std::string log = cap.stderr_text();
@@ -100,7 +91,7 @@ TEST_CASE("a full disk stops the capture with the file named; finished files sta
   // A restart on the still-full disk recovers the hidden file and fails
   // again at once, without taking more space.
   background_process again{args(lab, dir, {"--filesize_mb=4"})};
-  REQUIRE(wait_for_text(again, "capturing on", 10));
+  REQUIRE(again.wait_for_stderr("capturing on", 10));
   lab.send(big_frames(2000), 200, 2000);
   CHECK(again.wait(30) == 1);
   auto after = read_capture_dir(dir, 64 * 1024);
@@ -121,11 +112,11 @@ TEST_CASE("a hung disk trips the watchdog, which names the stuck component and e
   veth_lab lab;
   const std::string dir = fs.path() + "/data";
   background_process cap{args(lab, dir, {"--fileage_sec=1"})};
-  REQUIRE(wait_for_text(cap, "capturing on", 10));
+  REQUIRE(cap.wait_for_stderr("capturing on", 10));
   REQUIRE(std::system(("fsfreeze --freeze " + fs.path()).c_str()) == 0);
   lab.send(big_frames(3000), 200, 2000);
   // Watchdog: max(3 x fileage, blockage + 10) = 11 s without an answer.
-  const bool fired = wait_for_text(cap, "watchdog: writer 0 made no progress", 40);
+  const bool fired = cap.wait_for_stderr("watchdog: writer 0 made no progress", 40);
   std::system(("fsfreeze --unfreeze " + fs.path()).c_str()); // lets the exit complete
   INFO(cap.stderr_text());
   CHECK(fired);
@@ -141,7 +132,7 @@ TEST_CASE("watchdogs do not fire on an idle link with short file ages") {
   temp_dir tmp;
   // stenotype aborted such a capture after 4 s.
   background_process cap{args(lab, tmp.path(), {"--fileage_sec=1"})};
-  REQUIRE(wait_for_text(cap, "capturing on", 10));
+  REQUIRE(cap.wait_for_stderr("capturing on", 10));
   lab.send({make_test_frame(1, 100)});
   std::this_thread::sleep_for(14s);
   INFO(cap.stderr_text());

@@ -234,4 +234,13 @@ int background_process::stop(int sig, int timeout_sec) {
 
 std::string background_process::stderr_text() const { return read_all(err_path_); }
 
+bool background_process::wait_for_stderr(const std::string& text, int seconds) const {
+  for (int i = 0; i < seconds * 50; ++i) {
+    if (stderr_text().find(text) != std::string::npos)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
 } // namespace stenotype::test

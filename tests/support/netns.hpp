@@ -63,6 +63,8 @@ public:
   int stop(int sig, int timeout_sec);
   int wait(int timeout_sec);
   std::string stderr_text() const;
+  /// Waits up to `seconds` for `text` to appear on its stderr.
+  bool wait_for_stderr(const std::string& text, int seconds) const;
   int pid() const { return pid_; }
 
 private:
