@@ -16,7 +16,7 @@
 #include "actors/thread_setup.hpp"
 #include "index/block_indexer.hpp"
 #include "index/index_file.hpp"
-#include "io/block_handle.hpp"
+#include "stenotype/block_handle.hpp"
 #include "io/block_writer.hpp"
 #include "stenotype/log.hpp"
 #include "stenotype/protocol.hpp"

@@ -13,8 +13,9 @@
 #include "actors/clock.hpp"
 #include "actors/seccomp_policy.hpp"
 #include "actors/thread_setup.hpp"
-#include "io/block_format.hpp"
+#include "stenotype/block_format.hpp"
 #include "io/file_plan.hpp"
+#include "io/lease_pool.hpp"
 #include "stenotype/log.hpp"
 #include "stenotype/protocol.hpp"
 
@@ -26,6 +27,13 @@ using namespace std::chrono_literals;
 // How long the reader waits in poll() before looking at its mailbox and the
 // clock: bounds the latency of stop/status requests and of age rotation.
 constexpr auto poll_timeout = 100ms;
+
+// An analysis actor that gets blocks on bounded loan.
+struct block_subscriber {
+  caf::actor who;
+  std::shared_ptr<io::lease_pool> leases;
+  std::uint64_t lent = 0, skipped = 0;
+};
 
 struct reader_state {
   explicit reader_state(reader_init&& in)
@@ -41,6 +49,7 @@ struct reader_state {
   std::uint64_t started_us = steady_micros();
   std::uint64_t last_stats_us = started_us, last_stats_blocks = 0;
   bool stopping = false;
+  std::vector<block_subscriber> subscribers;
 
   // Same message to the indexer (if indexing) and the writer, in that order:
   // local sends enqueue at once, so the indexer always has a file's `close`
@@ -71,12 +80,36 @@ struct reader_state {
       const io::block_handle handle{init.ring, index, block, sequence++, bh.num_pkts};
       packets += bh.num_pkts;
       send_downstream(self, block_atom::value, slot.file_id, slot.offset, handle);
+      lend_to_subscribers(self, handle);
       rotate_if_due(self); // a file that just filled up closes now, not at the next block
       ++n;
       if (init.opts.count >= 0 && packets >= static_cast<std::uint64_t>(init.opts.count))
         stopping = true;
     }
     return n;
+  }
+
+  void lend_to_subscribers(caf::blocking_actor* self, const io::block_handle& block) {
+    for (auto& sub : subscribers) {
+      if (auto lease = sub.leases->lend(block)) {
+        self->send(sub.who, block_atom::value, init.thread, std::move(lease));
+        ++sub.lent;
+      } else {
+        ++sub.skipped;
+      }
+    }
+  }
+
+  void subscribe(caf::blocking_actor* self, caf::actor who, std::uint32_t max_leases) {
+    unsubscribe(who.address());
+    if (max_leases == 0 || !who)
+      return;
+    self->monitor(who);
+    subscribers.push_back({std::move(who), std::make_shared<io::lease_pool>(max_leases)});
+  }
+
+  void unsubscribe(const caf::actor_addr& who) {
+    std::erase_if(subscribers, [&](const block_subscriber& s) { return s.who.address() == who; });
   }
 
   void update_kernel_stats() {
@@ -124,6 +157,17 @@ struct reader_state {
     caf::put(s, "kernel-drops", static_cast<int64_t>(kernel_drops));
     caf::put(s, "freezes", static_cast<int64_t>(freezes));
     caf::put(s, "polls", static_cast<int64_t>(init.ring->polls()));
+    caf::put(s, "blocks-on-loan", static_cast<int64_t>(init.ring->on_loan()));
+    std::int64_t lent = 0, skipped = 0, leased = 0;
+    for (const auto& sub : subscribers) {
+      lent += static_cast<int64_t>(sub.lent);
+      skipped += static_cast<int64_t>(sub.skipped);
+      leased += sub.leases->outstanding();
+    }
+    caf::put(s, "subscribers", static_cast<int64_t>(subscribers.size()));
+    caf::put(s, "subscriber-blocks-lent", lent);
+    caf::put(s, "subscriber-blocks-skipped", skipped);
+    caf::put(s, "subscriber-leases-out", leased);
     return s;
   }
 
@@ -140,6 +184,8 @@ struct reader_state {
         break;
       // Still answer status requests (the watchdog's heartbeat) while waiting.
       self->receive([&](stop_atom) {}, [&](status_atom) { return status(); },
+                    [&](subscribe_atom, caf::actor& who, std::uint32_t n) { subscribe(self, who, n); },
+                    [&](caf::down_msg& down) { unsubscribe(down.source); },
                     caf::after(std::chrono::seconds(0)) >> [] {});
       if (steady_micros() > deadline) {
         LOG_ERROR("thread %d: the kernel did not retire the last block; %u packets lost",
@@ -162,6 +208,8 @@ void run(caf::blocking_actor* self, reader_state& st) {
       self->receive(
         [&](stop_atom) { st.stopping = true; },
         [&](status_atom) { return st.status(); },
+        [&](subscribe_atom, caf::actor& who, std::uint32_t n) { st.subscribe(self, who, n); },
+        [&](caf::down_msg& down) { st.unsubscribe(down.source); },
         caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
     }
     if (st.stopping)

@@ -25,7 +25,7 @@
 #include "index/index_file.hpp"
 #include "index/keys.hpp"
 #include "io/block_builder.hpp"
-#include "io/block_format.hpp"
+#include "stenotype/block_format.hpp"
 
 using namespace stenotype;
 using clock_type = std::chrono::steady_clock;

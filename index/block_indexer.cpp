@@ -1,6 +1,6 @@
 #include "index/block_indexer.hpp"
 
-#include "io/block_format.hpp"
+#include "stenotype/block_format.hpp"
 #include "io/packet_file_reader.hpp"
 
 namespace stenotype::index {

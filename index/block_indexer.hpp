@@ -12,7 +12,7 @@
 namespace stenotype::index {
 
 /// Indexes every packet of `block`, which sits at `block_offset` in its file.
-/// Damaged packets end the block's walk (see io/block_format.hpp). Returns
+/// Damaged packets end the block's walk (see stenotype/block_format.hpp). Returns
 /// the number of packets indexed.
 std::uint32_t index_block(index_builder& builder, std::span<const std::uint8_t> block,
                           std::uint64_t block_offset);

@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "io/block_handle.hpp"
+#include "stenotype/block_handle.hpp"
 
 struct io_event;
 

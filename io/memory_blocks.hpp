@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "io/block_handle.hpp"
+#include "stenotype/block_handle.hpp"
 
 namespace stenotype::io {
 

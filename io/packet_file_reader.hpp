@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "io/block_format.hpp"
+#include "stenotype/block_format.hpp"
 
 namespace stenotype::io {
 

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 
-#include "io/block_format.hpp"
+#include "stenotype/block_format.hpp"
 
 namespace stenotype::io {
 

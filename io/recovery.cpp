@@ -13,7 +13,7 @@
 
 #include "index/block_indexer.hpp"
 #include "index/index_file.hpp"
-#include "io/block_format.hpp"
+#include "stenotype/block_format.hpp"
 #include "io/block_writer.hpp"
 #include "io/directory.hpp"
 

@@ -125,6 +125,7 @@ std::span<std::uint8_t> ring::try_next(std::uint32_t& index) {
   if (held_[next_].load(std::memory_order_acquire) || (load_status(b) & TP_STATUS_USER) == 0)
     return {};
   held_[next_].store(true, std::memory_order_relaxed);
+  on_loan_.fetch_add(1, std::memory_order_relaxed);
   index = next_;
   next_ = (next_ + 1) % block_count_;
   return {b, block_size_};
@@ -166,6 +167,7 @@ void ring::release(std::uint32_t index) {
   // lets pending_packets() tell a released block from one being filled.
   desc(block)->hdr.bh1.num_pkts = 0;
   __atomic_store_n(&desc(block)->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+  on_loan_.fetch_sub(1, std::memory_order_relaxed);
   held_[index].store(false, std::memory_order_release);
 }
 

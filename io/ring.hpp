@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "io/block_handle.hpp"
+#include "stenotype/block_handle.hpp"
 #include "stenotype/options.hpp"
 
 namespace stenotype::io {
@@ -69,6 +69,8 @@ public:
 
   ring_stats read_stats();
   std::uint64_t polls() const { return polls_; }
+  /// Blocks handed out and not yet given back: how far consumers lag.
+  std::uint32_t on_loan() const { return on_loan_.load(std::memory_order_relaxed); }
 
 private:
   std::uint8_t* block_at(std::uint32_t i) const { return map_ + std::size_t{i} * block_size_; }
@@ -86,6 +88,7 @@ private:
   std::unique_ptr<std::atomic<bool>[]> held_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> leases_;
   std::uint64_t polls_ = 0;
+  std::atomic<std::uint32_t> on_loan_{0};
   bool link_error_ = false; // saw ENETDOWN: the link is down or the device going
 };
 

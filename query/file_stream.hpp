@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "io/block_format.hpp"
+#include "stenotype/block_format.hpp"
 #include "query/evaluate.hpp"
 
 namespace stenotype::query {

@@ -7,8 +7,9 @@
 //
 // The reader owns the ring, decides which file each block lands in (so the
 // writer and indexer agree on file boundaries) and sends each block handle to
-// both. A block returns to the kernel when both have dropped it. The
-// supervisor monitors everyone and reports the capture's outcome.
+// both -- and, opt-in, to analysis actors that subscribed to blocks. A block
+// returns to the kernel when all have dropped it. The supervisor monitors
+// everyone and reports the capture's outcome.
 //
 // Each interface below is one actor's protocol, one commented line per
 // message. Readers, writers and indexers run blocking loops on threads of
@@ -27,9 +28,7 @@
 #include <caf/settings.hpp>
 #include <caf/typed_actor.hpp>
 
-namespace stenotype::io {
-class block_handle;
-}
+#include "stenotype/block_handle.hpp"
 
 namespace stenotype {
 
@@ -82,6 +81,11 @@ using indexer_actor = caf::typed_actor<
 /// The reader of one capture thread: the ring's owner.
 using reader_actor = caf::typed_actor<
   caf::reacts_to<stop_atom>, // stop intake, hand over every captured block, then eos downstream
+  // Opt-in: lend every block to the actor as (block_atom, int thread,
+  // io::block_handle), read-only and uncopied, at most N (> 0) at a time;
+  // while N are out the actor misses blocks (counted as `skipped`) rather
+  // than hold back the capture. N = 0 unsubscribes; so does the actor's exit.
+  caf::reacts_to<subscribe_atom, caf::actor, std::uint32_t>,
   caf::replies_to<status_atom>::with<caf::settings>>;
 
 /// The supervisor: the pipeline's single point of contact.

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "index/block_indexer.hpp"
-#include "io/block_format.hpp"
+#include "stenotype/block_format.hpp"
 #include "io/pcap_writer.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <thread>
 
+#include "support/frames.hpp"
 #include "support/netns.hpp"
 #include "support/packet_files.hpp"
 #include "support/temp_dir.hpp"
@@ -358,20 +359,44 @@ TEST_CASE("stenotype-ctl reads a running capture's status over CAF and stops it"
   CHECK(err.find("no capture at") != std::string::npos);
 }
 
-TEST_CASE("an application embeds the pipeline in its own actor system and sees file events") {
+TEST_CASE("an application embeds the pipeline, analyses lent blocks and sees file events") {
   REQUIRE_ROOT();
   veth_lab lab;
   temp_dir tmp;
   std::string out_path = tmp.path() + "/out.txt";
-  const std::string cmd = "'" EMBED_CAPTURE_BINARY "' " + lab.capture_if() + " " + tmp.path() + "/data 4 > " + out_path;
+  const std::string cmd = "'" TOP_TALKERS_BINARY "' " + lab.capture_if() + " " + tmp.path() + "/data 4 > " + out_path;
   std::thread app([&] { CHECK(std::system(cmd.c_str()) == 0); });
   std::this_thread::sleep_for(1000ms);
-  lab.send(mixed_frames(200));
+  // Non-IP test frames, then two IPv4 senders the analysis actor must count
+  // exactly: every block is lent to it (16 leases are plenty at this rate).
+  auto frames = mixed_frames(200);
+  std::uint64_t big_bytes = 0, small_bytes = 0;
+  for (std::uint32_t i = 0; i < 30; ++i) {
+    frames.push_back(frame_builder{}.ipv4({10, 9, 8, 7}, {192, 168, 0, 1}, 17).ports(5000, 53).payload(100 + i).build());
+    big_bytes += frames.back().size();
+  }
+  for (std::uint32_t i = 0; i < 20; ++i) {
+    frames.push_back(frame_builder{}.ipv4({10, 1, 1, 1}, {192, 168, 0, 1}, 6).ports(80, 4000).payload(20).build());
+    small_bytes += frames.back().size();
+  }
+  lab.send(frames);
   app.join();
   std::ifstream in(out_path);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   INFO(text);
   CHECK(text.find("event: thread 0 wrote " + tmp.path() + "/data/PKT0/") != std::string::npos);
-  CHECK(text.find("capture ended with 0; 1 file(s) seen through events") != std::string::npos);
-  check_all_captured(read_capture_dir(tmp.path() + "/data", block_kb * 1024), mixed_frames(200));
+  CHECK(text.find("packets, 1 files\n") != std::string::npos);
+  CHECK(text.find(" 250 packets, ") != std::string::npos);
+  CHECK(text.find("talker 10.9.8.7 packets 30 bytes " + std::to_string(big_bytes) + "\n") != std::string::npos);
+  CHECK(text.find("talker 10.1.1.1 packets 20 bytes " + std::to_string(small_bytes) + "\n") != std::string::npos);
+  // The status the application asked for mid-capture shows the subscription.
+  CHECK(text.find("\"subscribers\" = 1") != std::string::npos);
+  CHECK(text.find("\"subscriber-blocks-skipped\" = 0") != std::string::npos);
+  CHECK(text.find("capture ended with 0") != std::string::npos);
+  // Lending blocks took nothing from the files: every frame, in order.
+  const auto cap = read_capture_dir(tmp.path() + "/data", block_kb * 1024);
+  CHECK(cap.problems.empty());
+  REQUIRE(cap.packets.size() == frames.size());
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    CHECK(cap.packets[i].bytes == frames[i]);
 }

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "io/block_format.hpp"
+#include "stenotype/block_format.hpp"
 #include "io/directory.hpp"
 
 namespace stenotype::test {

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "io/block_builder.hpp"
-#include "io/block_format.hpp"
+#include "stenotype/block_format.hpp"
 
 using namespace stenotype::io;
 

@@ -11,7 +11,7 @@
 #include "index/index_file.hpp"
 #include "index/keys.hpp"
 #include "io/block_builder.hpp"
-#include "io/block_format.hpp"
+#include "stenotype/block_format.hpp"
 #include "support/frames.hpp"
 #include "support/temp_dir.hpp"
 

@@ -1,4 +1,4 @@
-// io/block_format.hpp -- reading TPACKET_V3 blocks, from the ring or a file.
+// stenotype/block_format.hpp -- reading TPACKET_V3 blocks, from the ring or a file.
 //
 // A packet file is nothing but the ring's blocks written out whole (see
 // docs/FILE_FORMAT.md), so one bounds-checked walker serves the indexer, the

@@ -1,4 +1,4 @@
-// io/block_handle.hpp -- a filled ring block on loan from the kernel.
+// stenotype/block_handle.hpp -- a filled ring block on loan from the kernel.
 //
 // The reader hands the same block to the writer and the indexer. The block
 // goes back to the kernel only when the last handle to it is dropped, so the
@@ -6,6 +6,10 @@
 // indexer falls behind, the ring fills and the kernel counts drops, visibly,
 // instead of memory growing. Handles are copyable (CAF message types must be)
 // and allocation-free: the reference count lives in the ring, one per block.
+//
+// Analysis actors that subscribe to blocks get handles too, lent from a
+// bounded pool (io/lease_pool.hpp) so that they cannot hold back more than
+// their share of the ring. Walk the packets with stenotype/block_format.hpp.
 #pragma once
 
 #include <atomic>
@@ -34,7 +38,7 @@ public:
   block_handle() = default;
 
   /// Takes the first reference to block `index` of `r` (just taken from the ring).
-  block_handle(std::shared_ptr<block_source> r, std::uint32_t index, std::span<std::uint8_t> data,
+  block_handle(std::shared_ptr<block_source> r, std::uint32_t index, std::span<const std::uint8_t> data,
                std::uint64_t sequence, std::uint32_t packets)
     : ring_(std::move(r)), index_(index), data_(data), sequence_(sequence), packets_(packets) {
     ring_->lease_count(index_).store(1, std::memory_order_relaxed);
@@ -84,7 +88,7 @@ public:
 private:
   std::shared_ptr<block_source> ring_; // keeps the mapping alive while on loan
   std::uint32_t index_ = 0;
-  std::span<std::uint8_t> data_;
+  std::span<const std::uint8_t> data_; // read-only for every holder
   std::uint64_t sequence_ = 0;
   std::uint32_t packets_ = 0;
 };
