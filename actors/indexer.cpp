@@ -18,6 +18,8 @@
 #include "index/index_file.hpp"
 #include "stenotype/block_handle.hpp"
 #include "io/block_writer.hpp"
+#include "io/directory.hpp"
+#include "io/recovery.hpp"
 #include "stenotype/log.hpp"
 #include "stenotype/protocol.hpp"
 
@@ -32,7 +34,11 @@ struct indexer_state {
   std::optional<std::uint64_t> current; // file being indexed
   std::set<std::uint64_t> built;        // index written hidden, packet file not yet complete
   std::set<std::uint64_t> written;      // packet file complete, index not yet built
-  std::uint64_t files_indexed = 0, blocks_indexed = 0, packets_indexed = 0;
+  // Files whose first blocks went to a predecessor that failed (this indexer
+  // was restarted mid-file): indexed from the packet file once it is written.
+  std::set<std::uint64_t> partial;
+  std::uint64_t files_indexed = 0, blocks_indexed = 0, packets_indexed = 0, files_from_disk = 0;
+  std::uint64_t next_block = 0; // the reader's sequence number of the block expected next
   std::size_t peak_memory = 0;
   bool eos = false, stopped = false;
 
@@ -40,9 +46,14 @@ struct indexer_state {
   std::string final(std::uint64_t id) const { return init.directory + "/" + io::final_name(id); }
 
   void on_block(std::uint64_t file, std::uint64_t offset, const io::block_handle& block) {
+    next_block = block.sequence() + 1;
     if (current && *current != file)
       on_close(*current); // cannot happen with a well-behaved reader; stay consistent anyway
     if (!current) {
+      if (offset != 0 || partial.count(file)) {
+        partial.insert(file); // its start is not ours to see: read it from disk later
+        return;
+      }
       builder.reset();
       current = file;
     }
@@ -62,11 +73,21 @@ struct indexer_state {
       built.insert(file);
   }
 
-  void on_written(std::uint64_t file) {
-    if (built.erase(file))
-      publish(file);
-    else
-      written.insert(file);
+  void on_written(const file_event& ev) {
+    partial.erase(ev.id);
+    if (built.erase(ev.id))
+      publish(ev.id);
+    else if (current == ev.id)
+      written.insert(ev.id); // published when its close arrives
+    else if (!io::file_exists(final(ev.id)))
+      index_from_disk(ev); // blocks missed (restarted indexer); repeated events are no-ops
+  }
+
+  void index_from_disk(const file_event& ev) {
+    io::build_index_from_file(ev.path, init.directory, io::final_name(ev.id), init.block_size);
+    ++files_indexed;
+    ++files_from_disk;
+    LOG_INFO("indexer %d: indexed %s from the packet file", init.thread, ev.path.c_str());
   }
 
   void publish(std::uint64_t file) {
@@ -80,18 +101,20 @@ struct indexer_state {
     LOG_DEBUG("thread %d: indexed %s", init.thread, final(file).c_str());
   }
 
-  bool done() const { return stopped || (eos && built.empty() && !current); }
+  bool done() const { return stopped || (eos && built.empty() && partial.empty() && !current); }
 
   caf::settings status() const {
     caf::settings s;
     caf::put(s, "thread", init.thread);
     caf::put(s, "files-indexed", static_cast<int64_t>(files_indexed));
     caf::put(s, "blocks-indexed", static_cast<int64_t>(blocks_indexed));
+    caf::put(s, "next-block", static_cast<int64_t>(next_block));
     caf::put(s, "packets-indexed", static_cast<int64_t>(packets_indexed));
     caf::put(s, "open-file-keys", static_cast<int64_t>(builder.keys()));
     caf::put(s, "memory-bytes", static_cast<int64_t>(builder.memory_bytes()));
     caf::put(s, "peak-memory-bytes", static_cast<int64_t>(peak_memory));
-    caf::put(s, "awaiting-packet-file", static_cast<int64_t>(built.size()));
+    caf::put(s, "awaiting-packet-file", static_cast<int64_t>(built.size() + partial.size()));
+    caf::put(s, "files-indexed-from-disk", static_cast<int64_t>(files_from_disk));
     return s;
   }
 };
@@ -111,7 +134,7 @@ void indexer_main(caf::blocking_actor* self, indexer_init init) {
           st.on_block(file, offset, block);
         },
         [&](close_atom, std::uint64_t file) { st.on_close(file); },
-        [&](written_atom, const file_event& ev) { st.on_written(ev.id); },
+        [&](written_atom, const file_event& ev) { st.on_written(ev); },
         [&](eos_atom) {
           if (st.current)
             st.on_close(*st.current);

@@ -50,11 +50,11 @@ pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts,
     wc.grow_bytes = std::min<std::uint64_t>(std::uint64_t{opts.filesize_mb} << 20,
                                             64 * opts.block_size());
     // Downstream first, so every actor knows its consumers from the start.
+    t.indexer_config = indexer_init{i, io::index_dir(opts.dir, i),
+                                    static_cast<std::uint32_t>(opts.block_size()), opts.index_nicelevel,
+                                    opts.seccomp};
     if (opts.index)
-      t.indexer = caf::actor_cast<indexer_actor>(system.spawn<caf::detached>(
-        indexer_main, indexer_init{i, io::index_dir(opts.dir, i),
-                                   static_cast<std::uint32_t>(opts.block_size()),
-                                   opts.index_nicelevel, opts.seccomp}));
+      t.indexer = caf::actor_cast<indexer_actor>(system.spawn<caf::detached>(indexer_main, t.indexer_config));
     t.writer = caf::actor_cast<writer_actor>(
       system.spawn<caf::detached>(writer_main, writer_init{i, wc, t.indexer, opts.seccomp}));
     t.reader = caf::actor_cast<reader_actor>(system.spawn<caf::detached>(

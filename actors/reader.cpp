@@ -186,6 +186,7 @@ struct reader_state {
       self->receive([&](stop_atom) {}, [&](status_atom) { return status(); },
                     [&](subscribe_atom, caf::actor& who, std::uint32_t n) { subscribe(self, who, n); },
                     [&](caf::down_msg& down) { unsubscribe(down.source); },
+                    [&](indexer_atom, indexer_actor& fresh) { init.indexer = std::move(fresh); },
                     caf::after(std::chrono::seconds(0)) >> [] {});
       if (steady_micros() > deadline) {
         LOG_ERROR("thread %d: the kernel did not retire the last block; %u packets lost",
@@ -210,6 +211,7 @@ void run(caf::blocking_actor* self, reader_state& st) {
         [&](status_atom) { return st.status(); },
         [&](subscribe_atom, caf::actor& who, std::uint32_t n) { st.subscribe(self, who, n); },
         [&](caf::down_msg& down) { st.unsubscribe(down.source); },
+        [&](indexer_atom, indexer_actor& fresh) { st.init.indexer = std::move(fresh); },
         caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
     }
     if (st.stopping)

@@ -1,3 +1,13 @@
+// actors/supervisor.cpp -- see supervisor.hpp.
+//
+// Failure policy, and why. Packets matter more than indexes: a reader or
+// writer that fails loses packets, so the capture stops with a non-zero
+// outcome (and the service manager restarts it; recovery makes files whole).
+// An indexer that fails loses nothing that cannot be rebuilt -- the packets
+// are on disk -- so it is replaced while the capture goes on. The
+// replacement indexes the files whose start it missed from the packet files,
+// once they are written; the supervisor repeats the recent `written` events
+// to it because those sent to its predecessor died with it.
 #include "actors/supervisor.hpp"
 
 #include <algorithm>
@@ -13,6 +23,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
+constexpr std::size_t recent_files_kept = 16;
+
 template <class Self>
 void stop_readers(supervisor_state& st, Self* self) {
   if (st.stopping)
@@ -22,22 +34,96 @@ void stop_readers(supervisor_state& st, Self* self) {
     self->send(t.reader, stop_atom::value);
 }
 
-// Which role and thread `who` has, for log lines.
-std::string describe(const supervisor_state& st, const caf::actor_addr& who, int& thread,
-                     bool& was_reader) {
+enum class role { reader, writer, indexer, unknown };
+
+struct who {
+  role r = role::unknown;
+  int thread = -1;
+  std::string key; // "reader-0", ...
+};
+
+who identify(const supervisor_state& st, const caf::actor_addr& addr) {
   for (std::size_t i = 0; i < st.threads.size(); ++i) {
     const auto& t = st.threads[i];
-    thread = static_cast<int>(i);
-    was_reader = t.reader && t.reader.address() == who;
-    if (was_reader)
-      return "reader " + std::to_string(i);
-    if (t.writer && t.writer.address() == who)
-      return "writer " + std::to_string(i);
-    if (t.indexer && t.indexer.address() == who)
-      return "indexer " + std::to_string(i);
+    const auto n = std::to_string(i);
+    const int thread = static_cast<int>(i);
+    if (t.reader && t.reader.address() == addr)
+      return {role::reader, thread, "reader-" + n};
+    if (t.writer && t.writer.address() == addr)
+      return {role::writer, thread, "writer-" + n};
+    if (t.indexer && t.indexer.address() == addr)
+      return {role::indexer, thread, "indexer-" + n};
   }
-  thread = -1;
-  return "unknown actor";
+  return {};
+}
+
+template <class Self, class Handle>
+void watch(Self* self, const std::string& key, const Handle& h) {
+  self->monitor(h);
+  ++self->state.alive;
+  auto& rec = self->state.actors[key];
+  rec.state = "running";
+  rec.id = h.id();
+}
+
+// Schedules the replacement of the failed indexer of thread `i`, if the
+// restart budget allows. Returns whether it did. Until the replacement runs
+// it counts as alive, so that the supervisor does not quit in between.
+bool schedule_indexer_restart(supervisor_actor::stateful_pointer<supervisor_state> self, std::size_t i) {
+  auto& rec = self->state.actors["indexer-" + std::to_string(i)];
+  const auto now = std::chrono::steady_clock::now();
+  while (!rec.recent_restarts.empty() && now - rec.recent_restarts.front() > restart_window)
+    rec.recent_restarts.pop_front();
+  if (rec.recent_restarts.size() >= max_indexer_restarts) {
+    LOG_ERROR("indexer %zu failed %u times within %lld s; giving up", i, max_indexer_restarts + 1,
+              static_cast<long long>(restart_window.count()));
+    return false;
+  }
+  const auto delay = first_restart_delay * (1 << rec.recent_restarts.size());
+  rec.recent_restarts.push_back(now);
+  rec.state = "restarting";
+  ++self->state.alive;
+  LOG_WARN("indexer %zu failed (%s); restarting it in %lld s", i, rec.last_error.c_str(),
+           static_cast<long long>(delay.count()));
+  self->delayed_send(self, delay, indexer_atom::value, static_cast<int>(i));
+  return true;
+}
+
+// Spawns the replacement and points the thread's reader and writer at it.
+// It hears again of the recent files, whose `written` may have died with its
+// predecessor, and indexes from disk those that have no index.
+void restart_indexer(supervisor_actor::stateful_pointer<supervisor_state> self, std::size_t i) {
+  auto& st = self->state;
+  auto& t = st.threads[i];
+  const auto n = std::to_string(i);
+  auto& rec = st.actors["indexer-" + n];
+  --st.alive; // the placeholder; watch() counts the real one
+  ++rec.restarts;
+  t.indexer = caf::actor_cast<indexer_actor>(self->system().spawn<caf::detached>(indexer_main, t.indexer_config));
+  watch(self, "indexer-" + n, t.indexer);
+  if (st.actors["reader-" + n].state == "running")
+    self->send(t.reader, indexer_atom::value, t.indexer);
+  for (const auto& ev : t.recent_files)
+    self->send(t.indexer, written_atom::value, ev);
+  if (st.actors["writer-" + n].state == "running")
+    self->send(t.writer, indexer_atom::value, t.indexer);
+  else
+    self->send(t.indexer, stop_atom::value); // nothing more will be written: catch up, then quit
+  LOG_WARN("indexer %zu restarted (restart %u)", i, rec.restarts);
+}
+
+caf::settings actor_tree(const supervisor_state& st) {
+  caf::settings tree;
+  for (const auto& [key, rec] : st.actors) {
+    caf::settings a;
+    caf::put(a, "state", rec.state);
+    caf::put(a, "id", static_cast<int64_t>(rec.id));
+    caf::put(a, "restarts", static_cast<int64_t>(rec.restarts));
+    if (!rec.last_error.empty())
+      caf::put(a, "last-error", rec.last_error);
+    tree.emplace(key, std::move(a));
+  }
+  return tree;
 }
 
 } // namespace
@@ -49,40 +135,48 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
   if (watchdog_sec > 0)
     self->delayed_send(self, std::chrono::seconds(std::max(1u, watchdog_sec / 3)), watchdog_atom::value);
   st.threads = std::move(threads);
-  for (auto& t : st.threads)
-    for (auto a : {caf::actor_cast<caf::actor>(t.reader), caf::actor_cast<caf::actor>(t.writer),
-                   caf::actor_cast<caf::actor>(t.indexer)})
-      if (a) {
-        self->monitor(a);
-        ++st.alive;
-      }
+  for (std::size_t i = 0; i < st.threads.size(); ++i) {
+    const auto& t = st.threads[i];
+    const auto n = std::to_string(i);
+    watch(self, "reader-" + n, t.reader);
+    watch(self, "writer-" + n, t.writer);
+    if (t.indexer)
+      watch(self, "indexer-" + n, t.indexer);
+  }
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
-    int thread;
-    bool was_reader;
-    const auto who = describe(st, msg.source, thread, was_reader);
-    if (msg.reason && msg.reason != caf::exit_reason::normal) {
+    const who w = identify(st, msg.source);
+    const bool failed = msg.reason && msg.reason != caf::exit_reason::normal;
+    --st.alive;
+    if (w.r != role::unknown) {
+      auto& rec = st.actors[w.key];
+      rec.state = failed ? "failed" : "done";
+      if (failed)
+        rec.last_error = self->system().render(msg.reason);
+    }
+    const auto i = static_cast<std::size_t>(w.thread);
+    if (failed && w.r == role::indexer && schedule_indexer_restart(self, i))
+      return;
+    if (failed) {
       // An exception was logged by the actor itself, with the file it concerns.
       const bool logged = msg.reason == caf::exit_reason::unhandled_exception;
-      LOG_ERROR("%s failed%s%s; stopping the capture", who.c_str(), logged ? "" : ": ",
-                logged ? "" : self->system().render(msg.reason).c_str());
+      LOG_ERROR("%s failed%s%s; stopping the capture", w.r == role::unknown ? "unknown actor" : w.key.c_str(),
+                logged ? "" : ": ", logged ? "" : self->system().render(msg.reason).c_str());
       st.exit_code = 1;
-      if (was_reader && thread >= 0) {
+      if (w.r == role::reader) {
         // Its writer and indexer wait for an end of stream that will not come.
-        auto& t = st.threads[static_cast<std::size_t>(thread)];
+        auto& t = st.threads[i];
         self->send(t.writer, eos_atom::value);
         if (t.indexer)
           self->send(t.indexer, eos_atom::value);
       }
       stop_readers(st, self);
     }
-    if (thread >= 0 && !was_reader) {
+    if (w.r == role::writer && st.threads[i].indexer) {
       // A writer that is gone sends no more `written`: its indexer must not wait.
-      auto& t = st.threads[static_cast<std::size_t>(thread)];
-      if (t.writer && t.writer.address() == msg.source && t.indexer)
-        self->send(t.indexer, stop_atom::value);
+      self->send(st.threads[i].indexer, stop_atom::value);
     }
-    if (--st.alive == 0) {
+    if (st.alive == 0) {
       for (auto& rp : st.waiters)
         rp.deliver(st.exit_code);
       st.waiters.clear();
@@ -91,7 +185,21 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
   });
   return {
     [self](stop_atom) { stop_readers(self->state, self); },
-    [self](written_atom, const file_event&) { ++self->state.files_written; },
+    [self](indexer_atom, int thread) { restart_indexer(self, static_cast<std::size_t>(thread)); },
+    [self](written_atom, const file_event& ev) {
+      auto& st = self->state;
+      ++st.files_written;
+      if (ev.thread < 0 || static_cast<std::size_t>(ev.thread) >= st.threads.size())
+        return;
+      auto& t = st.threads[static_cast<std::size_t>(ev.thread)];
+      t.recent_files.push_back(ev);
+      if (t.recent_files.size() > recent_files_kept)
+        t.recent_files.pop_front();
+      // A restarted indexer may have missed this from the writer (sent to its
+      // predecessor just before the switch); repeats are harmless to it.
+      if (t.indexer && st.actors["indexer-" + std::to_string(ev.thread)].restarts > 0)
+        self->send(t.indexer, written_atom::value, ev);
+    },
     [self, watchdog_sec](watchdog_atom) {
       for (std::size_t i = 0; i < self->state.threads.size(); ++i) {
         const auto& t = self->state.threads[i];
@@ -123,18 +231,26 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
       return rp;
     },
     [self](status_atom) -> caf::result<caf::settings> {
-      // Ask everyone, answer when all replied (or timed out).
+      // Ask everyone still running, answer when all replied (or timed out).
+      auto& st = self->state;
       auto rp = self->make_response_promise<caf::settings>();
       auto result = std::make_shared<caf::settings>();
-      caf::put(*result, "files-written", static_cast<int64_t>(self->state.files_written));
-      caf::put(*result, "stopping", self->state.stopping);
+      caf::put(*result, "files-written", static_cast<int64_t>(st.files_written));
+      caf::put(*result, "stopping", st.stopping);
+      result->emplace("actors", actor_tree(st));
       std::vector<std::pair<std::string, status_api>> targets;
-      for (std::size_t i = 0; i < self->state.threads.size(); ++i) {
-        const auto& t = self->state.threads[i];
-        targets.emplace_back("reader-" + std::to_string(i), caf::actor_cast<status_api>(t.reader));
-        targets.emplace_back("writer-" + std::to_string(i), caf::actor_cast<status_api>(t.writer));
-        if (t.indexer)
-          targets.emplace_back("indexer-" + std::to_string(i), caf::actor_cast<status_api>(t.indexer));
+      for (std::size_t i = 0; i < st.threads.size(); ++i) {
+        const auto& t = st.threads[i];
+        const auto n = std::to_string(i);
+        for (auto [key, target] : {std::pair{"reader-" + n, caf::actor_cast<status_api>(t.reader)},
+                                   std::pair{"writer-" + n, caf::actor_cast<status_api>(t.writer)},
+                                   std::pair{"indexer-" + n, caf::actor_cast<status_api>(t.indexer)}})
+          if (target && st.actors[key].state == "running")
+            targets.emplace_back(key, target);
+      }
+      if (targets.empty()) {
+        rp.deliver(std::move(*result));
+        return rp;
       }
       auto pending = std::make_shared<std::size_t>(targets.size());
       for (auto& [key, target] : targets) {

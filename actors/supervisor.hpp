@@ -1,23 +1,40 @@
-// actors/supervisor.hpp -- monitors the pipeline and reports its outcome.
+// actors/supervisor.hpp -- monitors the pipeline, restarts indexers, reports the outcome.
 #pragma once
 
+#include <chrono>
+#include <deque>
+#include <map>
+#include <string>
 #include <vector>
 
 #include <caf/actor.hpp>
 
+#include "actors/indexer.hpp"
 #include "stenotype/protocol.hpp"
 
 namespace stenotype {
 
-/// The actors of one capture thread; the indexer may be invalid.
+/// The actors of one capture thread; the indexer may be invalid (--no_index).
 struct thread_actors {
   reader_actor reader;
   writer_actor writer;
   indexer_actor indexer;
+  indexer_init indexer_config; ///< to restart the indexer with
+  std::deque<file_event> recent_files; ///< last files written, repeated to a restarted indexer
+};
+
+/// What monitoring saw of one component: the actor tree in `status`.
+struct actor_record {
+  std::string state = "running"; ///< running | done | failed | restarting
+  std::uint64_t id = 0;          ///< CAF actor id of the current incarnation
+  std::uint32_t restarts = 0;
+  std::string last_error;        ///< why the last incarnation ended, if it failed
+  std::deque<std::chrono::steady_clock::time_point> recent_restarts; // within restart_window
 };
 
 struct supervisor_state {
   std::vector<thread_actors> threads;
+  std::map<std::string, actor_record> actors; ///< "reader-0", "writer-0", "indexer-0", ...
   std::size_t alive = 0;           // monitored actors still running
   int exit_code = 0;               // 0 until something fails
   bool stopping = false;
@@ -26,10 +43,21 @@ struct supervisor_state {
   static inline const char* name = "stenotype-supervisor";
 };
 
-/// Monitors every actor in `threads`. A failing actor stops the capture (all
-/// readers drain and stop, downstream actors of a dead reader get eos) and
-/// makes the outcome non-zero. When all are down, `wait_atom` requests are
-/// answered with the outcome and the supervisor quits.
+/// An indexer that fails is restarted after a back-off (1 s, then 2 s, 4 s:
+/// a persistent cause -- a full or read-only index directory -- must not
+/// turn into a hot loop) at most this often within the window; once more and
+/// the capture fails (the service manager restarts the process, whose
+/// recovery rebuilds missing indexes). Packets never wait for this: the
+/// writer keeps writing while the indexer is replaced.
+inline constexpr std::uint32_t max_indexer_restarts = 3;
+inline constexpr std::chrono::seconds restart_window{60};
+inline constexpr std::chrono::seconds first_restart_delay{1};
+
+/// Monitors every actor in `threads`. A failing reader or writer stops the
+/// capture (all readers drain and stop, downstream actors of a dead reader
+/// get eos) and makes the outcome non-zero; a failing indexer is replaced
+/// (see above). When all are down, `wait_atom` requests are answered with the
+/// outcome and the supervisor quits.
 /// With `watchdog_sec` > 0, every component must answer a status request
 /// within that time, checked every third of it; one that does not (a hung
 /// disk, a stuck thread) is logged and the process exits with status 1 so

@@ -74,6 +74,7 @@ void writer_main(caf::blocking_actor* self, writer_init init) {
         [&](close_atom, std::uint64_t file) { st.finish(self, file); },
         [&](eos_atom) { st.done = true; },
         [&](subscribe_atom, caf::actor& who) { st.subscribers.push_back(std::move(who)); },
+        [&](indexer_atom, indexer_actor& fresh) { st.init.indexer = std::move(fresh); },
         [&](status_atom) { return st.status(); },
         caf::after(wait) >> [&] { idle = true; });
       // Mailbox empty and writes in flight: wait a little for completions.

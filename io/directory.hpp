@@ -5,6 +5,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <string>
+#include <sys/stat.h>
 #include <vector>
 
 namespace stenotype::io {
@@ -20,6 +21,11 @@ inline std::vector<std::string> list_directory(const std::string& dir) {
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+inline bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
 }
 
 /// True for a name that is a file id: decimal digits only (hidden names start with '.').

@@ -20,15 +20,7 @@
 namespace stenotype::io {
 namespace {
 
-void rebuild_index_or_throw(const std::string& packet_file, const std::string& idx_dir,
-                            const std::string& name, std::uint32_t block_size);
-
 std::vector<std::string> names(const std::string& dir) { return list_directory(dir); }
-
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
 
 void sync_dir(const std::string& dir) {
   if (int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
@@ -60,15 +52,18 @@ void rebuild_index(const std::string& packet_file, const std::string& idx_dir, c
   // A failure here (a full disk) must not keep the capture from starting:
   // the packet file is complete and stenoread scans a file without index.
   try {
-    rebuild_index_or_throw(packet_file, idx_dir, name, block_size);
+    build_index_from_file(packet_file, idx_dir, name, block_size);
   } catch (const std::exception& e) {
     ::unlink((idx_dir + "/." + name).c_str());
     log(std::string("recovery: ") + e.what() + "; " + packet_file + " stays without index");
   }
 }
 
-void rebuild_index_or_throw(const std::string& packet_file, const std::string& idx_dir,
-                            const std::string& name, std::uint32_t block_size) {
+
+} // namespace
+
+void build_index_from_file(const std::string& packet_file, const std::string& idx_dir,
+                           const std::string& name, std::uint32_t block_size) {
   index::index_builder builder{block_size};
   index::index_packet_file(packet_file, builder);
   const std::string hidden = idx_dir + "/." + name, final = idx_dir + "/" + name;
@@ -77,8 +72,6 @@ void rebuild_index_or_throw(const std::string& packet_file, const std::string& i
     throw std::runtime_error("cannot rename " + hidden + ": " + std::strerror(errno));
   sync_dir(idx_dir);
 }
-
-} // namespace
 
 recovery_stats recover_thread_dir(const std::string& dir, int thread, std::uint32_t block_size,
                                   bool index, const std::function<void(const std::string&)>& log) {
@@ -124,7 +117,7 @@ recovery_stats recover_thread_dir(const std::string& dir, int thread, std::uint3
       continue;
     const std::string packet_file = pkt + "/" + n.substr(1);
     ::unlink((idx + "/" + n).c_str());
-    if (index && exists(packet_file)) {
+    if (index && file_exists(packet_file)) {
       rebuild_index(packet_file, idx, n.substr(1), block_size, log);
       ++st.indexes_rebuilt;
       log("recovery: rebuilt the index of " + packet_file);
@@ -140,7 +133,7 @@ recovery_stats recover_thread_dir(const std::string& dir, int thread, std::uint3
     for (const auto& n : names(pkt))
       if (is_file_id(n) && (newest.empty() || std::stoull(n) > std::stoull(newest)))
         newest = n;
-    if (!newest.empty() && !exists(idx + "/" + newest)) {
+    if (!newest.empty() && !file_exists(idx + "/" + newest)) {
       rebuild_index(pkt + "/" + newest, idx, newest, block_size, log);
       ++st.indexes_rebuilt;
       log("recovery: built the missing index of " + pkt + "/" + newest);

@@ -26,4 +26,10 @@ struct recovery_stats {
 recovery_stats recover_thread_dir(const std::string& dir, int thread, std::uint32_t block_size,
                                   bool index, const std::function<void(const std::string&)>& log);
 
+/// Builds the index of the complete packet file `packet_file` (named `name`)
+/// from its contents into `idx_dir`: written hidden, then renamed. Throws
+/// std::runtime_error on failure (nothing is published then).
+void build_index_from_file(const std::string& packet_file, const std::string& idx_dir,
+                           const std::string& name, std::uint32_t block_size);
+
 } // namespace stenotype::io

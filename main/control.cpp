@@ -12,7 +12,8 @@ supervisor_actor::behavior_type control_proxy(supervisor_actor::pointer self,
         self->send(t, stop_atom::value);
     },
     [](written_atom, const file_event&) {},
-    [](watchdog_atom) {},
+    [](watchdog_atom) {},           // internal to the supervisor: not from outside
+    [](indexer_atom, int) {},       // likewise
     [=](wait_atom) -> caf::result<int> {
       if (auto t = target->get())
         return self->delegate(t, wait_atom::value);

@@ -10,8 +10,8 @@ namespace stenotype {
 
 struct metrics_exporter::thread_metrics {
   prometheus::Counter *packets, *drops, *kernel_packets, *blocks, *bytes_written, *files_written,
-    *files_indexed, *packets_indexed;
-  prometheus::Gauge *aio_in_flight, *aio_max_latency, *index_lag_blocks, *index_memory;
+    *files_indexed, *packets_indexed, *indexer_restarts;
+  prometheus::Gauge *aio_in_flight, *aio_max_latency, *index_lag_blocks, *index_memory, *blocks_on_loan;
 };
 
 metrics_exporter::metrics_exporter(const std::string& address, std::uint16_t port,
@@ -40,11 +40,14 @@ metrics_exporter::metrics_exporter(const std::string& address, std::uint16_t por
   auto& latency = gauge("stenotype_aio_max_latency_seconds", "Longest write submit-to-completion so far");
   auto& lag = gauge("stenotype_index_lag_blocks", "Blocks handed out by the reader and not yet indexed");
   auto& memory = gauge("stenotype_index_memory_bytes", "Indexer memory for the open file");
+  auto& restarts = counter("stenotype_indexer_restarts_total", "Times the supervisor replaced a failed indexer");
+  auto& loan = gauge("stenotype_blocks_on_loan", "Ring blocks not yet given back to the kernel (back-pressure)");
   for (int t = 0; t < threads; ++t) {
     const prometheus::Labels l{{"thread", std::to_string(t)}, {"iface", iface}};
     threads_.push_back(std::make_unique<thread_metrics>(thread_metrics{
       &packets.Add(l), &drops.Add(l), &kpackets.Add(l), &blocks.Add(l), &bytes.Add(l), &files.Add(l),
-      &indexed.Add(l), &pindexed.Add(l), &inflight.Add(l), &latency.Add(l), &lag.Add(l), &memory.Add(l)}));
+      &indexed.Add(l), &pindexed.Add(l), &restarts.Add(l), &inflight.Add(l), &latency.Add(l), &lag.Add(l),
+      &memory.Add(l), &loan.Add(l)}));
   }
   exposer_->RegisterCollectable(registry_);
 }
@@ -57,13 +60,13 @@ void metrics_exporter::update(const caf::settings& status) {
       return static_cast<double>(*v);
     return 0;
   };
-  // Counters only go up: add what the cumulative value grew by.
+  // Counters only go up: add what the cumulative value grew by. A value
+  // that went down belongs to a restarted component counting from zero.
   auto advance = [&](prometheus::Counter* c, const std::string& path) {
     const double now = value(path);
     double& before = last_[path];
-    if (now > before)
-      c->Increment(now - before);
-    before = std::max(before, now);
+    c->Increment(now >= before ? now - before : now);
+    before = now;
   };
   for (std::size_t t = 0; t < threads_.size(); ++t) {
     const std::string n = std::to_string(t);
@@ -78,7 +81,9 @@ void metrics_exporter::update(const caf::settings& status) {
     advance(m.packets_indexed, "indexer-" + n + ".packets-indexed");
     m.aio_in_flight->Set(value("writer-" + n + ".aio-in-flight"));
     m.aio_max_latency->Set(value("writer-" + n + ".aio-max-latency-us") / 1e6);
-    const double lag = value("reader-" + n + ".blocks") - value("indexer-" + n + ".blocks-indexed");
+    advance(m.indexer_restarts, "actors.indexer-" + n + ".restarts");
+    m.blocks_on_loan->Set(value("reader-" + n + ".blocks-on-loan"));
+    const double lag = value("reader-" + n + ".blocks") - value("indexer-" + n + ".next-block");
     m.index_lag_blocks->Set(caf::get_if(&status, "indexer-" + n) ? std::max(0.0, lag) : 0);
     m.index_memory->Set(value("indexer-" + n + ".memory-bytes"));
   }

@@ -2,6 +2,7 @@
 //
 //   stenotype --control_port=9120 ...          # the capture
 //   stenotype-ctl --port=9120 stats            # a table per thread
+//   stenotype-ctl --port=9120 actors           # the actor tree: state, restarts
 //   stenotype-ctl --port=9120 json             # everything, as JSON
 //   stenotype-ctl --port=9120 stop             # graceful stop (as SIGTERM)
 //
@@ -10,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <algorithm>
 #include <cstdio>
 
 #include "stenotype/protocol.hpp"
@@ -68,8 +70,25 @@ void table(const caf::settings& s) {
                 static_cast<double>(num(s, w + "bytes-written")) / (1 << 20),
                 static_cast<long long>(num(s, w + "files-written")),
                 static_cast<long long>(num(s, w + "aio-in-flight")),
-                indexing ? std::to_string(num(s, r + "blocks") - num(s, i + "blocks-indexed")).c_str() : "-",
+                indexing ? std::to_string(std::max<int64_t>(0, num(s, r + "blocks") - num(s, i + "next-block"))).c_str() : "-",
                 indexing ? std::to_string(num(s, i + "files-indexed")).c_str() : "-");
+  }
+}
+
+void actors(const caf::settings& s) {
+  std::printf("%-12s %-10s %8s %8s  %s\n", "actor", "state", "id", "restarts", "last error");
+  auto tree = caf::get_if<caf::settings>(&s, "actors");
+  if (!tree)
+    return;
+  for (const auto& [name, v] : *tree) {
+    auto a = caf::get_if<caf::settings>(&v);
+    if (!a)
+      continue;
+    auto state = caf::get_if<std::string>(a, "state");
+    auto err = caf::get_if<std::string>(a, "last-error");
+    std::printf("%-12s %-10s %8lld %8lld  %s\n", std::string(name).c_str(), state ? state->c_str() : "?",
+                static_cast<long long>(num(*a, "id")), static_cast<long long>(num(*a, "restarts")),
+                err ? err->c_str() : "-");
   }
 }
 
@@ -81,8 +100,8 @@ int main(int argc, char** argv) {
   CLI::App app{"stenotype-ctl - status of a running stenotype (started with --control_port)", "stenotype-ctl"};
   app.add_option("--host", host, "Where the capture runs")->capture_default_str();
   app.add_option("--port", port, "Its --control_port")->required();
-  app.add_option("command", command, "stats | json | stop")->required()
-    ->check(CLI::IsMember({"stats", "json", "stop"}));
+  app.add_option("command", command, "stats | actors | json | stop")->required()
+    ->check(CLI::IsMember({"stats", "actors", "json", "stop"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -125,6 +144,8 @@ int main(int argc, char** argv) {
           std::string out;
           json(s, out);
           std::printf("%s\n", out.c_str());
+        } else if (command == "actors") {
+          actors(s);
         } else {
           table(s);
         }

@@ -42,6 +42,7 @@ using wait_atom = caf::atom_constant<caf::atom("wait")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using watchdog_atom = caf::atom_constant<caf::atom("watchdog")>;
+using indexer_atom = caf::atom_constant<caf::atom("indexer")>;
 
 /// A packet file that is complete under its final name.
 struct file_event {
@@ -61,21 +62,22 @@ typename Inspector::result_type inspect(Inspector& f, file_event& x) {
 using status_api = caf::typed_actor<
   caf::replies_to<status_atom>::with<caf::settings>>; // live counters and state
 
+/// The indexer of one capture thread: blocks to one index file per packet file.
+using indexer_actor = caf::typed_actor<
+  caf::reacts_to<block_atom, std::uint64_t, std::uint64_t, io::block_handle>, // index block at (file, offset)
+  caf::reacts_to<close_atom, std::uint64_t>, // file complete in the plan: build its index (hidden)
+  caf::reacts_to<written_atom, file_event>,  // packet file is durable: publish its index (or build it from the file)
+  caf::reacts_to<eos_atom>,                  // no more blocks: publish what is left and quit
+  caf::reacts_to<stop_atom>,                 // the writer is gone: quit, unpublished indexes stay hidden
+  caf::replies_to<status_atom>::with<caf::settings>>;
+
 /// The writer of one capture thread: blocks to files on disk.
 using writer_actor = caf::typed_actor<
   caf::reacts_to<block_atom, std::uint64_t, std::uint64_t, io::block_handle>, // write block at (file, offset)
   caf::reacts_to<close_atom, std::uint64_t>, // file complete in the plan: finish, sync, rename
   caf::reacts_to<eos_atom>,                  // no more blocks: finish everything and quit
   caf::reacts_to<subscribe_atom, caf::actor>, // send (written_atom, file_event) for each finished file
-  caf::replies_to<status_atom>::with<caf::settings>>;
-
-/// The indexer of one capture thread: blocks to one index file per packet file.
-using indexer_actor = caf::typed_actor<
-  caf::reacts_to<block_atom, std::uint64_t, std::uint64_t, io::block_handle>, // index block at (file, offset)
-  caf::reacts_to<close_atom, std::uint64_t>, // file complete in the plan: build its index (hidden)
-  caf::reacts_to<written_atom, file_event>,  // packet file is durable: publish (rename) its index
-  caf::reacts_to<eos_atom>,                  // no more blocks: publish what is left and quit
-  caf::reacts_to<stop_atom>,                 // the writer is gone: quit, unpublished indexes stay hidden
+  caf::reacts_to<indexer_atom, indexer_actor>, // indexer restarted: tell this one about finished files
   caf::replies_to<status_atom>::with<caf::settings>>;
 
 /// The reader of one capture thread: the ring's owner.
@@ -86,6 +88,7 @@ using reader_actor = caf::typed_actor<
   // while N are out the actor misses blocks (counted as `skipped`) rather
   // than hold back the capture. N = 0 unsubscribes; so does the actor's exit.
   caf::reacts_to<subscribe_atom, caf::actor, std::uint32_t>,
+  caf::reacts_to<indexer_atom, indexer_actor>, // indexer restarted: send blocks to this one from now on
   caf::replies_to<status_atom>::with<caf::settings>>;
 
 /// The supervisor: the pipeline's single point of contact.
@@ -93,6 +96,7 @@ using supervisor_actor = caf::typed_actor<
   caf::reacts_to<stop_atom>,                 // graceful stop: everything flushed and renamed
   caf::reacts_to<written_atom, file_event>,  // from writers: a packet file is complete
   caf::reacts_to<watchdog_atom>,             // (to itself) does every component still answer?
+  caf::reacts_to<indexer_atom, int>,         // (to itself) restart the failed indexer of thread N now
   caf::replies_to<wait_atom>::with<int>,     // answers when the capture ended: 0 = clean, else failed
   caf::replies_to<status_atom>::with<caf::settings>>; // status of all components
 

@@ -140,3 +140,57 @@ TEST_CASE("watchdogs do not fire on an idle link with short file ages") {
   CHECK(cap.stop(SIGTERM, 20) == 0);
   CHECK(read_capture_dir(tmp.path(), 64 * 1024).packets.size() == 1);
 }
+
+TEST_CASE("a failing indexer is restarted: no packet lost, every file indexed, restarts in status") {
+  if (!have_net_admin()) {
+    WARN("skipped: needs root");
+    return;
+  }
+  veth_lab lab;
+  temp_dir tmp;
+  const std::string port = std::to_string(40000 + (getpid() + 7) % 20000);
+  background_process cap{args(lab, tmp.path(), {"--fileage_sec=1", "--control_port=" + port})};
+  REQUIRE(cap.wait_for_stderr("capturing on", 10));
+  std::vector<frame> frames;
+  for (std::uint32_t i = 0; i < 900; ++i)
+    frames.push_back(make_test_frame(i, 100 + i));
+  const auto batch = [&](std::size_t from) {
+    return std::vector<frame>(frames.begin() + static_cast<long>(from), frames.begin() + static_cast<long>(from + 300));
+  };
+  lab.send(batch(0));
+  std::this_thread::sleep_for(3s); // that file is written and indexed
+  // The capture runs as nobody: a read-only index directory makes the
+  // indexer fail when it writes the next index.
+  const std::string idx = tmp.path() + "/IDX0";
+  REQUIRE(::chmod(idx.c_str(), 0555) == 0);
+  lab.send(batch(300));
+  const bool failed = cap.wait_for_stderr("indexer 0 failed", 15);
+  ::chmod(idx.c_str(), 0755); // before the restart, 1 s later
+  INFO(cap.stderr_text());
+  REQUIRE(failed);
+  REQUIRE(cap.wait_for_stderr("indexer 0 restarted (restart 1)", 10));
+  lab.send(batch(600));
+  std::this_thread::sleep_for(3s);
+  int status = -1;
+  const std::string tree = command_output("'" STENOTYPE_CTL_BINARY "' --port=" + port + " actors", &status);
+  INFO(tree);
+  CHECK(status == 0);
+  CHECK(tree.find("indexer-0") != std::string::npos);
+  const auto line = tree.substr(tree.find("indexer-0"), tree.find('\n', tree.find("indexer-0")) - tree.find("indexer-0"));
+  CHECK(line.find("running") != std::string::npos);
+  CHECK(line.find(" 1  ") != std::string::npos); // one restart
+  CHECK(cap.stop(SIGTERM, 20) == 0); // a restarted indexer is not a failed capture
+  INFO(cap.stderr_text());
+  const auto dir = read_capture_dir(tmp.path(), 64 * 1024);
+  CHECK(dir.problems.empty());
+  CHECK(dir.hidden.empty());
+  REQUIRE(dir.packets.size() == frames.size());
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    CHECK(dir.packets[i].bytes == frames[i]);
+  // The file whose index failed was indexed from disk by the replacement.
+  const auto bad = index_mismatches(tmp.path(), dir, 64 * 1024);
+  for (const auto& b : bad)
+    UNSCOPED_INFO(b);
+  CHECK(bad.empty());
+  CHECK(dir.files.size() >= 3);
+}

@@ -6,6 +6,9 @@
 #include <iterator>
 
 #include "stenotype/block_format.hpp"
+#include "index/block_indexer.hpp"
+#include "index/index_builder.hpp"
+#include "index/index_file.hpp"
 #include "io/directory.hpp"
 
 namespace stenotype::test {
@@ -52,6 +55,29 @@ capture_dir read_capture_dir(const std::string& dir, std::size_t block_size) {
     }
   }
   return out;
+}
+
+std::vector<std::string> index_mismatches(const std::string& dir, const capture_dir& cap,
+                                          std::size_t block_size) {
+  std::vector<std::string> bad;
+  for (const auto& f : cap.files) {
+    const auto slash = f.find('/');
+    const std::string idx = dir + "/IDX" + f.substr(3, slash - 3) + "/" + f.substr(slash + 1);
+    index::index_builder b{static_cast<std::uint32_t>(block_size)};
+    index::index_packet_file(dir + "/" + f, b);
+    std::vector<std::pair<std::string, std::string>> want, got;
+    b.for_each_entry([&](auto k, auto v) { want.emplace_back(k, v); });
+    try {
+      index::index_reader{idx}.for_each_entry([&](auto k, auto v) { got.emplace_back(k, v); });
+    } catch (const std::exception& e) {
+      bad.push_back(idx + ": " + e.what());
+      continue;
+    }
+    if (got != want)
+      bad.push_back(idx + ": " + std::to_string(got.size()) + " entries, a rebuild has " +
+                    std::to_string(want.size()));
+  }
+  return bad;
 }
 
 } // namespace stenotype::test

@@ -26,6 +26,12 @@ struct capture_dir {
 /// Reads every PKT<n>/ under `dir` with blocks of `block_size` bytes.
 capture_dir read_capture_dir(const std::string& dir, std::size_t block_size);
 
+/// For every complete packet file of `cap` (read from `dir`): its index must
+/// exist and hold exactly the entries of an index rebuilt from the file.
+/// Returns one line per file where that is not so.
+std::vector<std::string> index_mismatches(const std::string& dir, const capture_dir& cap,
+                                          std::size_t block_size);
+
 /// Names in a directory (no . and ..), sorted; empty if it does not exist.
 std::vector<std::string> list_dir(const std::string& dir);
 
