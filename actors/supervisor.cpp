@@ -112,6 +112,16 @@ void restart_indexer(supervisor_actor::stateful_pointer<supervisor_state> self, 
   LOG_WARN("indexer %zu restarted (restart %u)", i, rec.restarts);
 }
 
+// The failure's own words when an actor ended with a message (the indexer
+// does), else CAF's rendering of the exit reason.
+std::string reason_text(caf::actor_system& sys, const caf::error& reason) {
+  const auto& ctx = reason.context();
+  for (std::size_t i = 0; i < ctx.size(); ++i)
+    if (ctx.match_element<std::string>(i))
+      return ctx.get_as<std::string>(i);
+  return sys.render(reason);
+}
+
 caf::settings actor_tree(const supervisor_state& st) {
   caf::settings tree;
   for (const auto& [key, rec] : st.actors) {
@@ -152,7 +162,7 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
       auto& rec = st.actors[w.key];
       rec.state = failed ? "failed" : "done";
       if (failed)
-        rec.last_error = self->system().render(msg.reason);
+        rec.last_error = reason_text(self->system(), msg.reason);
     }
     const auto i = static_cast<std::size_t>(w.thread);
     if (failed && w.r == role::indexer && schedule_indexer_restart(self, i))
