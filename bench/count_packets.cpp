@@ -1,7 +1,8 @@
 // bench/count_packets.cpp -- packets on disk, counted from the files (not
 // from a tool's own report): pcap/pcapng via libpcap, or stenotype packet
-// files (a data directory's PKT*/ files).
-//   count_packets FILE.pcap...      count_packets --steno DIR
+// files (a data directory's PKT*/ files; with --steno-all also the hidden
+// ones, which Google's stenotype leaves behind when stopped).
+//   count_packets FILE.pcap...      count_packets --steno DIR      count_packets --steno-all DIR
 #include <cstdio>
 #include <cstring>
 #include <pcap/pcap.h>
@@ -12,12 +13,14 @@
 
 int main(int argc, char** argv) {
   unsigned long long n = 0;
-  if (argc == 3 && !std::strcmp(argv[1], "--steno")) {
+  const bool all = argc == 3 && !std::strcmp(argv[1], "--steno-all");
+  if (argc == 3 && (all || !std::strcmp(argv[1], "--steno"))) {
     const std::string dir = argv[2];
     for (const auto& sub : stenotype::io::list_directory(dir))
       if (sub.rfind("PKT", 0) == 0)
         for (const auto& f : stenotype::io::list_directory(dir + "/" + sub))
-          if (stenotype::io::is_file_id(f)) {
+          if (stenotype::io::is_file_id(f) || (all && f.size() > 1 && f[0] == '.'
+                                                   && stenotype::io::is_file_id(f.substr(1)))) {
             stenotype::io::packet_file_reader r{dir + "/" + sub + "/" + f};
             r.for_each_packet([&](const stenotype::io::packet_ref&, std::uint64_t) { ++n; });
           }

@@ -34,28 +34,6 @@ namespace {
 
 constexpr std::size_t block_size = 1 << 20;
 
-// Enough distinct blocks that the caches see a realistic working set.
-std::vector<std::vector<std::uint8_t>> build_blocks(bench::frame_mix mix, std::size_t distinct,
-                                                   std::size_t unique_frames) {
-  const auto frames = bench::make_frames(unique_frames, mix);
-  std::vector<std::vector<std::uint8_t>> blocks;
-  std::size_t next = 0;
-  std::uint32_t t = 1'700'000'000;
-  for (std::size_t b = 0; b < distinct; ++b) {
-    std::vector<std::uint8_t> block(block_size);
-    io::block_builder bb{block};
-    for (;;) {
-      const auto& f = frames[next % frames.size()];
-      if (!bb.add(t, static_cast<std::uint32_t>(next % 1000000) * 1000, f, static_cast<std::uint32_t>(f.size())))
-        break;
-      ++next;
-    }
-    bb.finish(b);
-    blocks.push_back(std::move(block));
-  }
-  return blocks;
-}
-
 std::uint64_t file_size(const std::string& p) {
   std::ifstream f(p, std::ios::binary | std::ios::ate);
   return static_cast<std::uint64_t>(f.tellg());
@@ -142,7 +120,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "index_bench: at most 4096 blocks (a 4 GiB file)\n");
     return 2;
   }
-  const auto distinct = build_blocks(mix, 64, unique);
+  const auto distinct = bench::build_blocks(mix, 64, unique, block_size);
   std::uint64_t packets = 0;
   for (std::size_t b = 0; b < blocks; ++b) {
     io::block_header bh{};

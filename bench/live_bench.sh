@@ -1,23 +1,43 @@
 #!/usr/bin/env bash
-# Live capture, side by side: stenotype (with and without index), tcpdump,
-# dumpcap and netsniff-ng on the same traffic (docs/PERFORMANCE.md).
+# Live capture, side by side: stenotype (with and without index), Google's
+# stenotype, tcpdump, dumpcap and netsniff-ng on the same traffic
+# (docs/PERFORMANCE.md).
+#
 #   sudo bench/live_bench.sh [PACKETS] [REPS] [OUT.md]
-# defaults: 10000000 packets a point (5000000 at 1514 B), 3 repetitions.
-# A veth pair with the generator's end in a network namespace; trafgen
-# (PACKET_TX_RING) pinned to CPU 0 sends a seeded set of 12,000 frames of the
-# benchmark traffic, looped; the capturer is pinned to CPU 1 (in the overload
-# point a second trafgen worker shares CPU 1). Per point: packets offered,
-# packets on disk (counted from the files), capturer CPU seconds per million
-# packets offered, medians of REPS runs with min-max.
+#
+# PACKETS a point (default 2000000; half of it at 1514 B), REPS runs a point
+# (default 3). Environment: POINTS (default below), CAPTURERS (default: all
+# that are installed), WORK (scratch directory).
+#
+# A veth pair with the generator's end in a network namespace. trafgen
+# (netsniff-ng, PACKET_TX_RING) pinned to CPU 0 sends a seeded set of 12,000
+# frames of the benchmark traffic (bench/traffic.hpp), looped; the capturer
+# is pinned to CPU 1. A point is SIZE:RATE[:overload] -- SIZE 64, 1514 or
+# imix; RATE "max" (the generator's maximum) or a fixed rate in packets/s
+# (trafgen -b); "overload" adds a second generator worker on the capture
+# core. Per point: packets offered (trafgen's count) and the rate achieved
+# (its own send time), packets on disk (counted from the files, not from the
+# tool's report), drops the tool reports, drops at the interface, capturer
+# CPU seconds per million packets offered (from /proc, while traffic
+# flowed), medians of REPS runs with min-max.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packets=${1:-10000000}
+packets=${1:-2000000}
 reps=${2:-3}
 out=${3:-bench/results/live.md}
+points=${POINTS:-"64:max 64:300000 1514:max 1514:100000 imix:max 1514:max:overload"}
 work=${WORK:-/tmp/stenotype-live-bench}
 bin=$PWD/build
 ns=stbench gen=stbg cap=stbc
 mkdir -p "$work" "$(dirname "$out")"
+
+if [[ -z ${CAPTURERS:-} ]]; then
+  CAPTURERS="stenotype stenotype-noindex"
+  [[ -x /usr/sbin/stenotype ]] && CAPTURERS+=" google-stenotype"
+  command -v tcpdump >/dev/null && CAPTURERS+=" tcpdump"
+  command -v dumpcap >/dev/null && CAPTURERS+=" dumpcap"
+  command -v netsniff-ng >/dev/null && CAPTURERS+=" netsniff-ng"
+fi
 
 cleanup() { ip link del "$cap" 2>/dev/null || true; ip netns del "$ns" 2>/dev/null || true; }
 trap cleanup EXIT
@@ -30,7 +50,9 @@ ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$gen.disable_ipv6=1"
 ip link set "$cap" up
 ip netns exec "$ns" ip link set "$gen" up
 
-for mix in 64 1514; do
+# trafgen configurations of the 12,000 frames (plain: no C preprocessor, whose
+# run over the 1514-byte set took 10 s and was once mistaken for send time).
+for mix in 64 1514 imix; do
   [[ -f $work/f$mix.cfg ]] && continue
   "$bin/bench/make_pcap" "$work/f$mix.pcap" 12000f "$mix" >/dev/null
   netsniff-ng --in "$work/f$mix.pcap" --out "$work/f$mix.cfg" -s >/dev/null 2>&1
@@ -39,81 +61,121 @@ done
 # capturer NAME -> command line writing into $work/out
 capture_cmd() {
   case $1 in
-    stenotype) echo "$bin/stenotype --iface=$cap --dir=$work/out -v" ;;
-    stenotype-noindex) echo "$bin/stenotype --iface=$cap --dir=$work/out --no_index -v" ;;
-    tcpdump) echo "tcpdump -i $cap -w $work/out/all.pcap -s 0 -q" ;;
-    dumpcap) echo "dumpcap -i $cap -w $work/out/all.pcap -q" ;;
+    # Default flags but --blockage_sec=1: a stop waits for the kernel to
+    # retire the last, partly filled block (10 s by default); throughput is
+    # not affected.
+    stenotype) echo "$bin/stenotype --iface=$cap --dir=$work/out --blockage_sec=1 -v" ;;
+    stenotype-noindex) echo "$bin/stenotype --iface=$cap --dir=$work/out --blockage_sec=1 --no_index -v" ;;
+    # Debian's build of Google's stenotype 1.0.1 (package stenographer), default
+    # flags; its seccomp list predates this kernel and C library, so none.
+    google-stenotype) echo "/usr/sbin/stenotype --iface=$cap --dir=$work/out --seccomp=none -v" ;;
+    tcpdump) echo "tcpdump -i $cap -w $work/out/all.pcap -s 0" ;;
+    dumpcap) echo "dumpcap -i $cap -w $work/out/all.pcap" ;;
     netsniff-ng) echo "netsniff-ng --in $cap --out $work/out/all.pcap -s" ;;
   esac
 }
 count_on_disk() {
-  if [[ $1 == stenotype* ]]; then "$bin/bench/count_packets" --steno "$work/out"
-  else "$bin/bench/count_packets" "$work/out/all.pcap"; fi
+  case $1 in
+    stenotype*) "$bin/bench/count_packets" --steno "$work/out" ;;
+    # It leaves its last file hidden when stopped; its packets count too.
+    google-stenotype) "$bin/bench/count_packets" --steno-all "$work/out" ;;
+    *) "$bin/bench/count_packets" "$work/out/all.pcap" ;;
+  esac
 }
-
-# one_run CAPTURER MIX N OVERLOAD -> "kept cpu_seconds"
-one_run() {
-  local name=$1 mix=$2 n=$3 overload=$4
-  rm -rf "$work/out"; mkdir -p "$work/out"; chmod 755 "$work" "$work/out"
-  # shellcheck disable=SC2046
-  taskset -c 1 $(capture_cmd "$name") >/dev/null 2>"$work/err" &
-  local pid=$!
-  # Rings set up: stenotype says so (it maps and locks 2 GiB by default,
-  # which takes seconds); the others get 2 s.
-  if [[ $name == stenotype* ]]; then
-    for _ in $(seq 1 300); do grep -q "capturing on" "$work/err" && break; sleep 0.1; done
-  fi
-  sleep 2
-  local before t0
-  before=$(cpu_ticks "$pid")
-  t0=$(date +%s.%N)
-  if [[ $overload == yes ]]; then
-    ip netns exec "$ns" trafgen --dev "$gen" --conf "$work/f$mix.cfg" --num $((n / 2)) --cpus 1 -q --cpp >/dev/null 2>&1 &
-    local second=$!
-    ip netns exec "$ns" taskset -c 1 trafgen --dev "$gen" --conf "$work/f$mix.cfg" --num $((n / 2)) --cpus 1 -q --cpp >/dev/null 2>&1
-    wait $second || true
-  else
-    ip netns exec "$ns" taskset -c 0 trafgen --dev "$gen" --conf "$work/f$mix.cfg" --num "$n" --cpus 1 -q --cpp >/dev/null 2>&1
-  fi
-  local rate
-  rate=$(echo "$n / ($(date +%s.%N) - $t0) / 1000000" | bc -l)
-  sleep 1
-  # CPU while the traffic flowed (set-up and shutdown excluded).
-  local cpu
-  cpu=$(echo "($(cpu_ticks "$pid") - $before) / $(getconf CLK_TCK)" | bc -l)
-  # SIGINT makes each tool flush what it has (stenotype waits for the
-  # kernel to retire its last block, up to --blockage_sec).
-  kill -INT "$pid"
-  wait "$pid" 2>/dev/null || true
-  echo "$(count_on_disk "$name") $cpu $rate"
+# Drops as the tool itself reports them (from its log), or "-".
+tool_drops() {
+  local v=""
+  case $1 in
+    stenotype*) v=$(grep -o 'final:.*drops=[0-9]*' "$work/err" | grep -o 'drops=[0-9]*' | cut -d= -f2 | paste -sd+ | bc) ;;
+    google-stenotype) v=$(grep -o 'drops=[0-9]*' "$work/err" | tail -1 | cut -d= -f2) ;;
+    tcpdump) v=$(grep -o '[0-9]* packets dropped by kernel' "$work/err" | awk '{ print $1 }') ;;
+    dumpcap) v=$(grep -o 'received/dropped on interface[^:]*: [0-9]*/[0-9]*' "$work/err" | awk -F/ '{ print $NF }') ;;
+    netsniff-ng) v=$(grep -o '[0-9]* *packets failed filter' "$work/err" | awk '{ print $1 }') ;;
+  esac
+  echo "${v:--}"
 }
-
+rx_dropped() { awk -v d="$cap:" '$1 == d { print $5 }' /proc/net/dev; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
+# trafgen's own report -> "packets seconds"
+sent() { tr -d "\r" | awk '/packets outgoing/ { p += $1 } / sec, .* usec on CPU/ { t = $1 + $3 / 1e6; if (t > s) s = t } END { print p + 0, s + 0 }'; }
+
+# one_run CAPTURER MIX RATE OVERLOAD N -> "kept cpu_seconds sent_packets send_seconds tool_drops if_drops"
+one_run() {
+  local name=$1 mix=$2 rate=$3 overload=$4 n=$5
+  rm -rf "$work/out"
+  mkdir -p "$work/out"
+  if [[ $name == google-stenotype ]]; then
+    mkdir -p "$work/out/PKT0" "$work/out/IDX0"
+    chmod 777 "$work/out/PKT0" "$work/out/IDX0"
+  fi
+  chmod 755 "$work" "$work/out"
+  # shellcheck disable=SC2046
+  taskset -c 1 $(capture_cmd "$name") >"$work/err" 2>&1 &
+  local pid=$!
+  # Wait until it says it captures (stenotype maps and locks a 2 GiB ring by
+  # default, netsniff-ng sizes its ring from memory: seconds), then 1 s more.
+  local ready
+  case $name in
+    stenotype*) ready="capturing on" ;;
+    google-stenotype) ready="starting to process packets" ;;
+    tcpdump) ready="listening on" ;;
+    dumpcap) ready="Capturing on" ;;
+    netsniff-ng) ready="Running!" ;;
+  esac
+  for _ in $(seq 1 300); do grep -q "$ready" "$work/err" && break; sleep 0.1; done
+  sleep 1
+  local before drop0 rate_flag=()
+  before=$(cpu_ticks "$pid")
+  drop0=$(rx_dropped)
+  [[ $rate != max ]] && rate_flag=(-b "${rate}pps")
+  if [[ $overload == overload ]]; then
+    { ip netns exec "$ns" taskset -c 0 trafgen --dev "$gen" --conf "$work/f$mix.cfg" --num $((n / 2)) --cpus 1 "${rate_flag[@]}" 2>&1 &
+      ip netns exec "$ns" taskset -c 1 trafgen --dev "$gen" --conf "$work/f$mix.cfg" --num $((n / 2)) --cpus 1 "${rate_flag[@]}" 2>&1
+      wait; } > "$work/gen" 2>&1 || true
+  else
+    ip netns exec "$ns" taskset -c 0 trafgen --dev "$gen" --conf "$work/f$mix.cfg" --num "$n" --cpus 1 "${rate_flag[@]}" > "$work/gen" 2>&1 || true
+  fi
+  sleep 1
+  local cpu if_drops
+  cpu=$(echo "($(cpu_ticks "$pid") - $before) / $(getconf CLK_TCK)" | bc -l)
+  if_drops=$(( $(rx_dropped) - drop0 ))
+  kill -INT "$pid"
+  # Google's stenotype may not exit after SIGINT: give it 5 s, then kill it.
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "$(count_on_disk "$name") $cpu $(sent < "$work/gen") $(tool_drops "$name") $if_drops"
+}
+
 {
-  echo "| point | capturer | offered | offered Mpps | kept (median) | kept % (min-max) | CPU s / Mpkt (median) |"
-  echo "| --- | --- | --- | --- | --- | --- | --- |"
+  echo "| point | capturer | offered | Mpps achieved | kept (median) | kept % (min-max) | tool-reported drops | interface drops | CPU s / Mpkt (median) |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 } > "$out"
-for point in "64 max no" "1514 max no" "1514 max yes"; do
-  read -r mix rate overload <<<"$point"
+for point in $points; do
+  IFS=: read -r mix rate overload <<<"$point"
+  overload=${overload:-no}
   n=$packets
   [[ $mix == 1514 ]] && n=$((packets / 2))
-  label="${mix} B, generator max"
-  if [[ $overload == yes ]]; then label="$label, overload (2nd worker on the capture core)"; fi
-  for name in stenotype stenotype-noindex tcpdump dumpcap netsniff-ng; do
+  label="$mix B, $([[ $rate == max ]] && echo "generator max" || echo "$rate pps")"
+  [[ $mix == imix ]] && label="IMIX 7:4:1, $([[ $rate == max ]] && echo "generator max" || echo "$rate pps")"
+  [[ $overload == overload ]] && label="$label, overload (2nd worker on the capture core)"
+  for name in $CAPTURERS; do
     results=()
     for ((r = 0; r < reps; r++)); do
-      results+=("$(one_run "$name" "$mix" "$n" "$overload")")
+      results+=("$(one_run "$name" "$mix" "$rate" "$overload" "$n")")
     done
-    kept=$(printf '%s\n' "${results[@]}" | awk '{ print $1 }' | median)
-    lo=$(printf '%s\n' "${results[@]}" | awk '{ print $1 }' | sort -n | head -1)
-    hi=$(printf '%s\n' "${results[@]}" | awk '{ print $1 }' | sort -n | tail -1)
-    cpu=$(printf '%s\n' "${results[@]}" | awk -v n="$n" '{ print $2 / (n / 1e6) }' | median)
-    mpps=$(printf '%s\n' "${results[@]}" | awk '{ print $3 }' | median)
-    printf "| %s | %s | %s | %.2f | %s | %.1f%% (%.1f-%.1f) | %.3f |\n" "$label" "$name" "$n" "$mpps" "$kept" \
-      "$(echo "100 * $kept / $n" | bc -l)" "$(echo "100 * $lo / $n" | bc -l)" "$(echo "100 * $hi / $n" | bc -l)" \
-      "$cpu" | tee -a "$out"
+    col() { printf '%s\n' "${results[@]}" | awk -v c="$1" '{ print $c }'; }
+    offered=$(col 3 | median)
+    kept=$(col 1 | median)
+    # Kept as a share of what each run offered.
+    pct=$(printf '%s\n' "${results[@]}" | awk '{ print ($3 > 0 ? 100 * $1 / $3 : 0) }' | sort -n)
+    mpps=$(printf '%s\n' "${results[@]}" | awk '{ print ($4 > 0 ? $3 / $4 / 1e6 : 0) }' | median)
+    cpu=$(printf '%s\n' "${results[@]}" | awk '{ print ($3 > 0 ? $2 / ($3 / 1e6) : 0) }' | median)
+    printf "| %s | %s | %s | %.2f | %s | %.1f%% (%.1f-%.1f) | %s | %s | %.3f |\n" "$label" "$name" "$offered" \
+      "$mpps" "$kept" "$(echo "$pct" | median)" "$(echo "$pct" | head -1)" "$(echo "$pct" | tail -1)" \
+      "$(col 5 | median)" "$(col 6 | median)" "$cpu" | tee -a "$out"
   done
 done
 echo "written to $out"

@@ -5,8 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <random>
 #include <vector>
+
+#include "io/block_builder.hpp"
 
 namespace stenotype::bench {
 
@@ -71,6 +74,30 @@ inline std::vector<std::vector<std::uint8_t>> make_frames(std::size_t count, fra
     frames.push_back(std::move(f));
   }
   return frames;
+}
+
+/// `distinct` TPACKET_V3 blocks of `block_size` bytes filled with the traffic
+/// (`unique_frames` distinct frames, looped): enough different blocks that
+/// the caches see a realistic working set.
+inline std::vector<std::vector<std::uint8_t>> build_blocks(frame_mix mix, std::size_t distinct,
+                                                          std::size_t unique_frames, std::size_t block_size) {
+  const auto frames = make_frames(unique_frames, mix);
+  std::vector<std::vector<std::uint8_t>> blocks;
+  std::size_t next = 0;
+  const std::uint32_t t = 1'700'000'000;
+  for (std::size_t b = 0; b < distinct; ++b) {
+    std::vector<std::uint8_t> block(block_size);
+    io::block_builder bb{block};
+    for (;;) {
+      const auto& f = frames[next % frames.size()];
+      if (!bb.add(t, static_cast<std::uint32_t>(next % 1000000) * 1000, f, static_cast<std::uint32_t>(f.size())))
+        break;
+      ++next;
+    }
+    bb.finish(b);
+    blocks.push_back(std::move(block));
+  }
+  return blocks;
 }
 
 } // namespace stenotype::bench

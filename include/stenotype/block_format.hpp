@@ -72,6 +72,9 @@ inline bool read_block_header(std::span<const std::uint8_t> block, block_header&
   return out.offset_to_first_pkt >= block_header_size && out.offset_to_first_pkt < block.size();
 }
 
+/// How far ahead of the packet being visited for_each_packet prefetches.
+inline constexpr std::size_t prefetch_distance = 1024;
+
 /// Calls `fn(const packet_ref&)` for each packet of the block, in order.
 /// Returns the number of packets visited; it is less than num_pkts when a
 /// header points outside the block (a damaged block), and the walk stops there.
@@ -86,6 +89,10 @@ std::uint32_t for_each_packet(std::span<const std::uint8_t> block, F&& fn) {
   for (; visited < bh.num_pkts; ++visited) {
     if (off + sizeof(tpacket3_hdr) > size)
       break;
+    // A block just retired by the kernel was written by another core and
+    // sits in its cache; asking for the lines ahead overlaps those transfers.
+    if (off + prefetch_distance < size)
+      __builtin_prefetch(block.data() + off + prefetch_distance);
     tpacket3_hdr hdr;
     std::memcpy(&hdr, block.data() + off, sizeof hdr);
     if (std::size_t{hdr.tp_mac} + hdr.tp_snaplen > size - off
