@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-1200}
-work=${2:-/tmp/stenotype-query-bench}
+work=${2:-/tmp/stenotype-query-bench-$size}
 bin=build
 mkdir -p "$work"
 [[ -f $work/all.pcap ]] || $bin/bench/make_pcap "$work/all.pcap" "$size" imix >/dev/null

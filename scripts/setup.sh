@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what stenotype needs on Debian 12 (only what is missing) and builds
-# it into build/. Idempotent; run as root (or with sudo).
+# it into build/. Idempotent; run as root (or with sudo). EXTRA_PACKAGES adds
+# more Debian packages (bench/run.sh: the benchmark's peers and fio).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,8 @@ packages=(
   clang libclang-rt-14-dev tshark
   iproute2 iputils-ping tcpdump procps python3 util-linux e2fsprogs bc curl
 )
+# shellcheck disable=SC2206
+packages+=(${EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
