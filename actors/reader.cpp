@@ -157,6 +157,12 @@ struct reader_state {
     caf::put(s, "kernel-drops", static_cast<int64_t>(kernel_drops));
     caf::put(s, "freezes", static_cast<int64_t>(freezes));
     caf::put(s, "polls", static_cast<int64_t>(init.ring->polls()));
+    if (plan.has_open_file()) {
+      const auto now = wall_micros(), id = plan.open_file_id();
+      caf::put(s, "current-file", std::to_string(id));
+      caf::put(s, "current-file-age-s", static_cast<int64_t>(now > id ? (now - id) / 1000000 : 0));
+      caf::put(s, "current-file-bytes", static_cast<int64_t>(plan.open_file_bytes()));
+    }
     caf::put(s, "blocks-on-loan", static_cast<int64_t>(init.ring->on_loan()));
     std::int64_t lent = 0, skipped = 0, leased = 0;
     for (const auto& sub : subscribers) {

@@ -161,8 +161,10 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
     if (w.r != role::unknown) {
       auto& rec = st.actors[w.key];
       rec.state = failed ? "failed" : "done";
-      if (failed)
+      if (failed) {
         rec.last_error = reason_text(self->system(), msg.reason);
+        st.last_error = w.key + ": " + rec.last_error;
+      }
     }
     const auto i = static_cast<std::size_t>(w.thread);
     if (failed && w.r == role::indexer && schedule_indexer_restart(self, i))
@@ -247,6 +249,8 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
       auto result = std::make_shared<caf::settings>();
       caf::put(*result, "files-written", static_cast<int64_t>(st.files_written));
       caf::put(*result, "stopping", st.stopping);
+      if (!st.last_error.empty())
+        caf::put(*result, "last-error", st.last_error);
       result->emplace("actors", actor_tree(st));
       std::vector<std::pair<std::string, status_api>> targets;
       for (std::size_t i = 0; i < st.threads.size(); ++i) {

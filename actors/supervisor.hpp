@@ -39,6 +39,7 @@ struct supervisor_state {
   int exit_code = 0;               // 0 until something fails
   bool stopping = false;
   std::uint64_t files_written = 0;
+  std::string last_error;          // the most recent failure, "<actor>: <reason>"
   std::vector<caf::response_promise> waiters; // answered when all are down
   static inline const char* name = "stenotype-supervisor";
 };

@@ -7,7 +7,10 @@
 #
 # PACKETS a point (default 2000000; half of it at 1514 B), REPS runs a point
 # (default 3). Environment: POINTS (default below), CAPTURERS (default: all
-# that are installed), WORK (scratch directory).
+# that are installed), WORK (scratch directory), GOOGLE_STENOTYPE (Google's
+# stenotype binary; default /usr/sbin/stenotype, Debian's build of 1.0.1 from
+# the stenographer package -- point it at one built from a checkout to
+# compare another version).
 #
 # A veth pair with the generator's end in a network namespace. trafgen
 # (netsniff-ng, PACKET_TX_RING) pinned to CPU 0 sends a seeded set of 12,000
@@ -25,15 +28,16 @@ cd "$(dirname "$0")/.."
 packets=${1:-2000000}
 reps=${2:-3}
 out=${3:-bench/results/live.md}
-points=${POINTS:-"64:max 64:300000 1514:max 1514:100000 imix:max 1514:max:overload"}
+points=${POINTS:-"64:max 1514:max 1514:200000 imix:max 1514:max:overload"}
 work=${WORK:-/tmp/stenotype-live-bench}
+google=${GOOGLE_STENOTYPE:-/usr/sbin/stenotype}
 bin=$PWD/build
 ns=stbench gen=stbg cap=stbc
 mkdir -p "$work" "$(dirname "$out")"
 
 if [[ -z ${CAPTURERS:-} ]]; then
   CAPTURERS="stenotype stenotype-noindex"
-  [[ -x /usr/sbin/stenotype ]] && CAPTURERS+=" google-stenotype"
+  [[ -x $google ]] && CAPTURERS+=" google-stenotype"
   command -v tcpdump >/dev/null && CAPTURERS+=" tcpdump"
   command -v dumpcap >/dev/null && CAPTURERS+=" dumpcap"
   command -v netsniff-ng >/dev/null && CAPTURERS+=" netsniff-ng"
@@ -68,7 +72,7 @@ capture_cmd() {
     stenotype-noindex) echo "$bin/stenotype --iface=$cap --dir=$work/out --blockage_sec=1 --no_index -v" ;;
     # Debian's build of Google's stenotype 1.0.1 (package stenographer), default
     # flags; its seccomp list predates this kernel and C library, so none.
-    google-stenotype) echo "/usr/sbin/stenotype --iface=$cap --dir=$work/out --seccomp=none -v" ;;
+    google-stenotype) echo "$google --iface=$cap --dir=$work/out --seccomp=none -v" ;;
     tcpdump) echo "tcpdump -i $cap -w $work/out/all.pcap -s 0" ;;
     dumpcap) echo "dumpcap -i $cap -w $work/out/all.pcap" ;;
     netsniff-ng) echo "netsniff-ng --in $cap --out $work/out/all.pcap -s" ;;
@@ -94,6 +98,17 @@ tool_drops() {
   esac
   echo "${v:--}"
 }
+# Index bytes on disk per packet kept ("-" without an index).
+index_bytes_per_packet() {
+  local kept=$2
+  case $1 in
+    stenotype | google-stenotype)
+      local b
+      b=$(du -sb "$work"/out/IDX* 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
+      awk -v b="$b" -v k="$kept" 'BEGIN { if (k > 0) printf "%.2f", b / k; else print "-" }' ;;
+    *) echo "-" ;;
+  esac
+}
 rx_dropped() { awk -v d="$cap:" '$1 == d { print $5 }' /proc/net/dev; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
@@ -101,7 +116,7 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 # trafgen's own report -> "packets seconds"
 sent() { tr -d "\r" | awk '/packets outgoing/ { p += $1 } / sec, .* usec on CPU/ { t = $1 + $3 / 1e6; if (t > s) s = t } END { print p + 0, s + 0 }'; }
 
-# one_run CAPTURER MIX RATE OVERLOAD N -> "kept cpu_seconds sent_packets send_seconds tool_drops if_drops"
+# one_run CAPTURER MIX RATE OVERLOAD N -> "kept cpu_seconds sent_packets send_seconds tool_drops if_drops index_B/pkt"
 one_run() {
   local name=$1 mix=$2 rate=$3 overload=$4 n=$5
   rm -rf "$work/out"
@@ -131,9 +146,11 @@ one_run() {
   drop0=$(rx_dropped)
   [[ $rate != max ]] && rate_flag=(-b "${rate}pps")
   if [[ $overload == overload ]]; then
-    { ip netns exec "$ns" taskset -c 0 trafgen --dev "$gen" --conf "$work/f$mix.cfg" --num $((n / 2)) --cpus 1 "${rate_flag[@]}" 2>&1 &
-      ip netns exec "$ns" taskset -c 1 trafgen --dev "$gen" --conf "$work/f$mix.cfg" --num $((n / 2)) --cpus 1 "${rate_flag[@]}" 2>&1
-      wait; } > "$work/gen" 2>&1 || true
+    ip netns exec "$ns" taskset -c 0 trafgen --dev "$gen" --conf "$work/f$mix.cfg" --num $((n / 2)) --cpus 1 "${rate_flag[@]}" > "$work/gen0" 2>&1 &
+    local first=$!
+    ip netns exec "$ns" taskset -c 1 trafgen --dev "$gen" --conf "$work/f$mix.cfg" --num $((n / 2)) --cpus 1 "${rate_flag[@]}" > "$work/gen1" 2>&1 || true
+    wait "$first" || true # (a bare wait would wait for the capturer too)
+    cat "$work/gen0" "$work/gen1" > "$work/gen"
   else
     ip netns exec "$ns" taskset -c 0 trafgen --dev "$gen" --conf "$work/f$mix.cfg" --num "$n" --cpus 1 "${rate_flag[@]}" > "$work/gen" 2>&1 || true
   fi
@@ -142,16 +159,19 @@ one_run() {
   cpu=$(echo "($(cpu_ticks "$pid") - $before) / $(getconf CLK_TCK)" | bc -l)
   if_drops=$(( $(rx_dropped) - drop0 ))
   kill -INT "$pid"
-  # Google's stenotype may not exit after SIGINT: give it 5 s, then kill it.
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  # Google's stenotype does not exit after SIGINT (it writes its index within
+  # about a second, then hangs): give it 3 s, then kill it.
+  for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  echo "$(count_on_disk "$name") $cpu $(sent < "$work/gen") $(tool_drops "$name") $if_drops"
+  local kept
+  kept=$(count_on_disk "$name")
+  echo "$kept $cpu $(sent < "$work/gen") $(tool_drops "$name") $if_drops $(index_bytes_per_packet "$name" "$kept")"
 }
 
 {
-  echo "| point | capturer | offered | Mpps achieved | kept (median) | kept % (min-max) | tool-reported drops | interface drops | CPU s / Mpkt (median) |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| point | capturer | offered | Mpps achieved | kept (median) | kept % (min-max) | tool-reported drops | interface drops | CPU s / Mpkt (median) | index B / packet |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 } > "$out"
 for point in $points; do
   IFS=: read -r mix rate overload <<<"$point"
@@ -173,9 +193,9 @@ for point in $points; do
     pct=$(printf '%s\n' "${results[@]}" | awk '{ print ($3 > 0 ? 100 * $1 / $3 : 0) }' | sort -n)
     mpps=$(printf '%s\n' "${results[@]}" | awk '{ print ($4 > 0 ? $3 / $4 / 1e6 : 0) }' | median)
     cpu=$(printf '%s\n' "${results[@]}" | awk '{ print ($3 > 0 ? $2 / ($3 / 1e6) : 0) }' | median)
-    printf "| %s | %s | %s | %.2f | %s | %.1f%% (%.1f-%.1f) | %s | %s | %.3f |\n" "$label" "$name" "$offered" \
+    printf "| %s | %s | %s | %.2f | %s | %.1f%% (%.1f-%.1f) | %s | %s | %.3f | %s |\n" "$label" "$name" "$offered" \
       "$mpps" "$kept" "$(echo "$pct" | median)" "$(echo "$pct" | head -1)" "$(echo "$pct" | tail -1)" \
-      "$(col 5 | median)" "$(col 6 | median)" "$cpu" | tee -a "$out"
+      "$(col 5 | median)" "$(col 6 | median)" "$cpu" "$(col 7 | median)" | tee -a "$out"
   done
 done
 echo "written to $out"

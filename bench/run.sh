@@ -3,7 +3,7 @@
 # (docs/PERFORMANCE.md explains each table):
 #
 #   sudo bench/run.sh                 # standard profile, ~15 min on 2 cores
-#   sudo FULL=1 bench/run.sh          # 10 M packets a point (5 M at 1514 B), ~1.5 h
+#   sudo FULL=1 bench/run.sh          # 10 M packets a point (5 M at 1514 B), ~1 h
 #
 # Installs what is missing (Debian packages: the build, fio, netsniff-ng
 # (trafgen), tcpdump, tshark (dumpcap), stenographer (Google's stenotype,
@@ -25,7 +25,7 @@ start=$(date +%s)
 if [[ -n ${FULL:-} ]]; then
   live_packets=10000000 pipeline_gib=4 query_mb=1200
 else
-  live_packets=2000000 pipeline_gib=2 query_mb=600
+  live_packets=1000000 pipeline_gib=2 query_mb=600
 fi
 
 echo "== 1/4 offline pipeline vs fio"

@@ -34,6 +34,9 @@ public:
   std::optional<std::uint64_t> close();
 
   bool has_open_file() const { return open_; }
+  /// The open file's id (its creation time) and bytes placed in it so far.
+  std::uint64_t open_file_id() const { return open_ ? id_ : 0; }
+  std::uint64_t open_file_bytes() const { return open_ ? offset_ : 0; }
 
 private:
   std::uint64_t block_size_, max_bytes_, max_age_;

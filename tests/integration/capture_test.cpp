@@ -350,7 +350,16 @@ TEST_CASE("stenotype-ctl reads a running capture's status over CAF and stops it"
   CHECK(json.find("\"packets\":300,") != std::string::npos);
   CHECK(json.find("\"kernel-drops\":0,") != std::string::npos);
   CHECK(json.find("\"writer-0\":{") != std::string::npos);
+  CHECK(json.find("\"current-file-bytes\":") != std::string::npos); // a file is open: traffic came
+  CHECK(json.find("\"actors\":{\"reader-0\":{\"id\":") != std::string::npos); // --no_index: no indexer
+  CHECK(json.find("\"state\":\"running\"") != std::string::npos);
   CHECK(run_process({STENOTYPE_CTL_BINARY, "--port=" + port, "stats"}, 10) == 0);
+  const std::string tree = command_output("'" STENOTYPE_CTL_BINARY "' --port=" + port + " actors", &status);
+  CHECK(status == 0);
+  INFO(tree);
+  for (const char* actor : {"reader-0 ", "writer-0 "})
+    CHECK(tree.find(actor) != std::string::npos);
+  CHECK(tree.find("indexer-0") == std::string::npos);
   CHECK(run_process({STENOTYPE_CTL_BINARY, "--port=" + port, "stop"}, 10) == 0);
   CHECK(cap.wait(20) == 0);
   check_all_captured(read_capture_dir(tmp.path(), block_kb * 1024), mixed_frames(300));
