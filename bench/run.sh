@@ -49,8 +49,8 @@ bench/live_bench.sh "$live_packets" 3 "$results/live.md" >/dev/null
   echo "Machine: $(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2 }'), $(nproc) cores," \
        "$(free -g | awk '/Mem:/ { print $2 }') GiB, $(lscpu | awk -F: '/Hypervisor vendor/ { gsub(/^ +/, "", $2); print $2 " VM," }')" \
        "Linux $(uname -r), disk $(df -h "$PWD" | awk 'NR == 2 { print $1 }'); trafgen $(trafgen -v 2>&1 | grep -o 'trafgen [0-9.]*' | head -1 | cut -d' ' -f2)," \
-       "tcpdump $(tcpdump --version 2>&1 | head -1 | awk '{ print $3 }'), dumpcap $(dumpcap -v 2>&1 | head -1 | awk '{ print $2 }')," \
-       "fio $(fio --version), Google stenotype $(dpkg-query -W -f='${Version}' stenographer 2>/dev/null) (Debian build)"
+       "tcpdump $(tcpdump --version 2>&1 | head -1 | awk '{ print $3 }'), dumpcap $(dumpcap -v 2>&1 | head -1 | awk '{ print $3 }')," \
+       "$(fio --version), Google stenotype $(dpkg-query -W -f='${Version}' stenographer 2>/dev/null) (Debian build)"
   echo
   echo "## 1. Offline pipeline vs the disk (fio)"
   echo
