@@ -48,8 +48,9 @@ struct supervisor_state {
 /// a persistent cause -- a full or read-only index directory -- must not
 /// turn into a hot loop) at most this often within the window; once more and
 /// the capture fails (the service manager restarts the process, whose
-/// recovery rebuilds missing indexes). Packets never wait for this: the
-/// writer keeps writing while the indexer is replaced.
+/// recovery rebuilds missing indexes). The writer keeps writing while the
+/// indexer is replaced; the replacement holds new blocks only while it
+/// indexes a missed file from disk.
 inline constexpr std::uint32_t max_indexer_restarts = 3;
 inline constexpr std::chrono::seconds restart_window{60};
 inline constexpr std::chrono::seconds first_restart_delay{1};
