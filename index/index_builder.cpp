@@ -16,7 +16,8 @@ void put_be(std::string& out, std::uint64_t v, int bytes) {
 index_builder::index_builder(std::uint32_t block_size) : block_size_(block_size) { reset(); }
 
 void index_builder::reset() {
-  postings_.clear();
+  tails_.clear();
+  heads_.clear();
   protocol_ids_.assign(256, 0);
   port_ids_.assign(65536, 0);
   vlan_ids_.assign(4096, 0);
@@ -39,7 +40,7 @@ std::uint32_t index_builder::new_chunk() {
 }
 
 void index_builder::append(std::uint32_t id, std::uint32_t slot) {
-  posting_list& pl = postings_[id - 1];
+  posting_tail& pl = tails_[id - 1];
   if (!pl.empty && slot == pl.last)
     return; // same packet, same key twice (e.g. equal source and destination port)
   std::uint32_t v = pl.empty ? slot : slot - pl.last;
@@ -63,25 +64,27 @@ void index_builder::append(std::uint32_t id, std::uint32_t slot) {
   }
 }
 
+std::uint32_t index_builder::new_list(const index_key& k) {
+  const std::uint32_t c = new_chunk();
+  tails_.push_back(posting_tail{c, 0, 0, true});
+  heads_.push_back(posting_head{k, c});
+  return static_cast<std::uint32_t>(tails_.size());
+}
+
 std::uint32_t index_builder::id_direct(std::vector<std::uint32_t>& table, std::size_t i,
                                        const index_key& k) {
   std::uint32_t& id = table[i];
-  if (id == 0) {
-    const std::uint32_t c = new_chunk();
-    postings_.push_back(posting_list{k, c, c, 0, 0, true});
-    id = static_cast<std::uint32_t>(postings_.size());
-  }
+  if (id == 0)
+    id = new_list(k);
   return id;
 }
 
 template <class Table, class Key>
 std::uint32_t index_builder::id_in(Table& t, const Key& value, const index_key& k) {
-  const auto fresh = static_cast<std::uint32_t>(postings_.size() + 1);
+  const auto fresh = static_cast<std::uint32_t>(tails_.size() + 1);
   if (std::uint32_t id = t.find_or_insert(value, fresh))
     return id;
-  const std::uint32_t c = new_chunk();
-  postings_.push_back(posting_list{k, c, c, 0, 0, true});
-  return fresh;
+  return new_list(k);
 }
 
 void index_builder::note_blocks(std::uint32_t count) {
@@ -131,7 +134,7 @@ void index_builder::add(std::uint64_t position, std::uint32_t block, std::uint64
 
 std::size_t index_builder::memory_bytes() const {
   return pages_.size() * chunks_per_page * sizeof(chunk)
-         + postings_.capacity() * sizeof(posting_list)
+         + tails_.capacity() * sizeof(posting_tail) + heads_.capacity() * sizeof(posting_head)
          + (protocol_ids_.capacity() + port_ids_.capacity() + vlan_ids_.capacity()) * 4
          + ipv4_ids_.memory_bytes() + mpls_ids_.memory_bytes() + ipv6_ids_.memory_bytes()
          + blocks_.capacity() * sizeof(block_times);
@@ -158,22 +161,23 @@ void index_builder::for_each_entry(
   put_be(value, summary_.block_size, 4);
   fn(file_meta_key, value);
 
-  std::vector<std::uint32_t> order(postings_.size());
+  std::vector<std::uint32_t> order(heads_.size());
   for (std::uint32_t i = 0; i < order.size(); ++i)
     order[i] = i;
   std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-    return postings_[a].key.view() < postings_[b].key.view();
+    return heads_[a].key.view() < heads_[b].key.view();
   });
   for (std::uint32_t i : order) {
-    const posting_list& pl = postings_[i];
+    const posting_tail& pl = tails_[i];
+    const posting_head& ph = heads_[i];
     value.clear();
-    for (std::uint32_t c = pl.head; c != 0;) {
+    for (std::uint32_t c = ph.head; c != 0;) {
       const chunk& ch = chunk_at(c);
       const std::size_t used = c == pl.tail ? pl.tail_used : chunk_bytes;
       value.append(reinterpret_cast<const char*>(ch.data), used);
       c = c == pl.tail ? 0 : ch.next;
     }
-    fn(pl.key.view(), value);
+    fn(ph.key.view(), value);
   }
 }
 

@@ -59,7 +59,7 @@ public:
   void for_each_entry(const std::function<void(std::string_view, std::string_view)>& fn) const;
 
   const file_summary& summary() const { return summary_; }
-  std::size_t keys() const { return postings_.size(); }
+  std::size_t keys() const { return tails_.size(); }
   /// Bytes held now (tables, arena, per-key state): the indexer's memory cost.
   std::size_t memory_bytes() const;
 
@@ -72,12 +72,19 @@ private:
   static_assert(sizeof(chunk) == 64); // a cache line; 6% link overhead
   static constexpr std::size_t chunks_per_page = 1 << 14; // 1 MiB pages
 
-  struct posting_list {
-    index_key key;
-    std::uint32_t head = 0, tail = 0; // chunk numbers
+  // A key's posting list, split by use: the tail is touched for every
+  // packet with the key, the head only when the key is new and at the end.
+  // Keeping the tails in an array of their own (12 bytes each) keeps the
+  // per-packet working set small enough for the core's cache.
+  struct posting_tail {
+    std::uint32_t tail = 0;     // chunk number being filled
+    std::uint32_t last = 0;     // last position >> 3, for deltas and duplicates
     std::uint8_t tail_used = 0;
-    std::uint32_t last = 0;           // last position >> 3, for deltas and duplicates
     bool empty = true;
+  };
+  struct posting_head {
+    index_key key;
+    std::uint32_t head = 0;     // first chunk number
   };
 
   std::uint32_t new_chunk();
@@ -90,7 +97,9 @@ private:
   std::uint32_t id_direct(std::vector<std::uint32_t>& table, std::size_t i, const index_key& k);
 
   std::uint32_t block_size_;
-  std::vector<posting_list> postings_; // id - 1 -> list
+  std::vector<posting_tail> tails_; // id - 1 -> list
+  std::vector<posting_head> heads_; // id - 1 -> list
+  std::uint32_t new_list(const index_key& k); // returns its id
   std::vector<std::uint32_t> protocol_ids_, port_ids_, vlan_ids_;
   flat_table<std::uint32_t> ipv4_ids_, mpls_ids_;
   flat_table<std::array<std::uint8_t, 16>> ipv6_ids_;
