@@ -19,7 +19,7 @@
 # imix; RATE "max" (the generator's maximum) or a fixed rate in packets/s
 # (trafgen -b); "overload" adds a second generator worker on the capture
 # core. Per point: packets offered (trafgen's count) and the rate achieved
-# (its own send time), packets on disk (counted from the files, not from the
+# (its own send time: the wall time of the traffic), packets on disk (counted from the files, not from the
 # tool's report), drops the tool reports, drops at the interface, capturer
 # CPU seconds per million packets offered (from /proc, while traffic
 # flowed), medians of REPS runs with min-max.
@@ -170,8 +170,8 @@ one_run() {
 }
 
 {
-  echo "| point | capturer | offered | Mpps achieved | kept (median) | kept % (min-max) | tool-reported drops | interface drops | CPU s / Mpkt (median) | index B / packet |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| point | capturer | offered | Mpps achieved | wall s | kept (median) | kept % (min-max) | tool-reported drops | interface drops | CPU s / Mpkt (median) | index B / packet |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 } > "$out"
 for point in $points; do
   IFS=: read -r mix rate overload <<<"$point"
@@ -193,8 +193,8 @@ for point in $points; do
     pct=$(printf '%s\n' "${results[@]}" | awk '{ print ($3 > 0 ? 100 * $1 / $3 : 0) }' | sort -n)
     mpps=$(printf '%s\n' "${results[@]}" | awk '{ print ($4 > 0 ? $3 / $4 / 1e6 : 0) }' | median)
     cpu=$(printf '%s\n' "${results[@]}" | awk '{ print ($3 > 0 ? $2 / ($3 / 1e6) : 0) }' | median)
-    printf "| %s | %s | %s | %.2f | %s | %.1f%% (%.1f-%.1f) | %s | %s | %.3f | %s |\n" "$label" "$name" "$offered" \
-      "$mpps" "$kept" "$(echo "$pct" | median)" "$(echo "$pct" | head -1)" "$(echo "$pct" | tail -1)" \
+    printf "| %s | %s | %s | %.2f | %.2f | %s | %.1f%% (%.1f-%.1f) | %s | %s | %.3f | %s |\n" "$label" "$name" "$offered" \
+      "$mpps" "$(col 4 | median)" "$kept" "$(echo "$pct" | median)" "$(echo "$pct" | head -1)" "$(echo "$pct" | tail -1)" \
       "$(col 5 | median)" "$(col 6 | median)" "$cpu" "$(col 7 | median)" | tee -a "$out"
   done
 done
