@@ -50,6 +50,9 @@ struct writer_state {
     caf::put(out, "files-written", static_cast<int64_t>(s.files));
     caf::put(out, "aio-in-flight", static_cast<int64_t>(s.in_flight));
     caf::put(out, "aio-max-latency-us", static_cast<int64_t>(s.max_latency_us));
+    caf::put(out, "aio-writes-completed", static_cast<int64_t>(s.completed));
+    caf::put(out, "aio-latency-sum-us", static_cast<int64_t>(s.latency_sum_us));
+    caf::put(out, "aio-mean-latency-us", static_cast<int64_t>(s.completed ? s.latency_sum_us / s.completed : 0));
     caf::put(out, "direct-io", writer.direct_io());
     return out;
   }

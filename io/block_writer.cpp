@@ -184,7 +184,10 @@ std::string block_writer::complete(const io_event& ev) {
   const long res = static_cast<long>(ev.res);
   --f.in_flight;
   --stats_.in_flight;
-  stats_.max_latency_us = std::max(stats_.max_latency_us, monotonic_us() - s.submitted_us);
+  const std::uint64_t latency = monotonic_us() - s.submitted_us;
+  stats_.max_latency_us = std::max(stats_.max_latency_us, latency);
+  stats_.latency_sum_us += latency;
+  ++stats_.completed;
   s.block.reset(); // the block goes back to the ring once the indexer is done too
   s.file = nullptr;
   free_slots_.push_back(static_cast<std::uint32_t>(&s - slots_.data()));

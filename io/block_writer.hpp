@@ -49,6 +49,8 @@ struct writer_stats {
   std::uint64_t blocks = 0, bytes = 0, files = 0;
   std::uint32_t in_flight = 0;
   std::uint64_t max_latency_us = 0; ///< longest submit-to-completion so far
+  std::uint64_t latency_sum_us = 0; ///< of all completed writes (with `completed`: the mean)
+  std::uint64_t completed = 0;      ///< writes completed
 };
 
 class block_writer {

@@ -10,7 +10,7 @@ namespace stenotype {
 
 struct metrics_exporter::thread_metrics {
   prometheus::Counter *packets, *drops, *kernel_packets, *blocks, *bytes_written, *files_written,
-    *files_indexed, *packets_indexed, *indexer_restarts;
+    *files_indexed, *packets_indexed, *indexer_restarts, *aio_writes, *aio_latency_sum;
   prometheus::Gauge *aio_in_flight, *aio_max_latency, *index_lag_blocks, *index_memory, *blocks_on_loan;
 };
 
@@ -41,12 +41,16 @@ metrics_exporter::metrics_exporter(const std::string& address, std::uint16_t por
   auto& lag = gauge("stenotype_index_lag_blocks", "Blocks handed out by the reader and not yet indexed");
   auto& memory = gauge("stenotype_index_memory_bytes", "Indexer memory for the open file");
   auto& restarts = counter("stenotype_indexer_restarts_total", "Times the supervisor replaced a failed indexer");
+  auto& writes = counter("stenotype_aio_writes_total", "Asynchronous block writes completed");
+  auto& latency_sum = counter("stenotype_aio_write_seconds_total",
+                              "Sum of submit-to-completion times of the completed writes "
+                              "(rate of this / rate of stenotype_aio_writes_total = recent mean latency)");
   auto& loan = gauge("stenotype_blocks_on_loan", "Ring blocks not yet given back to the kernel (back-pressure)");
   for (int t = 0; t < threads; ++t) {
     const prometheus::Labels l{{"thread", std::to_string(t)}, {"iface", iface}};
     threads_.push_back(std::make_unique<thread_metrics>(thread_metrics{
       &packets.Add(l), &drops.Add(l), &kpackets.Add(l), &blocks.Add(l), &bytes.Add(l), &files.Add(l),
-      &indexed.Add(l), &pindexed.Add(l), &restarts.Add(l), &inflight.Add(l), &latency.Add(l), &lag.Add(l),
+      &indexed.Add(l), &pindexed.Add(l), &restarts.Add(l), &writes.Add(l), &latency_sum.Add(l), &inflight.Add(l), &latency.Add(l), &lag.Add(l),
       &memory.Add(l), &loan.Add(l)}));
   }
   exposer_->RegisterCollectable(registry_);
@@ -62,8 +66,8 @@ void metrics_exporter::update(const caf::settings& status) {
   };
   // Counters only go up: add what the cumulative value grew by. A value
   // that went down belongs to a restarted component counting from zero.
-  auto advance = [&](prometheus::Counter* c, const std::string& path) {
-    const double now = value(path);
+  auto advance = [&](prometheus::Counter* c, const std::string& path, double scale = 1) {
+    const double now = value(path) * scale;
     double& before = last_[path];
     c->Increment(now >= before ? now - before : now);
     before = now;
@@ -82,6 +86,8 @@ void metrics_exporter::update(const caf::settings& status) {
     m.aio_in_flight->Set(value("writer-" + n + ".aio-in-flight"));
     m.aio_max_latency->Set(value("writer-" + n + ".aio-max-latency-us") / 1e6);
     advance(m.indexer_restarts, "actors.indexer-" + n + ".restarts");
+    advance(m.aio_writes, "writer-" + n + ".aio-writes-completed");
+    advance(m.aio_latency_sum, "writer-" + n + ".aio-latency-sum-us", 1e-6);
     m.blocks_on_loan->Set(value("reader-" + n + ".blocks-on-loan"));
     const double lag = value("reader-" + n + ".blocks") - value("indexer-" + n + ".next-block");
     m.index_lag_blocks->Set(caf::get_if(&status, "indexer-" + n) ? std::max(0.0, lag) : 0);

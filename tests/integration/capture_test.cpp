@@ -330,6 +330,9 @@ TEST_CASE("metrics: Prometheus counters of a running capture, scraped with curl"
   CHECK(body.find("stenotype_drops_total" + labels + " 0") != std::string::npos);
   CHECK(body.find("# TYPE stenotype_packets_total counter") != std::string::npos);
   CHECK(body.find("stenotype_aio_in_flight" + labels) != std::string::npos);
+  CHECK(body.find("stenotype_aio_writes_total" + labels) != std::string::npos);
+  CHECK(body.find("stenotype_aio_writes_total" + labels + " 0\n") == std::string::npos); // blocks were written
+  CHECK(body.find("stenotype_aio_write_seconds_total" + labels) != std::string::npos);
   CHECK(cap.stop(SIGTERM, 20) == 0);
 }
 
@@ -351,6 +354,7 @@ TEST_CASE("stenotype-ctl reads a running capture's status over CAF and stops it"
   CHECK(json.find("\"kernel-drops\":0,") != std::string::npos);
   CHECK(json.find("\"writer-0\":{") != std::string::npos);
   CHECK(json.find("\"current-file-bytes\":") != std::string::npos); // a file is open: traffic came
+  CHECK(json.find("\"aio-mean-latency-us\":") != std::string::npos);
   CHECK(json.find("\"actors\":{\"reader-0\":{\"id\":") != std::string::npos); // --no_index: no indexer
   CHECK(json.find("\"state\":\"running\"") != std::string::npos);
   CHECK(run_process({STENOTYPE_CTL_BINARY, "--port=" + port, "stats"}, 10) == 0);
