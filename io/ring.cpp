@@ -131,15 +131,28 @@ std::span<std::uint8_t> ring::try_next(std::uint32_t& index) {
   return {b, block_size_};
 }
 
+bool ring::next_ready() const {
+  return !held_[next_].load(std::memory_order_acquire) && (load_status(block_at(next_)) & TP_STATUS_USER);
+}
+
 void ring::wait(std::chrono::milliseconds timeout) {
-  if (!held_[next_].load(std::memory_order_acquire)
-      && (load_status(block_at(next_)) & TP_STATUS_USER))
+  if (next_ready())
     return;
   if (link_error_)
     check_bound(); // the link went down earlier: has the device gone since?
   pollfd pfd{fd_, POLLIN | POLLERR, 0};
   ++polls_;
-  if (::poll(&pfd, 1, static_cast<int>(timeout.count())) <= 0 || !(pfd.revents & POLLERR))
+  const int n = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+  if (n > 0 && !(pfd.revents & POLLERR) && !next_ready()) {
+    // The kernel reports POLLIN while the block before the one it fills is
+    // still ours -- i.e. whenever the writer or indexer holds a block, which
+    // under load is always: not news. Sleep a little instead of spinning on
+    // poll() (a block holds ~1 ms of traffic even at 1 GB/s; the ring
+    // absorbs the wait).
+    ::poll(nullptr, 0, 1);
+    return;
+  }
+  if (n <= 0 || !(pfd.revents & POLLERR))
     return;
   // A socket error (ENETDOWN when the link goes down, which also happens
   // first when the device is deleted) stays readable until fetched; fetch

@@ -74,6 +74,7 @@ public:
 
 private:
   std::uint8_t* block_at(std::uint32_t i) const { return map_ + std::size_t{i} * block_size_; }
+  bool next_ready() const; // the kernel has retired the block we take next
   void check_bound(); // throws when the device is gone
 
   std::string iface_;
