@@ -1,9 +1,9 @@
 // actors/reader.cpp -- the ring's owner.
 //
-// The loop never sleeps for a fixed time (stenotype's 10 ms sleep capped its
-// throughput): it takes every ready block, then waits in poll() until the
-// kernel retires the next one, with a short timeout so that control messages
-// and age-based rotation are served on an idle link too.
+// The loop takes every ready block, then waits in poll() until the kernel
+// retires the next one (io::ring::wait; no fixed sleep per block as in
+// stenotype, which capped its throughput), with a short timeout so that
+// control messages and age-based rotation are served on an idle link too.
 #include "actors/reader.hpp"
 
 #include <chrono>
