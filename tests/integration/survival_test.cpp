@@ -58,7 +58,7 @@ std::vector<frame> big_frames(std::uint32_t n) {
 
 } // namespace
 
-TEST_CASE("a full disk stops the capture with the file named; finished files stay complete") {
+TEST_CASE("a full disk stops the capture with the file named, and finished files stay complete") {
   if (!have_net_admin()) {
     WARN("skipped: needs root");
     return;

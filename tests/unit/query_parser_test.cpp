@@ -42,7 +42,7 @@ TEST_CASE("terms map to the index keys") {
   CHECK(parse_query("net 10.1.2.3 mask 255.255.0.0", now)->key_last == idx::ipv4_key(hi).str());
 }
 
-TEST_CASE("and/or have equal precedence, left to right; parentheses group") {
+TEST_CASE("and/or have equal precedence, left to right, and parentheses group") {
   CHECK(show("tcp and port 80 or udp") == "((tcp and port 80) or udp)");
   CHECK(show("tcp or port 80 and udp") == "((tcp or port 80) and udp)");
   CHECK(show("tcp || (port 80 && udp)") == "(tcp or (port 80 and udp))");
