@@ -177,6 +177,21 @@ struct reader_state {
     return s;
   }
 
+  // Serves every control message waiting, without blocking. A receive with a
+  // zero timeout still costs a timed futex wait, so look first: most rounds
+  // find the mailbox empty.
+  void serve_mailbox(caf::blocking_actor* self) {
+    for (bool more = !self->mailbox().empty(); more;) {
+      self->receive(
+        [&](stop_atom) { stopping = true; },
+        [&](status_atom) { return status(); },
+        [&](subscribe_atom, caf::actor& who, std::uint32_t n) { subscribe(self, who, n); },
+        [&](caf::down_msg& down) { unsubscribe(down.source); },
+        [&](indexer_atom, indexer_actor& fresh) { init.indexer = std::move(fresh); },
+        caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
+    }
+  }
+
   // Stop: no new packets into the ring, then hand over every block the kernel
   // still holds packets in. The kernel retires a partly filled block only on
   // its timer, so this can take up to --blockage_sec.
@@ -188,12 +203,7 @@ struct reader_state {
       take_ready(self);
       if (init.ring->pending_packets() == 0)
         break;
-      // Still answer status requests (the watchdog's heartbeat) while waiting.
-      self->receive([&](stop_atom) {}, [&](status_atom) { return status(); },
-                    [&](subscribe_atom, caf::actor& who, std::uint32_t n) { subscribe(self, who, n); },
-                    [&](caf::down_msg& down) { unsubscribe(down.source); },
-                    [&](indexer_atom, indexer_actor& fresh) { init.indexer = std::move(fresh); },
-                    caf::after(std::chrono::seconds(0)) >> [] {});
+      serve_mailbox(self); // still answer the watchdog's status requests while waiting
       if (steady_micros() > deadline) {
         LOG_ERROR("thread %d: the kernel did not retire the last block; %u packets lost",
                   init.thread, init.ring->pending_packets());
@@ -210,29 +220,17 @@ struct reader_state {
 
 void run(caf::blocking_actor* self, reader_state& st) {
   while (!st.stopping) {
-    // Serve the mailbox without blocking. A receive with a zero timeout
-    // still costs a timed futex wait, so look first: most rounds find the
-    // mailbox empty.
-    for (bool more = !self->mailbox().empty(); more;) {
-      self->receive(
-        [&](stop_atom) { st.stopping = true; },
-        [&](status_atom) { return st.status(); },
-        [&](subscribe_atom, caf::actor& who, std::uint32_t n) { st.subscribe(self, who, n); },
-        [&](caf::down_msg& down) { st.unsubscribe(down.source); },
-        [&](indexer_atom, indexer_actor& fresh) { st.init.indexer = std::move(fresh); },
-        caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
-    }
+    st.serve_mailbox(self);
     if (st.stopping)
       break;
     st.take_ready(self);
     st.rotate_if_due(self);
     st.maybe_log_stats();
-    if (!st.stopping)
+    if (!st.stopping) // --count reached
       st.init.ring->wait(poll_timeout);
   }
   st.drain(self);
 }
-
 
 } // namespace
 

@@ -120,19 +120,19 @@ ring::~ring() {
     ::close(fd_);
 }
 
+bool ring::next_ready() const {
+  return !held_[next_].load(std::memory_order_acquire) && (load_status(block_at(next_)) & TP_STATUS_USER);
+}
+
 std::span<std::uint8_t> ring::try_next(std::uint32_t& index) {
-  std::uint8_t* b = block_at(next_);
-  if (held_[next_].load(std::memory_order_acquire) || (load_status(b) & TP_STATUS_USER) == 0)
+  if (!next_ready())
     return {};
+  std::uint8_t* b = block_at(next_);
   held_[next_].store(true, std::memory_order_relaxed);
   on_loan_.fetch_add(1, std::memory_order_relaxed);
   index = next_;
   next_ = (next_ + 1) % block_count_;
   return {b, block_size_};
-}
-
-bool ring::next_ready() const {
-  return !held_[next_].load(std::memory_order_acquire) && (load_status(block_at(next_)) & TP_STATUS_USER);
 }
 
 void ring::wait(std::chrono::milliseconds timeout) {
