@@ -23,14 +23,6 @@ namespace {
 
 constexpr std::size_t block_kb = 64;
 
-#define REQUIRE_ROOT()                                                         \
-  do {                                                                         \
-    if (!have_net_admin()) {                                                   \
-      WARN("skipped: needs root to create namespaces and veth pairs");        \
-      return;                                                                  \
-    }                                                                          \
-  } while (0)
-
 std::vector<std::string> capture_args(const veth_lab& lab, const std::string& dir,
                                       std::vector<std::string> extra) {
   std::vector<std::string> args = {STENOTYPE_BINARY, "--iface=" + lab.capture_if(),

@@ -31,10 +31,7 @@ void wait_ready(background_process& p) { p.wait_for_stderr("capturing on", 10); 
 } // namespace
 
 TEST_CASE("kill -9 at random points under load loses no completed file and recovery makes the rest whole") {
-  if (!have_net_admin()) {
-    WARN("skipped: needs root to create namespaces and veth pairs");
-    return;
-  }
+  REQUIRE_ROOT();
   veth_lab lab;
   temp_dir tmp;
   std::mt19937 rng(2026);

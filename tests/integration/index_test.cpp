@@ -121,10 +121,7 @@ std::vector<std::uint8_t> slurp(const std::string& path) {
 } // namespace
 
 TEST_CASE("a capture writes one complete index per packet file, with the right keys") {
-  if (!have_net_admin()) {
-    WARN("skipped: needs root to create namespaces and veth pairs");
-    return;
-  }
+  REQUIRE_ROOT();
   veth_lab lab;
   temp_dir tmp;
   const auto traffic = make_ip_traffic(6000);
@@ -247,10 +244,7 @@ TEST_CASE("a capture writes one complete index per packet file, with the right k
 }
 
 TEST_CASE("a capture with --no_index writes packet files and no indexes") {
-  if (!have_net_admin()) {
-    WARN("skipped: needs root to create namespaces and veth pairs");
-    return;
-  }
+  REQUIRE_ROOT();
   veth_lab lab;
   temp_dir tmp;
   const auto traffic = make_ip_traffic(200);

@@ -59,10 +59,7 @@ std::vector<frame> big_frames(std::uint32_t n) {
 } // namespace
 
 TEST_CASE("a full disk stops the capture with the file named, and finished files stay complete") {
-  if (!have_net_admin()) {
-    WARN("skipped: needs root");
-    return;
-  }
+  REQUIRE_ROOT();
   loop_fs fs{24};
   if (!fs.ok()) {
     WARN("skipped: cannot loop-mount a filesystem here");
@@ -100,10 +97,7 @@ TEST_CASE("a full disk stops the capture with the file named, and finished files
 }
 
 TEST_CASE("a hung disk trips the watchdog, which names the stuck component and exits 1") {
-  if (!have_net_admin()) {
-    WARN("skipped: needs root");
-    return;
-  }
+  REQUIRE_ROOT();
   loop_fs fs{64};
   if (!fs.ok()) {
     WARN("skipped: cannot loop-mount a filesystem here");
@@ -124,10 +118,7 @@ TEST_CASE("a hung disk trips the watchdog, which names the stuck component and e
 }
 
 TEST_CASE("watchdogs do not fire on an idle link with short file ages") {
-  if (!have_net_admin()) {
-    WARN("skipped: needs root");
-    return;
-  }
+  REQUIRE_ROOT();
   veth_lab lab;
   temp_dir tmp;
   // stenotype aborted such a capture after 4 s.
@@ -142,10 +133,7 @@ TEST_CASE("watchdogs do not fire on an idle link with short file ages") {
 }
 
 TEST_CASE("a failing indexer is restarted: no packet lost, every file indexed, restarts in status") {
-  if (!have_net_admin()) {
-    WARN("skipped: needs root");
-    return;
-  }
+  REQUIRE_ROOT();
   veth_lab lab;
   temp_dir tmp;
   const std::string port = std::to_string(40000 + (getpid() + 7) % 20000);

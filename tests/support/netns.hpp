@@ -19,6 +19,15 @@ using frame = std::vector<std::uint8_t>;
 /// Whether this process may create namespaces and veth pairs (root).
 bool have_net_admin();
 
+/// In a Catch2 test case: skip it, with a warning, unless running as root.
+#define REQUIRE_ROOT()                                                         \
+  do {                                                                         \
+    if (!::stenotype::test::have_net_admin()) {                                \
+      WARN("skipped: needs root to create namespaces and veth pairs");        \
+      return;                                                                  \
+    }                                                                          \
+  } while (0)
+
 class veth_lab {
 public:
   veth_lab();
