@@ -9,6 +9,7 @@
 
 #include "io/packet_file_reader.hpp"
 #include "io/pcap_writer.hpp"
+#include "main/parse_command_line.hpp"
 
 using namespace stenotype::io;
 
@@ -22,14 +23,8 @@ int main(int argc, char** argv) {
   app.add_option("--format", format, "pcap (nanosecond) or pcap-us (microsecond)")
     ->check(CLI::IsMember({"pcap", "pcap-us"}))->capture_default_str();
   app.add_option("--blocksize_kb", block_kb, "Block size of the files (0: detect)")->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0)
-      return app.exit(e);
-    std::fprintf(stderr, "stenocat: error: %s\n", e.what());
-    return 2;
-  }
+  if (const int rc = stenotype::parse_command_line(app, argc, argv, "stenocat"); rc >= 0)
+    return rc;
   std::FILE* out = out_path == "-" ? stdout : std::fopen(out_path.c_str(), "wb");
   if (!out) {
     std::fprintf(stderr, "stenocat: error: cannot write %s\n", out_path.c_str());

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "io/pcap_import.hpp"
+#include "main/parse_command_line.hpp"
 
 int main(int argc, char** argv) {
   stenotype::io::import_options opts;
@@ -24,16 +25,13 @@ int main(int argc, char** argv) {
   app.add_option("--fileage_sec", fileage_sec, "Rotate files spanning this much packet time")
     ->capture_default_str()->check(CLI::Range(1, 86400 * 365));
   app.add_flag("--no_index", no_index, "Write no indexes");
-  try {
-    app.parse(argc, argv);
+  const auto check = [&]() -> std::string {
     if (block_kb < 4 || block_kb % 4 != 0 || block_kb > 65536)
-      throw CLI::ValidationError("--blocksize_kb must be a multiple of 4 between 4 and 65536");
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0)
-      return app.exit(e);
-    std::fprintf(stderr, "stenoimport: error: %s\n", e.what());
-    return 2;
-  }
+      return "--blocksize_kb must be a multiple of 4 between 4 and 65536";
+    return "";
+  };
+  if (const int rc = stenotype::parse_command_line(app, argc, argv, "stenoimport", check); rc >= 0)
+    return rc;
   opts.block_size = block_kb * 1024;
   opts.max_file_bytes = std::uint64_t{filesize_mb} << 20;
   opts.max_file_age_ns = std::uint64_t{fileage_sec} * 1000000000u;

@@ -13,6 +13,7 @@
 #include "index/index_file.hpp"
 #include "index/key_format.hpp"
 #include "io/block_writer.hpp"
+#include "main/parse_command_line.hpp"
 
 using namespace stenotype::index;
 
@@ -77,18 +78,15 @@ int main(int argc, char** argv) {
   app.add_option("--blocksize_kb", block_kb, "Block size of the packet files in KiB")->capture_default_str();
   app.add_flag("--force", force, "Replace an existing index");
   app.add_flag("--dump", show, "Print an index file's summary and keys");
-  try {
-    app.parse(argc, argv);
+  const auto check = [&]() -> std::string {
     if (!output.empty() && files.size() != 1)
-      throw CLI::ValidationError("--output takes exactly one packet file");
+      return "--output takes exactly one packet file";
     if (block_kb == 0 || block_kb % 4 != 0)
-      throw CLI::ValidationError("--blocksize_kb must be a non-zero multiple of 4");
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0)
-      return app.exit(e);
-    std::fprintf(stderr, "stenoindex: error: %s\n", e.what());
-    return 2;
-  }
+      return "--blocksize_kb must be a non-zero multiple of 4";
+    return "";
+  };
+  if (const int rc = stenotype::parse_command_line(app, argc, argv, "stenoindex", check); rc >= 0)
+    return rc;
   int rc = 0;
   for (const auto& f : files) {
     try {

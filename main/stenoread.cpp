@@ -16,6 +16,7 @@
 #include "io/pcap_writer.hpp"
 #include "query/executor.hpp"
 #include "query/query_parser.hpp"
+#include "main/parse_command_line.hpp"
 
 using namespace stenotype;
 
@@ -37,14 +38,8 @@ int main(int argc, char** argv) {
     ->check(CLI::IsMember({"pcap", "pcap-us"}))->capture_default_str();
   app.add_flag("--explain", explain, "Print how the query was understood, then run it");
   app.add_flag("-q,--quiet", quiet, "No summary line on stderr");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0)
-      return app.exit(e);
-    std::fprintf(stderr, "stenoread: error: %s\n", e.what());
-    return 2;
-  }
+  if (const int rc = stenotype::parse_command_line(app, argc, argv, "stenoread"); rc >= 0)
+    return rc;
   std::string text;
   for (const auto& w : words) {
     if (!text.empty())

@@ -15,6 +15,7 @@
 #include <cstdio>
 
 #include "stenotype/protocol.hpp"
+#include "main/parse_command_line.hpp"
 
 using namespace stenotype;
 
@@ -102,14 +103,8 @@ int main(int argc, char** argv) {
   app.add_option("--port", port, "Its --control_port")->required();
   app.add_option("command", command, "stats | actors | json | stop")->required()
     ->check(CLI::IsMember({"stats", "actors", "json", "stop"}));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0)
-      return app.exit(e);
-    std::fprintf(stderr, "stenotype-ctl: error: %s\n", e.what());
-    return 2;
-  }
+  if (const int rc = stenotype::parse_command_line(app, argc, argv, "stenotype-ctl"); rc >= 0)
+    return rc;
   caf::actor_system_config cfg;
   cfg.load<caf::io::middleman>();
   cfg.add_message_type<file_event>("stenotype::file_event");
