@@ -24,7 +24,7 @@ pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts,
     throw std::runtime_error(*problem);
   // Everything that can fail synchronously happens before any actor runs, so
   // a failure leaves nothing behind but empty directories.
-  std::vector<std::shared_ptr<io::ring>> rings;
+  std::vector<std::shared_ptr<io::packet_source>> rings;
   for (int i = 0; i < opts.threads; ++i) {
     io::make_directories(io::packet_dir(opts.dir, i));
     io::make_directories(io::index_dir(opts.dir, i));

@@ -1,4 +1,5 @@
-// actors/reader.hpp -- the reader actor: owns one ring, hands out its blocks.
+// actors/reader.hpp -- the reader actor: owns one ring (or another packet
+// source), hands out its blocks.
 #pragma once
 
 #include <memory>
@@ -6,7 +7,7 @@
 #include <caf/actor.hpp>
 #include <caf/blocking_actor.hpp>
 
-#include "io/ring.hpp"
+#include "io/packet_source.hpp"
 #include "stenotype/options.hpp"
 #include "stenotype/protocol.hpp"
 
@@ -14,7 +15,7 @@ namespace stenotype {
 
 struct reader_init {
   int thread = 0;
-  std::shared_ptr<io::ring> ring;
+  std::shared_ptr<io::packet_source> ring; // the AF_PACKET ring in a capture
   writer_actor writer;
   indexer_actor indexer; // may be invalid (--no_index)
   capture_options opts;

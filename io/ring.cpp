@@ -43,9 +43,8 @@ void attach_filter(int fd, const std::vector<bpf_instruction>& prog) {
     fail("cannot attach BPF filter");
 }
 
-ring::ring(const capture_options& opts, int thread) {
+ring::ring(const capture_options& opts, int thread) : packet_source(opts.block_size()) {
   iface_ = opts.iface;
-  block_size_ = opts.block_size();
   block_count_ = opts.blocks;
   held_ = std::make_unique<std::atomic<bool>[]>(block_count_);
   leases_ = std::make_unique<std::atomic<std::uint32_t>[]>(block_count_);
@@ -62,17 +61,17 @@ ring::ring(const capture_options& opts, int thread) {
       attach_filter(fd_, opts.filter);
 
     tpacket_req3 req{};
-    req.tp_block_size = static_cast<unsigned>(block_size_);
+    req.tp_block_size = static_cast<unsigned>(block_size());
     req.tp_block_nr = block_count_;
     req.tp_frame_size = 2048; // unused by V3 beyond this consistency check
-    req.tp_frame_nr = static_cast<unsigned>(block_size_ / req.tp_frame_size * block_count_);
+    req.tp_frame_nr = static_cast<unsigned>(block_size() / req.tp_frame_size * block_count_);
     // stenotype's timeout: a block is retired at the latest after blockage_sec.
     req.tp_retire_blk_tov = opts.blockage_sec * 1000 - 1;
     req.tp_feature_req_word = 0;
     if (setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0)
       fail("cannot create a ring of " + std::to_string(block_count_) + " blocks of "
-           + std::to_string(block_size_) + " bytes");
-    map_size_ = block_size_ * block_count_;
+           + std::to_string(block_size()) + " bytes");
+    map_size_ = block_size() * block_count_;
     void* m = ::mmap(nullptr, map_size_, PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_LOCKED | MAP_POPULATE, fd_, 0);
     if (m == MAP_FAILED) // MAP_LOCKED needs CAP_IPC_LOCK or a high RLIMIT_MEMLOCK
@@ -129,10 +128,10 @@ std::span<std::uint8_t> ring::try_next(std::uint32_t& index) {
     return {};
   std::uint8_t* b = block_at(next_);
   held_[next_].store(true, std::memory_order_relaxed);
-  on_loan_.fetch_add(1, std::memory_order_relaxed);
+  lent();
   index = next_;
   next_ = (next_ + 1) % block_count_;
-  return {b, block_size_};
+  return {b, block_size()};
 }
 
 void ring::wait(std::chrono::milliseconds timeout) {
@@ -141,7 +140,7 @@ void ring::wait(std::chrono::milliseconds timeout) {
   if (link_error_)
     check_bound(); // the link went down earlier: has the device gone since?
   pollfd pfd{fd_, POLLIN | POLLERR, 0};
-  ++polls_;
+  count_poll();
   const int n = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
   if (n > 0 && !(pfd.revents & POLLERR) && !next_ready()) {
     // The kernel reports POLLIN while the block before the one it fills is
@@ -180,7 +179,7 @@ void ring::release(std::uint32_t index) {
   // lets pending_packets() tell a released block from one being filled.
   desc(block)->hdr.bh1.num_pkts = 0;
   __atomic_store_n(&desc(block)->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-  on_loan_.fetch_sub(1, std::memory_order_relaxed);
+  returned();
   held_[index].store(false, std::memory_order_release);
 }
 
