@@ -1,11 +1,11 @@
 // bench/pipeline_bench.cpp -- the capture pipeline without a NIC.
 //
-// Pre-built TPACKET_V3 blocks in memory stand in for the ring: a feeder does
-// what the reader actor does (file plan, one block handle to the writer and
-// one to the indexer, a block reused only when both gave it back) and the
-// real writer and indexer actors write O_DIRECT packet files and their
-// indexes to --dir, exactly as in a capture. What this measures is the
-// pipeline's own ceiling -- index + O_DIRECT write -- to put next to the
+// Pre-built TPACKET_V3 blocks in memory (io::memory_source) stand in for the
+// kernel's ring, and the real reader, writer and indexer actors take them
+// from there: file plan, one block handle to the writer and one to the
+// indexer, a block reused only when both gave it back, O_DIRECT packet files
+// and their indexes in --dir, exactly as in a capture. What this measures is
+// the pipeline's own ceiling -- index + O_DIRECT write -- to put next to the
 // disk's sequential O_DIRECT write bandwidth (fio, same directory, same run:
 // bench/run.sh).
 //
@@ -23,16 +23,15 @@
 #include <unistd.h>
 #include <string>
 #include <sys/resource.h>
-#include <thread>
 
 #include <caf/all.hpp>
 
 #include "actors/indexer.hpp"
+#include "actors/reader.hpp"
 #include "actors/writer.hpp"
 #include "bench/traffic.hpp"
 #include "io/block_writer.hpp"
-#include "io/file_plan.hpp"
-#include "io/memory_blocks.hpp"
+#include "io/memory_source.hpp"
 #include "stenotype/block_format.hpp"
 #include "stenotype/log.hpp"
 #include "stenotype/protocol.hpp"
@@ -92,12 +91,6 @@ double process_cpu() {
          + static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-std::uint64_t wall_micros() {
-  return static_cast<std::uint64_t>(
-    std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count());
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -136,15 +129,24 @@ int main(int argc, char** argv) {
                    : mix_name == "imix" ? bench::frame_mix::imix
                                         : bench::frame_mix::large1514;
   const auto distinct = bench::build_blocks(mix, 64, 12000, block_size);
-  auto pool = std::make_shared<io::memory_blocks>(ring_blocks, block_size);
-  std::vector<std::uint32_t> packets_in(ring_blocks);
-  for (std::uint32_t i = 0; i < ring_blocks; ++i) {
-    std::memcpy(pool->block(i).data(), distinct[i % distinct.size()].data(), block_size);
+  std::vector<std::uint32_t> packets_in(distinct.size());
+  for (std::size_t i = 0; i < distinct.size(); ++i) {
     io::block_header bh{};
-    io::read_block_header(pool->block(i), bh);
+    io::read_block_header(distinct[i], bh);
     packets_in[i] = bh.num_pkts;
   }
   const auto total_blocks = static_cast<std::uint64_t>(gib * 1024);
+
+  capture_options opts;
+  opts.dir = dir;
+  opts.blocksize_kb = block_size >> 10;
+  opts.blocks = ring_blocks;
+  opts.aiops = aiops;
+  opts.filesize_mb = filesize_mb;
+  opts.fileage_sec = 3600; // files rotate by size only
+  opts.index = index;
+  opts.index_nicelevel = 10;
+  opts.seccomp = "none";
 
   set_log_level(log_level::warning);
   caf::actor_system_config cfg;
@@ -159,37 +161,35 @@ int main(int argc, char** argv) {
   indexer_actor indexer;
   if (index)
     indexer = caf::actor_cast<indexer_actor>(system.spawn<caf::detached>(
-      indexer_main, indexer_init{0, io::index_dir(dir, 0), static_cast<std::uint32_t>(block_size), 10, "none"}));
+      indexer_main, indexer_init{0, io::index_dir(dir, 0), static_cast<std::uint32_t>(block_size),
+                                 opts.index_nicelevel, opts.seccomp}));
   auto writer = caf::actor_cast<writer_actor>(
-    system.spawn<caf::detached>(writer_main, writer_init{0, wc, indexer, "none"}));
+    system.spawn<caf::detached>(writer_main, writer_init{0, wc, indexer, opts.seccomp}));
+  auto source = std::make_shared<io::memory_source>(ring_blocks, block_size);
+  auto reader = caf::actor_cast<reader_actor>(
+    system.spawn<caf::detached>(reader_main, reader_init{0, source, writer, indexer, opts}));
 
   caf::scoped_actor self{system};
+  self->monitor(reader);
   self->monitor(writer);
   if (indexer)
     self->monitor(indexer);
-  io::file_plan plan{block_size, std::uint64_t{filesize_mb} << 20, 3600ull * 1000000};
-  auto send_both = [&](const auto&... xs) {
-    if (indexer)
-      self->send(indexer, xs...);
-    self->send(writer, xs...);
-  };
 
   const double cpu0 = process_cpu();
   const auto t0 = std::chrono::steady_clock::now();
   std::uint64_t packets = 0;
   for (std::uint64_t seq = 0; seq < total_blocks; ++seq) {
-    const auto i = static_cast<std::uint32_t>(seq % ring_blocks);
-    while (!pool->is_free(i)) // the ring is full: wait as the reader would in poll()
-      std::this_thread::sleep_for(20us);
-    pool->mark_taken(i);
-    const io::block_handle handle{pool, i, pool->block(i), seq, packets_in[i]};
-    packets += packets_in[i];
-    if (auto closed = plan.due(wall_micros()))
-      send_both(close_atom::value, *closed);
-    const auto slot = plan.place(wall_micros());
-    send_both(block_atom::value, slot.file_id, slot.offset, handle);
-    if (auto closed = plan.due(wall_micros()))
-      send_both(close_atom::value, *closed);
+    // The ring's blocks cycle through the distinct contents: each is copied
+    // in once, at its first use, as the kernel's would be filled.
+    const bool delivered = source->produce([&](std::span<std::uint8_t> block) {
+      if (seq < ring_blocks)
+        std::memcpy(block.data(), distinct[seq % distinct.size()].data(), block_size);
+    });
+    if (!delivered) {
+      std::fprintf(stderr, "pipeline_bench: the pipeline stopped taking blocks (see above)\n");
+      return 1;
+    }
+    packets += packets_in[seq % ring_blocks % distinct.size()];
   }
   // Per-thread CPU while they still run: once the indexer has seen every
   // block (the writer's tail, the last file's sync, is small).
@@ -201,11 +201,9 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(1ms);
   }
   const double writer_cpu = thread_cpu("steno-write0"), indexer_cpu = thread_cpu("steno-index0");
-  if (auto closed = plan.close())
-    send_both(close_atom::value, *closed);
-  send_both(eos_atom::value);
+  self->send(reader, stop_atom::value); // closes the last file, then eos downstream
   int downs = 0, failed = 0;
-  self->receive_for(downs, indexer ? 2 : 1)([&](caf::down_msg& m) {
+  self->receive_for(downs, indexer ? 3 : 2)([&](caf::down_msg& m) {
     if (m.reason && m.reason != caf::exit_reason::normal)
       ++failed;
   });
