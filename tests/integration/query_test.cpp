@@ -15,6 +15,7 @@
 #include "io/pcap_writer.hpp"
 #include "support/frames.hpp"
 #include "support/netns.hpp"
+#include "support/skip.hpp"
 #include "support/packet_files.hpp"
 #include "support/temp_dir.hpp"
 
@@ -289,10 +290,8 @@ TEST_CASE("stenoread answers a table of queries with exactly the right packets, 
 TEST_CASE("queries agree with tcpdump on the tcpdump test corpus") {
   const std::string corpus = STENOTYPE_SHARED_DIR "/corpus/tcpdump-tests";
   struct stat st;
-  if (stat(corpus.c_str(), &st) != 0 || !have("tcpdump")) {
-    WARN("skipped: ../shared/corpus or tcpdump not present");
-    return;
-  }
+  if (stat(corpus.c_str(), &st) != 0 || !have("tcpdump"))
+    SKIP_TEST("../shared/corpus or tcpdump not present");
   temp_dir tmp;
   int files = 0, compared = 0;
   for (const auto& name : list_dir(corpus)) {

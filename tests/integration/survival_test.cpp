@@ -9,6 +9,7 @@
 
 #include "index/index_file.hpp"
 #include "support/netns.hpp"
+#include "support/skip.hpp"
 #include "support/packet_files.hpp"
 #include "support/temp_dir.hpp"
 
@@ -61,10 +62,8 @@ std::vector<frame> big_frames(std::uint32_t n) {
 TEST_CASE("a full disk stops the capture with the file named, and finished files stay complete") {
   REQUIRE_ROOT();
   loop_fs fs{24};
-  if (!fs.ok()) {
-    WARN("skipped: cannot loop-mount a filesystem here");
-    return;
-  }
+  if (!fs.ok())
+    SKIP_TEST("cannot loop-mount a filesystem here");
   veth_lab lab;
   const std::string dir = fs.path() + "/data";
   background_process cap{args(lab, dir, {"--filesize_mb=4"})};
@@ -99,10 +98,8 @@ TEST_CASE("a full disk stops the capture with the file named, and finished files
 TEST_CASE("a hung disk trips the watchdog, which names the stuck component and exits 1") {
   REQUIRE_ROOT();
   loop_fs fs{64};
-  if (!fs.ok()) {
-    WARN("skipped: cannot loop-mount a filesystem here");
-    return;
-  }
+  if (!fs.ok())
+    SKIP_TEST("cannot loop-mount a filesystem here");
   veth_lab lab;
   const std::string dir = fs.path() + "/data";
   background_process cap{args(lab, dir, {"--fileage_sec=1"})};

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "support/skip.hpp"
+
 namespace stenotype::test {
 
 using frame = std::vector<std::uint8_t>;
@@ -19,13 +21,11 @@ using frame = std::vector<std::uint8_t>;
 /// Whether this process may create namespaces and veth pairs (root).
 bool have_net_admin();
 
-/// In a Catch2 test case: skip it, with a warning, unless running as root.
+/// In a Catch2 test case: skip it (reported to CTest) unless running as root.
 #define REQUIRE_ROOT()                                                         \
   do {                                                                         \
-    if (!::stenotype::test::have_net_admin()) {                                \
-      WARN("skipped: needs root to create namespaces and veth pairs");        \
-      return;                                                                  \
-    }                                                                          \
+    if (!::stenotype::test::have_net_admin())                                  \
+      SKIP_TEST("needs root to create namespaces and veth pairs");             \
   } while (0)
 
 class veth_lab {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "main/privileges.hpp"
+#include "support/skip.hpp"
 
 using namespace stenotype;
 
@@ -26,10 +27,8 @@ TEST_CASE("users and groups resolve by name and number") {
 }
 
 TEST_CASE("after the drop, root cannot be regained") {
-  if (geteuid() != 0) {
-    WARN("skipped: needs root");
-    return;
-  }
+  if (geteuid() != 0)
+    SKIP_TEST("needs root");
   const pid_t child = fork();
   REQUIRE(child >= 0);
   if (child == 0) {
