@@ -178,22 +178,22 @@ int main(int argc, char** argv) {
   const double cpu0 = process_cpu();
   const auto t0 = std::chrono::steady_clock::now();
   std::uint64_t packets = 0;
+  bool stalled = false; // the reader took no block for a minute: it failed
   for (std::uint64_t seq = 0; seq < total_blocks; ++seq) {
     // The ring's blocks cycle through the distinct contents: each is copied
     // in once, at its first use, as the kernel's would be filled.
-    const bool delivered = source->produce([&](std::span<std::uint8_t> block) {
-      if (seq < ring_blocks)
-        std::memcpy(block.data(), distinct[seq % distinct.size()].data(), block_size);
-    });
-    if (!delivered) {
-      std::fprintf(stderr, "pipeline_bench: the pipeline stopped taking blocks (see above)\n");
-      return 1;
+    if (!source->produce([&](std::span<std::uint8_t> block) {
+          if (seq < ring_blocks)
+            std::memcpy(block.data(), distinct[seq % distinct.size()].data(), block_size);
+        })) {
+      stalled = true;
+      break;
     }
     packets += packets_in[seq % ring_blocks % distinct.size()];
   }
   // Per-thread CPU while they still run: once the indexer has seen every
   // block (the writer's tail, the last file's sync, is small).
-  for (bool caught_up = !indexer; !caught_up;) {
+  for (bool caught_up = !indexer || stalled; !caught_up;) {
     self->request(indexer, std::chrono::seconds(10), status_atom::value)
       .receive([&](const caf::settings& st) { caught_up = caf::get_or(st, "next-block", int64_t{0}) >= static_cast<int64_t>(total_blocks); },
                [&](const caf::error&) { caught_up = true; });
@@ -202,7 +202,12 @@ int main(int argc, char** argv) {
   }
   const double writer_cpu = thread_cpu("steno-write0"), indexer_cpu = thread_cpu("steno-index0");
   self->send(reader, stop_atom::value); // closes the last file, then eos downstream
-  int downs = 0, failed = 0;
+  if (stalled) { // the reader may be gone: end its consumers directly
+    self->send(writer, eos_atom::value);
+    if (indexer)
+      self->send(indexer, eos_atom::value);
+  }
+  int downs = 0, failed = stalled ? 1 : 0;
   self->receive_for(downs, indexer ? 3 : 2)([&](caf::down_msg& m) {
     if (m.reason && m.reason != caf::exit_reason::normal)
       ++failed;
