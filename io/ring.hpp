@@ -52,8 +52,10 @@ public:
 
   /// Waits up to `timeout` for the next block to become ready (no fixed sleep:
   /// poll() wakes us when the kernel retires a block). Throws
-  /// std::runtime_error when the interface has disappeared; while it is
-  /// merely down, waits out the timeout instead of spinning on the error.
+  /// std::runtime_error when the interface has disappeared (once: later
+  /// calls wait, so that the blocks the kernel still retires on its timer
+  /// can be drained); while it is merely down, waits out the timeout
+  /// instead of spinning on the error.
   void wait(std::chrono::milliseconds timeout);
 
   /// Hands block `index` back to the kernel. Safe from any thread.
@@ -91,6 +93,7 @@ private:
   std::uint64_t polls_ = 0;
   std::atomic<std::uint32_t> on_loan_{0};
   bool link_error_ = false; // saw ENETDOWN: the link is down or the device going
+  bool device_gone_ = false; // reported by wait(); later waits just sleep
 };
 
 /// Installs `prog` as a classic BPF filter on `fd`; throws on failure.
