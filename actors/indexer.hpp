@@ -3,6 +3,7 @@
 
 #include <caf/blocking_actor.hpp>
 
+#include <memory>
 #include <string>
 
 namespace stenotype {
@@ -13,6 +14,7 @@ struct indexer_init {
   std::uint32_t block_size = 0;
   int nice_level = 0;    ///< --index_nicelevel, applied to this actor's thread
   std::string seccomp = "none"; ///< --seccomp mode for this thread
+  std::shared_ptr<const void> directory_locks; ///< held while this indexer may write
 };
 
 /// Body of the detached indexer actor. Indexes every block it is sent; on

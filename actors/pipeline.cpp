@@ -12,6 +12,7 @@
 #include "actors/supervisor.hpp"
 #include "actors/writer.hpp"
 #include "io/block_writer.hpp"
+#include "io/directory_lock.hpp"
 #include "io/recovery.hpp"
 #include "io/ring.hpp"
 #include "stenotype/log.hpp"
@@ -25,9 +26,15 @@ pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts,
   // Everything that can fail synchronously happens before any actor runs, so
   // a failure leaves nothing behind but empty directories.
   std::vector<std::shared_ptr<io::packet_source>> rings;
+  // Held by every writer and indexer: released when the last of them ends
+  // (or by the kernel when the process dies).
+  auto locks = std::make_shared<std::vector<io::directory_lock>>();
   for (int i = 0; i < opts.threads; ++i) {
     io::make_directories(io::packet_dir(opts.dir, i));
     io::make_directories(io::index_dir(opts.dir, i));
+    // Before recovery: another capture's open hidden file is not ours to cut.
+    locks->emplace_back(io::packet_dir(opts.dir, i));
+    locks->emplace_back(io::index_dir(opts.dir, i));
     // A previous run that crashed may have left hidden files: make them
     // whole before new files join them.
     io::recover_thread_dir(opts.dir, i, static_cast<std::uint32_t>(opts.block_size()), opts.index,
@@ -52,11 +59,11 @@ pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts,
     // Downstream first, so every actor knows its consumers from the start.
     t.indexer_config = indexer_init{i, io::index_dir(opts.dir, i),
                                     static_cast<std::uint32_t>(opts.block_size()), opts.index_nicelevel,
-                                    opts.seccomp};
+                                    opts.seccomp, locks};
     if (opts.index)
       t.indexer = caf::actor_cast<indexer_actor>(system.spawn<caf::detached>(indexer_main, t.indexer_config));
     t.writer = caf::actor_cast<writer_actor>(
-      system.spawn<caf::detached>(writer_main, writer_init{i, wc, t.indexer, opts.seccomp}));
+      system.spawn<caf::detached>(writer_main, writer_init{i, wc, t.indexer, opts.seccomp, locks}));
     t.reader = caf::actor_cast<reader_actor>(system.spawn<caf::detached>(
       reader_main, reader_init{i, rings[static_cast<std::size_t>(i)], t.writer, t.indexer, opts}));
     p.readers.push_back(t.reader);

@@ -243,10 +243,17 @@ void reader_main(caf::blocking_actor* self, reader_init init) {
   try {
     run(self, st);
   } catch (const std::exception& e) {
-    // Hand downstream what we have: the writer finishes the open file.
+    // The ring failed (typically: the interface disappeared). The kernel
+    // still retires the block it was filling on its timer: drain it like a
+    // stop, so that every packet it handed over reaches the disk, then fail.
     LOG_ERROR("reader %d: %s", thread, e.what());
-    if (auto closed = st.plan.close())
-      st.send_downstream(self, close_atom::value, *closed);
+    try {
+      st.drain(self);
+    } catch (const std::exception& again) {
+      LOG_ERROR("reader %d: while draining: %s", thread, again.what());
+      if (auto closed = st.plan.close())
+        st.send_downstream(self, close_atom::value, *closed);
+    }
     throw;
   }
 }

@@ -14,6 +14,7 @@ struct writer_init {
   io::writer_config config;
   indexer_actor indexer; // told when a packet file is durable; may be invalid
   std::string seccomp = "none"; // --seccomp mode for this thread
+  std::shared_ptr<const void> directory_locks; // held while this writer may write
 };
 
 /// Body of the detached writer actor. Quits after eos_atom with every file

@@ -136,11 +136,15 @@ void block_writer::write(std::uint64_t file_id, std::uint64_t offset, block_hand
   if (end > f.allocated && cfg_.grow_bytes > 0) {
     // Keep the file's size ahead of the writes (see header). Filesystems
     // without fallocate just take the slower extending writes.
-    std::uint64_t target = end + cfg_.grow_bytes;
-    if (::fallocate(f.fd, 0, static_cast<off_t>(f.allocated), static_cast<off_t>(target - f.allocated)) == 0)
-      f.allocated = target;
-    else if (errno == ENOSPC)
-      fail("no space to extend " + f.hidden, errno);
+    // Preallocation is an optimisation, never a reason to lose a block:
+    // when the step does not fit (a nearly full disk), reserve just this
+    // block, and when not even that fits, write anyway -- the write itself
+    // reports a disk that is really full.
+    for (const std::uint64_t target : {end + cfg_.grow_bytes, end})
+      if (::fallocate(f.fd, 0, static_cast<off_t>(f.allocated), static_cast<off_t>(target - f.allocated)) == 0) {
+        f.allocated = target;
+        break;
+      }
   }
   wait_for(cfg_.aiops - 1);
   const std::uint32_t index = free_slots_.back();
@@ -230,7 +234,9 @@ std::optional<finished_file> block_writer::finish(std::uint64_t file_id) {
   open_file& f = *file_;
   while (f.in_flight > 0)
     wait_for(stats_.in_flight - 1);
-  if (f.allocated > f.end && ::ftruncate(f.fd, static_cast<off_t>(f.end)) != 0)
+  // Always trim: a fallocate that failed with ENOSPC may still have grown
+  // the file, beyond what `allocated` knows.
+  if (::ftruncate(f.fd, static_cast<off_t>(f.end)) != 0)
     fail("cannot trim " + f.hidden, errno);
   if (::fdatasync(f.fd) != 0)
     fail("cannot sync " + f.hidden, errno);

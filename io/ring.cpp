@@ -137,6 +137,12 @@ std::span<std::uint8_t> ring::try_next(std::uint32_t& index) {
 void ring::wait(std::chrono::milliseconds timeout) {
   if (next_ready())
     return;
+  if (device_gone_) {
+    // Reported once; now the reader drains what the kernel still retires
+    // on its timer (the socket gives no more readiness events).
+    ::poll(nullptr, 0, static_cast<int>(timeout.count()));
+    return;
+  }
   if (link_error_)
     check_bound(); // the link went down earlier: has the device gone since?
   pollfd pfd{fd_, POLLIN | POLLERR, 0};
@@ -169,8 +175,10 @@ void ring::check_bound() {
   // ifindex becomes -1); a link that is merely down stays bound.
   sockaddr_ll bound{};
   socklen_t blen = sizeof bound;
-  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &blen) != 0 || bound.sll_ifindex <= 0)
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &blen) != 0 || bound.sll_ifindex <= 0) {
+    device_gone_ = true;
     throw std::runtime_error("interface '" + iface_ + "' disappeared");
+  }
 }
 
 void ring::release(std::uint32_t index) {

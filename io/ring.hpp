@@ -42,8 +42,10 @@ public:
 
   /// Waits up to `timeout` for the next block to become ready (no fixed sleep:
   /// poll() wakes us when the kernel retires a block). Throws
-  /// std::runtime_error when the interface has disappeared; while it is
-  /// merely down, waits out the timeout instead of spinning on the error.
+  /// std::runtime_error when the interface has disappeared (once: later
+  /// calls wait, so that the blocks the kernel still retires on its timer
+  /// can be drained); while it is merely down, waits out the timeout
+  /// instead of spinning on the error.
   void wait(std::chrono::milliseconds timeout) override;
 
   /// Hands block `index` back to the kernel. Safe from any thread.
@@ -75,6 +77,7 @@ private:
   std::unique_ptr<std::atomic<bool>[]> held_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> leases_;
   bool link_error_ = false; // saw ENETDOWN: the link is down or the device going
+  bool device_gone_ = false; // reported by wait(); later waits just sleep
 };
 
 /// Installs `prog` as a classic BPF filter on `fd`; throws on failure.

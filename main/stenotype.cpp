@@ -33,12 +33,35 @@ log_level level_for(int verbosity) {
   return verbosity == 1 ? log_level::info : log_level::debug;
 }
 
+// Every signal whose default action would end the process is decided on
+// here, because a capture that dies without a flush loses the blocks it
+// holds (docs/OPERATIONS.md, "Signals"):
+// - SIGINT, SIGTERM, SIGHUP (the terminal or session went away), SIGPWR
+//   (power failing: flush while we can), SIGXCPU (CPU limit reached): flush
+//   and stop, exit 0; a second one exits at once.
+// - SIGPIPE: ignored. Logging to a pipe whose reader ended (`-v | head`)
+//   then fails with EPIPE, which costs a log line, not the capture.
+// - SIGXFSZ: ignored, so that a write past RLIMIT_FSIZE fails with EFBIG
+//   and the capture stops with an error naming the file.
+// - SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGSTKFLT:
+//   ignored (nothing here uses them; a stray `kill -USR1` must not cost
+//   packets).
+// SIGQUIT keeps its default (a core dump, asked for deliberately), as do
+// SIGKILL and the faults; start-up recovery deals with what those leave.
 sigset_t stop_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGPWR);
+  sigaddset(&set, SIGXCPU);
   return set;
+}
+
+void ignore_harmless_signals() {
+  for (int sig : {SIGPIPE, SIGXFSZ, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGSTKFLT})
+    std::signal(sig, SIG_IGN);
 }
 
 } // namespace
@@ -60,6 +83,7 @@ int main(int argc, char** argv) {
   // any other thread (CAF's) exists and inherits the mask.
   const sigset_t signals = stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ignore_harmless_signals();
 
   caf::actor_system_config cfg;
   // Readers, writers and indexers have threads of their own (detached); the

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <thread>
 
+#include "support/capture_checks.hpp"
 #include "support/frames.hpp"
 #include "support/netns.hpp"
 #include "support/packet_files.hpp"
@@ -38,40 +39,6 @@ std::vector<std::string> capture_args(const veth_lab& lab, const std::string& di
 void wait_ready(background_process& p) {
   if (!p.wait_for_stderr("capturing on", 10))
     FAIL("capture did not start: " << p.stderr_text());
-}
-
-std::size_t frame_size(std::uint32_t seq) { return 60 + (seq * 97) % 1455; } // 60..1514
-
-std::vector<frame> mixed_frames(std::uint32_t n, std::uint32_t flows = 1) {
-  std::vector<frame> frames;
-  for (std::uint32_t i = 0; i < n; ++i)
-    frames.push_back(make_test_frame(i, frame_size(i), i % flows));
-  return frames;
-}
-
-// Every sent frame captured exactly once, byte for byte; per thread in order.
-void check_all_captured(const capture_dir& cap, const std::vector<frame>& sent) {
-  CHECK(cap.problems.empty());
-  for (auto& p : cap.problems)
-    UNSCOPED_INFO(p);
-  CHECK(cap.hidden.empty());
-  std::map<int, long> last_seq_per_thread;
-  std::set<long> seen;
-  for (const auto& p : cap.packets) {
-    const long seq = test_frame_seq(p.bytes.data(), p.bytes.size());
-    REQUIRE(seq >= 0); // the filter let only test frames in
-    REQUIRE(static_cast<std::size_t>(seq) < sent.size());
-    INFO("frame " << seq << " in " << p.file);
-    CHECK(seen.insert(seq).second); // no duplicates
-    CHECK(p.bytes == sent[static_cast<std::size_t>(seq)]);
-    CHECK(p.wire_len == sent[static_cast<std::size_t>(seq)].size());
-    auto [it, fresh] = last_seq_per_thread.emplace(p.thread, seq);
-    if (!fresh) {
-      CHECK(seq > it->second); // order kept within a thread
-      it->second = seq;
-    }
-  }
-  CHECK(seen.size() == sent.size());
 }
 
 } // namespace
@@ -134,7 +101,7 @@ TEST_CASE("files rotate by age, also while the link is idle") {
   for (std::uint32_t batch = 0; batch < 12; ++batch) {
     std::vector<frame> frames;
     for (std::uint32_t i = 0; i < 10; ++i)
-      frames.push_back(make_test_frame(batch * 10 + i, frame_size(batch * 10 + i)));
+      frames.push_back(make_test_frame(batch * 10 + i, mixed_frame_size(batch * 10 + i)));
     lab.send(frames);
     all.insert(all.end(), frames.begin(), frames.end());
     std::this_thread::sleep_for(300ms);

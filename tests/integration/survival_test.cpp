@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <thread>
 
 #include "index/index_file.hpp"
@@ -93,6 +94,37 @@ TEST_CASE("a full disk stops the capture with the file named, and finished files
   auto after = read_capture_dir(dir, 64 * 1024);
   CHECK(after.problems.empty());
   CHECK(after.files.size() >= d.files.size());
+}
+
+TEST_CASE("a nearly full disk keeps every block that fits: preallocation never costs a packet") {
+  REQUIRE_ROOT();
+  loop_fs fs{24};
+  if (!fs.ok()) {
+    WARN("skipped: cannot loop-mount a filesystem here");
+    return;
+  }
+  // Leave 3.4 MB for the capture user: less than one preallocation step
+  // (64 blocks of 64 KiB), more than the traffic.
+  struct statvfs vfs {};
+  REQUIRE(::statvfs(fs.path().c_str(), &vfs) == 0);
+  const std::uint64_t avail = std::uint64_t{vfs.f_bavail} * vfs.f_frsize, keep = 3400 * 1000;
+  REQUIRE(avail > keep);
+  REQUIRE(std::system(("fallocate -l " + std::to_string(avail - keep) + " " + fs.path() + "/filler").c_str()) == 0);
+  veth_lab lab;
+  const std::string dir = fs.path() + "/data";
+  const auto frames = big_frames(1000); // 1.4 MB
+  background_process cap{args(lab, dir, {"--filesize_mb=4"})};
+  REQUIRE(cap.wait_for_stderr("capturing on", 10));
+  lab.send(frames, 200, 2000);
+  const int rc = cap.stop(SIGTERM, 30);
+  INFO(cap.stderr_text());
+  CHECK(rc == 0);
+  auto d = read_capture_dir(dir, 64 * 1024);
+  CHECK(d.problems.empty());
+  CHECK(d.hidden.empty());
+  CHECK(d.packets.size() == frames.size());
+  for (std::size_t i = 0; i < d.packets.size() && i < frames.size(); ++i)
+    CHECK(d.packets[i].bytes == frames[i]);
 }
 
 TEST_CASE("a hung disk trips the watchdog, which names the stuck component and exits 1") {
