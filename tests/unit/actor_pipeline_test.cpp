@@ -88,7 +88,7 @@ struct rootless_capture {
     wc.grow_bytes = 4 * bs;
     indexer = spawn_indexer();
     writer = caf::actor_cast<writer_actor>(
-      system.spawn<caf::detached>(writer_main, writer_init{0, wc, indexer, opts.seccomp}));
+      system.spawn<caf::detached>(writer_main, writer_init{0, wc, indexer, opts.seccomp, {}}));
     reader = caf::actor_cast<reader_actor>(
       system.spawn<caf::detached>(reader_main, reader_init{0, source, writer, indexer, opts}));
     watch(writer);
@@ -105,7 +105,7 @@ struct rootless_capture {
 
   indexer_actor spawn_indexer() {
     auto fresh = caf::actor_cast<indexer_actor>(system.spawn<caf::detached>(
-      indexer_main, indexer_init{0, idx_dir, static_cast<std::uint32_t>(bs), 0, opts.seccomp}));
+      indexer_main, indexer_init{0, idx_dir, static_cast<std::uint32_t>(bs), 0, opts.seccomp, {}}));
     watch(fresh);
     return fresh;
   }
@@ -345,7 +345,7 @@ TEST_CASE("rootless indexer: publishes a file's index only when told the packet 
   caf::scoped_actor self{system};
   auto source = std::make_shared<io::memory_source>(4, bs);
   auto indexer = caf::actor_cast<indexer_actor>(system.spawn<caf::detached>(
-    indexer_main, indexer_init{0, tmp.path(), static_cast<std::uint32_t>(bs), 0, "none"}));
+    indexer_main, indexer_init{0, tmp.path(), static_cast<std::uint32_t>(bs), 0, "none", {}}));
   std::uint64_t seq = 0;
   auto send_block = [&](std::uint64_t file, std::uint64_t offset) {
     REQUIRE(source->produce([&](std::span<std::uint8_t> b) { fill_block(b, seq); }));
