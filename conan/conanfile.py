@@ -35,6 +35,7 @@ class StenotypeConan(ConanFile):
         self.requires("libpcap/1.10.4")
         self.requires("cli11/2.1.2")
         self.requires("rocksdb/7.8.3")
+        self.requires("leveldb/1.23")  # stenographer-format indexes
         self.requires("libseccomp/2.5.4")
         self.requires("prometheus-cpp/1.0.1")
 
