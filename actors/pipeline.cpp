@@ -12,6 +12,7 @@
 #include "actors/supervisor.hpp"
 #include "actors/writer.hpp"
 #include "io/block_writer.hpp"
+#include "io/layout.hpp"
 #include "io/recovery.hpp"
 #include "io/ring.hpp"
 #include "stenotype/log.hpp"

@@ -32,6 +32,7 @@
 #include "bench/traffic.hpp"
 #include "io/block_writer.hpp"
 #include "io/file_plan.hpp"
+#include "io/layout.hpp"
 #include "io/memory_blocks.hpp"
 #include "stenotype/block_format.hpp"
 #include "stenotype/log.hpp"

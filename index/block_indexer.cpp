@@ -31,17 +31,4 @@ std::uint64_t index_packet_file(const std::string& path, index_builder& builder)
   return damaged;
 }
 
-std::string index_path_for(const std::string& packet_path) {
-  const auto slash = packet_path.rfind('/');
-  if (slash == std::string::npos || slash < 4)
-    return {};
-  const auto dir_start = packet_path.rfind('/', slash - 1);
-  const std::size_t d = dir_start == std::string::npos ? 0 : dir_start + 1;
-  if (packet_path.compare(d, 3, "PKT") != 0)
-    return {};
-  std::string out = packet_path;
-  out.replace(d, 3, "IDX");
-  return out;
-}
-
 } // namespace stenotype::index

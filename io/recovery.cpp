@@ -1,32 +1,23 @@
 #include "io/recovery.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
-#include "index/block_indexer.hpp"
+#include "index/index_builder.hpp"
 #include "index/index_file.hpp"
+#include "io/layout.hpp"
 #include "stenotype/block_format.hpp"
-#include "io/block_writer.hpp"
-#include "io/directory.hpp"
 
 namespace stenotype::io {
 namespace {
 
-std::vector<std::string> names(const std::string& dir) { return list_directory(dir); }
-
-void sync_dir(const std::string& dir) {
-  if (int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
+[[noreturn]] void fail(const std::string& what, const std::string& path) {
+  throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
 }
 
 // Number of whole, valid blocks at the start of the file: the writer writes
@@ -47,99 +38,86 @@ std::uint64_t valid_prefix_blocks(int fd, std::uint64_t size, std::uint32_t bloc
   return n;
 }
 
-void rebuild_index(const std::string& packet_file, const std::string& idx_dir, const std::string& name,
+void rebuild_index(const std::string& packet_file, const std::string& idx_dir, std::uint64_t id,
                    std::uint32_t block_size, const std::function<void(const std::string&)>& log) {
   // A failure here (a full disk) must not keep the capture from starting:
   // the packet file is complete and stenoread scans a file without index.
   try {
-    build_index_from_file(packet_file, idx_dir, name, block_size);
+    index::index_builder builder{block_size};
+    index::index_and_publish(packet_file, builder, idx_dir, final_name(id));
   } catch (const std::exception& e) {
-    ::unlink((idx_dir + "/." + name).c_str());
+    ::unlink((idx_dir + "/" + hidden_name(id)).c_str());
     log(std::string("recovery: ") + e.what() + "; " + packet_file + " stays without index");
   }
 }
 
+// Keeps the valid whole blocks of the hidden packet file `id` under its
+// final name, or removes it when there are none. Returns whether it was kept.
+bool recover_packet_file(const std::string& pkt, std::uint64_t id, std::uint32_t block_size,
+                         const std::function<void(const std::string&)>& log) {
+  const std::string hidden = pkt + "/" + hidden_name(id), final = pkt + "/" + final_name(id);
+  const int fd = ::open(hidden.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    fail("cannot open", hidden);
+  struct stat s;
+  if (::fstat(fd, &s) != 0) {
+    ::close(fd);
+    fail("cannot stat", hidden);
+  }
+  const auto size = static_cast<std::uint64_t>(s.st_size);
+  const std::uint64_t blocks = valid_prefix_blocks(fd, size, block_size);
+  if (blocks == 0) {
+    ::close(fd);
+    ::unlink(hidden.c_str());
+    log("recovery: removed " + hidden + " (" + std::to_string(size) + " bytes, no complete block)");
+    return false;
+  }
+  const std::uint64_t keep = blocks * block_size;
+  if (::ftruncate(fd, static_cast<off_t>(keep)) != 0) {
+    ::close(fd);
+    fail("cannot recover", hidden);
+  }
+  ::close(fd);
+  publish(pkt, hidden_name(id), final_name(id));
+  log("recovery: kept " + std::to_string(blocks) + " complete block(s) of " + hidden + " as " + final
+      + " (dropped " + std::to_string(size - keep) + " bytes)");
+  return true;
+}
 
 } // namespace
 
-void build_index_from_file(const std::string& packet_file, const std::string& idx_dir,
-                           const std::string& name, std::uint32_t block_size) {
-  index::index_builder builder{block_size};
-  index::index_packet_file(packet_file, builder);
-  const std::string hidden = idx_dir + "/." + name, final = idx_dir + "/" + name;
-  index::write_index_file(builder, hidden);
-  if (std::rename(hidden.c_str(), final.c_str()) != 0)
-    throw std::runtime_error("cannot rename " + hidden + ": " + std::strerror(errno));
-  sync_dir(idx_dir);
-}
-
-recovery_stats recover_thread_dir(const std::string& dir, int thread, std::uint32_t block_size,
-                                  bool index, const std::function<void(const std::string&)>& log) {
-  recovery_stats st;
+void recover_thread_dir(const std::string& dir, int thread, std::uint32_t block_size, bool index,
+                        const std::function<void(const std::string&)>& log) {
   const std::string pkt = packet_dir(dir, thread), idx = index_dir(dir, thread);
   // 1. Hidden packet files: keep the valid whole blocks, or remove.
-  for (const auto& n : names(pkt)) {
-    if (n[0] != '.')
+  for (const auto& f : list_files(pkt)) {
+    if (!f.hidden || !recover_packet_file(pkt, f.id, block_size, log) || !index)
       continue;
-    const std::string hidden = pkt + "/" + n, final = pkt + "/" + n.substr(1);
-    const int fd = ::open(hidden.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-      throw std::runtime_error("cannot open " + hidden + ": " + std::strerror(errno));
-    struct stat s;
-    ::fstat(fd, &s);
-    const auto size = static_cast<std::uint64_t>(s.st_size);
-    const std::uint64_t blocks = valid_prefix_blocks(fd, size, block_size);
-    if (blocks == 0) {
-      ::close(fd);
-      ::unlink(hidden.c_str());
-      ++st.packet_files_removed;
-      log("recovery: removed " + hidden + " (" + std::to_string(size) + " bytes, no complete block)");
-      continue;
-    }
-    const std::uint64_t keep = blocks * block_size;
-    const bool ok = ::ftruncate(fd, static_cast<off_t>(keep)) == 0 && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!ok || std::rename(hidden.c_str(), final.c_str()) != 0)
-      throw std::runtime_error("cannot recover " + hidden + ": " + std::strerror(errno));
-    sync_dir(pkt);
-    ++st.packet_files_kept;
-    log("recovery: kept " + std::to_string(blocks) + " complete block(s) of " + hidden + " as " + final
-        + " (dropped " + std::to_string(size - keep) + " bytes)");
-    if (index) {
-      ::unlink((idx + "/" + n).c_str()); // a partial index of it, if any
-      rebuild_index(final, idx, n.substr(1), block_size, log);
-      ++st.indexes_rebuilt;
-    }
+    ::unlink((idx + "/" + hidden_name(f.id)).c_str()); // a partial index of it, if any
+    rebuild_index(pkt + "/" + final_name(f.id), idx, f.id, block_size, log);
   }
   // 2. Hidden indexes: rebuild if their packet file exists, else remove.
-  for (const auto& n : names(idx)) {
-    if (n[0] != '.')
+  for (const auto& f : list_files(idx)) {
+    if (!f.hidden)
       continue;
-    const std::string packet_file = pkt + "/" + n.substr(1);
-    ::unlink((idx + "/" + n).c_str());
-    if (index && file_exists(packet_file)) {
-      rebuild_index(packet_file, idx, n.substr(1), block_size, log);
-      ++st.indexes_rebuilt;
+    const std::string packet_file = pkt + "/" + final_name(f.id);
+    ::unlink((idx + "/" + f.name()).c_str());
+    if (index && exists(packet_file)) {
+      rebuild_index(packet_file, idx, f.id, block_size, log);
       log("recovery: rebuilt the index of " + packet_file);
     } else {
-      ++st.indexes_removed;
-      log("recovery: removed " + idx + "/" + n + " (no packet file)");
+      log("recovery: removed " + idx + "/" + f.name() + " (no packet file)");
     }
   }
   // 3. The newest packet file without an index: killed between the packet
   //    file's rename and the index's.
   if (index) {
-    std::string newest;
-    for (const auto& n : names(pkt))
-      if (is_file_id(n) && (newest.empty() || std::stoull(n) > std::stoull(newest)))
-        newest = n;
-    if (!newest.empty() && !file_exists(idx + "/" + newest)) {
-      rebuild_index(pkt + "/" + newest, idx, newest, block_size, log);
-      ++st.indexes_rebuilt;
-      log("recovery: built the missing index of " + pkt + "/" + newest);
+    const auto ids = list_final_ids(pkt);
+    if (!ids.empty() && !exists(idx + "/" + final_name(ids.back()))) {
+      rebuild_index(pkt + "/" + final_name(ids.back()), idx, ids.back(), block_size, log);
+      log("recovery: built the missing index of " + pkt + "/" + final_name(ids.back()));
     }
   }
-  return st;
 }
 
 } // namespace stenotype::io
