@@ -1,4 +1,4 @@
-// io/recovery.hpp -- what a crash leaves in a data directory, made whole.
+// store/recovery.hpp -- what a crash leaves in a data directory, made whole.
 //
 // A capture killed at any moment leaves at most, per thread: one hidden
 // packet file (".<id>", being written), possibly a hidden index, and
@@ -13,7 +13,7 @@
 #include <functional>
 #include <string>
 
-namespace stenotype::io {
+namespace stenotype::store {
 
 /// Recovers DIR/PKT<thread> and DIR/IDX<thread>. `block_size` is the
 /// capture's; `index` whether indexes are kept. Every action is reported
@@ -21,4 +21,4 @@ namespace stenotype::io {
 void recover_thread_dir(const std::string& dir, int thread, std::uint32_t block_size, bool index,
                         const std::function<void(const std::string&)>& log);
 
-} // namespace stenotype::io
+} // namespace stenotype::store

@@ -1,4 +1,5 @@
-#include "io/recovery.hpp"
+// store/recovery.cpp -- see recovery.hpp.
+#include "store/recovery.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -13,7 +14,10 @@
 #include "io/layout.hpp"
 #include "stenotype/block_format.hpp"
 
-namespace stenotype::io {
+namespace stenotype::store {
+
+using namespace io; // the files, layout and block format this module works on
+
 namespace {
 
 [[noreturn]] void fail(const std::string& what, const std::string& path) {
@@ -120,4 +124,4 @@ void recover_thread_dir(const std::string& dir, int thread, std::uint32_t block_
   }
 }
 
-} // namespace stenotype::io
+} // namespace stenotype::store

@@ -1,4 +1,5 @@
-#include "io/pcap_import.hpp"
+// store/pcap_import.cpp -- see pcap_import.hpp.
+#include "store/pcap_import.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -12,7 +13,10 @@
 #include "io/layout.hpp"
 #include "io/memory_blocks.hpp"
 
-namespace stenotype::io {
+namespace stenotype::store {
+
+using namespace io; // the files, layout and block format this module works on
+
 namespace {
 
 // The newest file's id, hidden or not; 0 when there is none.
@@ -182,4 +186,4 @@ import_stats import_pcaps(const std::vector<std::string>& pcaps, const import_op
   return stats;
 }
 
-} // namespace stenotype::io
+} // namespace stenotype::store
