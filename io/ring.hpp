@@ -5,7 +5,7 @@
 // never copy a packet: a ready block is written to disk straight from the
 // ring and given back to the kernel (`release`) when every consumer is done.
 // The ring itself is a plain object with no threads; the reader actor drives
-// it (actors/reader_actor.cpp).
+// it (actors/reader.cpp).
 #pragma once
 
 #include <atomic>
@@ -41,7 +41,6 @@ public:
   ring& operator=(const ring&) = delete;
 
   std::size_t block_size() const { return block_size_; }
-  std::uint32_t block_count() const { return block_count_; }
 
   /// The next block in ring order if the kernel has handed it over, else an
   /// empty span; `index` receives its position in the ring. Blocks are taken
