@@ -6,9 +6,7 @@
 #include "actors/indexer.hpp"
 
 #include <cstdio>
-#include <fcntl.h>
 #include <set>
-#include <unistd.h>
 
 #include <caf/all.hpp>
 
@@ -17,9 +15,7 @@
 #include "index/block_indexer.hpp"
 #include "index/index_file.hpp"
 #include "stenotype/block_handle.hpp"
-#include "io/block_writer.hpp"
-#include "io/directory.hpp"
-#include "io/recovery.hpp"
+#include "io/layout.hpp"
 #include "stenotype/log.hpp"
 #include "stenotype/protocol.hpp"
 
@@ -79,24 +75,20 @@ struct indexer_state {
       publish(ev.id);
     else if (current == ev.id)
       written.insert(ev.id); // published when its close arrives
-    else if (!io::file_exists(final(ev.id)))
+    else if (!io::exists(final(ev.id)))
       index_from_disk(ev); // blocks missed (restarted indexer); repeated events are no-ops
   }
 
   void index_from_disk(const file_event& ev) {
-    io::build_index_from_file(ev.path, init.directory, io::final_name(ev.id), init.block_size);
+    index::index_builder from_disk{init.block_size};
+    index::index_and_publish(ev.path, from_disk, init.directory, io::final_name(ev.id));
     ++files_indexed;
     ++files_from_disk;
     LOG_INFO("indexer %d: indexed %s from the packet file", init.thread, ev.path.c_str());
   }
 
   void publish(std::uint64_t file) {
-    if (std::rename(hidden(file).c_str(), final(file).c_str()) != 0)
-      throw std::runtime_error("cannot rename index " + hidden(file));
-    if (int fd = ::open(init.directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
-      ::fsync(fd);
-      ::close(fd);
-    }
+    io::publish(init.directory, io::hidden_name(file), io::final_name(file));
     ++files_indexed;
     LOG_DEBUG("thread %d: indexed %s", init.thread, final(file).c_str());
   }

@@ -13,9 +13,10 @@
 #include "actors/writer.hpp"
 #include "io/block_writer.hpp"
 #include "io/directory_lock.hpp"
-#include "io/recovery.hpp"
+#include "io/layout.hpp"
 #include "io/ring.hpp"
 #include "stenotype/log.hpp"
+#include "store/recovery.hpp"
 
 namespace stenotype {
 
@@ -37,8 +38,8 @@ pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts,
     locks->emplace_back(io::index_dir(opts.dir, i));
     // A previous run that crashed may have left hidden files: make them
     // whole before new files join them.
-    io::recover_thread_dir(opts.dir, i, static_cast<std::uint32_t>(opts.block_size()), opts.index,
-                           [](const std::string& line) { LOG_WARN("%s", line.c_str()); });
+    store::recover_thread_dir(opts.dir, i, static_cast<std::uint32_t>(opts.block_size()), opts.index,
+                              [](const std::string& line) { LOG_WARN("%s", line.c_str()); });
   }
   for (int i = 0; i < opts.threads; ++i)
     rings.push_back(std::make_shared<io::ring>(opts, i));

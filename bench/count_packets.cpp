@@ -8,7 +8,7 @@
 #include <pcap/pcap.h>
 #include <string>
 
-#include "io/directory.hpp"
+#include "io/layout.hpp"
 #include "io/packet_file_reader.hpp"
 
 int main(int argc, char** argv) {
@@ -16,14 +16,14 @@ int main(int argc, char** argv) {
   const bool all = argc == 3 && !std::strcmp(argv[1], "--steno-all");
   if (argc == 3 && (all || !std::strcmp(argv[1], "--steno"))) {
     const std::string dir = argv[2];
-    for (const auto& sub : stenotype::io::list_directory(dir))
-      if (sub.rfind("PKT", 0) == 0)
-        for (const auto& f : stenotype::io::list_directory(dir + "/" + sub))
-          if (stenotype::io::is_file_id(f) || (all && f.size() > 1 && f[0] == '.'
-                                                   && stenotype::io::is_file_id(f.substr(1)))) {
-            stenotype::io::packet_file_reader r{dir + "/" + sub + "/" + f};
-            r.for_each_packet([&](const stenotype::io::packet_ref&, std::uint64_t) { ++n; });
-          }
+    for (const int t : stenotype::io::list_threads(dir)) {
+      const std::string pkt = stenotype::io::packet_dir(dir, t);
+      for (const auto& f : stenotype::io::list_files(pkt))
+        if (all || !f.hidden) {
+          stenotype::io::packet_file_reader r{pkt + "/" + f.name()};
+          r.for_each_packet([&](const stenotype::io::packet_ref&, std::uint64_t) { ++n; });
+        }
+    }
   } else {
     for (int i = 1; i < argc; ++i) {
       char err[PCAP_ERRBUF_SIZE];

@@ -31,6 +31,7 @@
 #include "actors/writer.hpp"
 #include "bench/traffic.hpp"
 #include "io/block_writer.hpp"
+#include "io/layout.hpp"
 #include "io/memory_source.hpp"
 #include "stenotype/block_format.hpp"
 #include "stenotype/log.hpp"

@@ -24,7 +24,7 @@ class StenotypeConan(ConanFile):
     def export_sources(self):
         # The recipe lives in conan/; the sources are one level up.
         top = os.path.join(self.recipe_folder, "..")
-        for pattern in ("CMakeLists.txt", "cmake/*", "include/*", "io/*", "index/*", "query/*",
+        for pattern in ("CMakeLists.txt", "cmake/*", "include/*", "io/*", "index/*", "store/*", "query/*",
                         "actors/*", "main/*", "docs/man/*", "docs/examples/*",
                         "scripts/systemd/*"):
             copy(self, pattern, src=top, dst=self.export_sources_folder)

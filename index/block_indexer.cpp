@@ -13,8 +13,7 @@ std::uint32_t index_block(index_builder& builder, std::span<const std::uint8_t> 
   return io::for_each_packet(block, [&](const io::packet_ref& p) {
     if ((block_offset + p.offset) % (1u << position_shift) != 0)
       return; // not where the kernel puts packets: a damaged block; positions could not be stored
-    const int stripped = (p.status & TP_STATUS_VLAN_VALID) ? (p.vlan_tci & 0x0fff) : -1;
-    parse_packet(p.frame, p.caplen, stripped, attrs);
+    parse_packet(p, attrs);
     builder.add(block_offset + p.offset, block_number,
                 std::uint64_t{p.sec} * 1000000000u + p.nsec, attrs);
   });
@@ -29,19 +28,6 @@ std::uint64_t index_packet_file(const std::string& path, index_builder& builder)
       ++damaged;
   });
   return damaged;
-}
-
-std::string index_path_for(const std::string& packet_path) {
-  const auto slash = packet_path.rfind('/');
-  if (slash == std::string::npos || slash < 4)
-    return {};
-  const auto dir_start = packet_path.rfind('/', slash - 1);
-  const std::size_t d = dir_start == std::string::npos ? 0 : dir_start + 1;
-  if (packet_path.compare(d, 3, "PKT") != 0)
-    return {};
-  std::string out = packet_path;
-  out.replace(d, 3, "IDX");
-  return out;
 }
 
 } // namespace stenotype::index

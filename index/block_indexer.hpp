@@ -22,7 +22,4 @@ std::uint32_t index_block(index_builder& builder, std::span<const std::uint8_t> 
 /// of damaged blocks skipped.
 std::uint64_t index_packet_file(const std::string& path, index_builder& builder);
 
-/// DIR/PKT<n>/<name> -> DIR/IDX<n>/<name>; empty if `packet_path` is not in a PKT<n> folder.
-std::string index_path_for(const std::string& packet_path);
-
 } // namespace stenotype::index

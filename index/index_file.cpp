@@ -8,6 +8,9 @@
 #include <stdexcept>
 #include <unistd.h>
 
+#include "index/block_indexer.hpp"
+#include "io/layout.hpp"
+
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -66,16 +69,24 @@ void write_index_file(const index_builder& builder, const std::string& path) {
     fail("cannot write index " + path, status);
   if (auto s = writer.Finish(); !s.ok())
     fail("cannot finish index " + path, s);
-  // SstFileWriter syncs on Finish; sync once more through our own fd so the
-  // guarantee does not depend on RocksDB's options.
   // Index files are as private as packet files (RocksDB creates them 0644).
+  // Durability is io::publish's job, which syncs the file through its own fd
+  // whatever RocksDB's options.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || ::fchmod(fd, 0600) != 0 || ::fsync(fd) != 0) {
+  if (fd < 0 || ::fchmod(fd, 0600) != 0) {
     if (fd >= 0)
       ::close(fd);
-    throw std::runtime_error("cannot sync index " + path);
+    throw std::runtime_error("cannot set the mode of index " + path);
   }
   ::close(fd);
+}
+
+std::uint64_t index_and_publish(const std::string& packet_file, index_builder& builder,
+                                const std::string& dir, const std::string& name) {
+  const std::uint64_t damaged = index_packet_file(packet_file, builder);
+  write_index_file(builder, dir + "/" + io::hidden_name(name));
+  io::publish(dir, io::hidden_name(name), name);
+  return damaged;
 }
 
 bool decode_positions(std::string_view value, std::vector<std::uint32_t>& out) {

@@ -1,9 +1,10 @@
 // index/index_file.hpp -- one immutable RocksDB SST per packet file.
 //
 // Written once with SstFileWriter (keys in order, no DB, no WAL: ~10 M keys/s)
-// hidden, synced, and renamed only after its packet file is complete. Read
-// with SstFileReader after a full checksum verification: Debian's RocksDB
-// keeps assertions, and a damaged file must give an error, not an abort.
+// hidden, and published (synced, renamed: io::publish) only after its packet
+// file is complete. Read with SstFileReader after a full checksum
+// verification: Debian's RocksDB keeps assertions, and a damaged file must
+// give an error, not an abort.
 #pragma once
 
 #include <cstdint>
@@ -22,9 +23,17 @@ class SstFileReader;
 
 namespace stenotype::index {
 
-/// Writes the builder's entries to `path` (replacing it) and fsyncs it.
-/// Throws std::runtime_error naming the file.
+/// Writes the builder's entries to `path` (replacing it), mode 0600; written
+/// hidden, it becomes durable and visible with io::publish. Throws
+/// std::runtime_error naming the file.
 void write_index_file(const index_builder& builder, const std::string& path);
+
+/// Indexes the whole packet file `packet_file` into `builder` (fresh) and
+/// publishes the index as `name` in `dir` (written hidden, then io::publish).
+/// Returns the number of damaged blocks skipped. Throws std::runtime_error
+/// naming the file; nothing is published then (a hidden index may remain).
+std::uint64_t index_and_publish(const std::string& packet_file, index_builder& builder,
+                                const std::string& dir, const std::string& name);
 
 /// Decodes a value of a position key into file offsets (ascending). Returns
 /// false on a malformed value (truncated varint, overflow past 4 GiB).

@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "stenotype/block_format.hpp"
+
 namespace stenotype::index {
 
 struct packet_attributes {
@@ -33,5 +35,12 @@ struct packet_attributes {
 /// tag the kernel removed into tp_vlan_tci (-1: none); it is the outermost.
 void parse_packet(const std::uint8_t* frame, std::size_t caplen, int stripped_vlan,
                   packet_attributes& out);
+
+/// Parses a captured packet: its frame and the tag the NIC stripped, if any
+/// (io::stripped_vlan_id). The indexer and the query's per-packet re-check
+/// both parse through here, so a packet matches what its index says.
+inline void parse_packet(const io::packet_ref& p, packet_attributes& out) {
+  parse_packet(p.frame, p.caplen, io::stripped_vlan_id(p), out);
+}
 
 } // namespace stenotype::index

@@ -6,10 +6,10 @@
 #include <fcntl.h>
 #include <libaio.h>
 #include <stdexcept>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "io/layout.hpp"
 #include "stenotype/log.hpp"
 
 namespace stenotype::io {
@@ -28,28 +28,6 @@ std::uint64_t monotonic_us() {
 io_context_t as_ctx(void* p) { return static_cast<io_context_t>(p); }
 
 } // namespace
-
-std::string packet_dir(const std::string& dir, int thread) {
-  return dir + "/PKT" + std::to_string(thread);
-}
-std::string index_dir(const std::string& dir, int thread) {
-  return dir + "/IDX" + std::to_string(thread);
-}
-std::string hidden_name(std::uint64_t id) { return "." + std::to_string(id); }
-std::string final_name(std::uint64_t id) { return std::to_string(id); }
-
-void make_directories(const std::string& path) {
-  for (std::size_t pos = 1; pos <= path.size(); ++pos) {
-    if (pos != path.size() && path[pos] != '/')
-      continue;
-    std::string prefix = path.substr(0, pos);
-    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST)
-      fail("cannot create directory " + prefix, errno);
-  }
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    fail("not a directory: " + path, ENOTDIR);
-}
 
 struct block_writer::open_file {
   std::uint64_t id = 0;
@@ -238,13 +216,9 @@ std::optional<finished_file> block_writer::finish(std::uint64_t file_id) {
   // the file, beyond what `allocated` knows.
   if (::ftruncate(f.fd, static_cast<off_t>(f.end)) != 0)
     fail("cannot trim " + f.hidden, errno);
-  if (::fdatasync(f.fd) != 0)
-    fail("cannot sync " + f.hidden, errno);
-  ::close(f.fd);
+  ::close(f.fd); // publish() syncs the file and reports what failed
   f.fd = -1;
-  if (::rename(f.hidden.c_str(), f.final.c_str()) != 0)
-    fail("cannot rename " + f.hidden, errno);
-  ::fsync(dir_fd_); // make the new name durable
+  publish(dir_fd_, cfg_.directory, hidden_name(f.id), final_name(f.id));
   finished_file done{f.id, f.final, f.end, f.blocks};
   file_.reset();
   ++stats_.files;

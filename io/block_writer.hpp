@@ -95,14 +95,4 @@ private:
   writer_stats stats_;
 };
 
-/// "DIR/PKT<thread>" and "DIR/IDX<thread>", stenotype's layout.
-std::string packet_dir(const std::string& dir, int thread);
-std::string index_dir(const std::string& dir, int thread);
-/// Hidden name while being written, final name when complete.
-std::string hidden_name(std::uint64_t id);
-std::string final_name(std::uint64_t id);
-
-/// mkdir -p with mode 0700; throws std::runtime_error naming the path.
-void make_directories(const std::string& path);
-
 } // namespace stenotype::io

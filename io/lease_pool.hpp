@@ -47,7 +47,6 @@ public:
 
   /// Leases currently held by the subscriber (or in its mailbox).
   std::uint32_t outstanding() const { return outstanding_.load(std::memory_order_relaxed); }
-  std::uint32_t capacity() const { return capacity_; }
 
   std::atomic<std::uint32_t>& lease_count(std::uint32_t index) override { return slots_[index].refs; }
 

@@ -28,7 +28,7 @@ pcap_writer::pcap_writer(std::FILE* out, pcap_precision precision, std::uint32_t
 }
 
 bool pcap_writer::write(const packet_ref& p) {
-  const bool tagged = (p.status & TP_STATUS_VLAN_VALID) && p.caplen >= 12;
+  const bool tagged = has_stripped_vlan(p) && p.caplen >= 12;
   const std::uint32_t extra = tagged ? 4 : 0;
   record_header r{p.sec, precision_ == pcap_precision::nano ? p.nsec : p.nsec / 1000,
                   p.caplen + extra, p.wire_len + extra};

@@ -33,8 +33,6 @@ public:
   ring(const ring&) = delete;
   ring& operator=(const ring&) = delete;
 
-  std::uint32_t block_count() const { return block_count_; }
-
   /// The next block in ring order if the kernel has handed it over.
   std::span<std::uint8_t> try_next(std::uint32_t& index) override;
 

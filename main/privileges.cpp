@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "io/block_writer.hpp"
+#include "io/layout.hpp"
 
 namespace stenotype {
 namespace {

@@ -5,11 +5,11 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "io/pcap_import.hpp"
+#include "store/pcap_import.hpp"
 #include "main/parse_command_line.hpp"
 
 int main(int argc, char** argv) {
-  stenotype::io::import_options opts;
+  stenotype::store::import_options opts;
   std::vector<std::string> files;
   std::uint32_t block_kb = 1024, filesize_mb = 4096, fileage_sec = 60;
   bool no_index = false;
@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   opts.index = !no_index;
   bool warned = false;
   try {
-    const auto stats = stenotype::io::import_pcaps(files, opts, [&](const std::string& w) {
+    const auto stats = stenotype::store::import_pcaps(files, opts, [&](const std::string& w) {
       warned = true;
       std::fprintf(stderr, "stenoimport: warning: %s\n", w.c_str());
     });

@@ -4,26 +4,20 @@
 //   stenoindex --dump DIR/IDX0/1700000000000000
 //
 // Uses the same code as the capture's indexer, so a rebuilt index equals the
-// one written during capture. The new index is written hidden and renamed.
+// one written during capture. The new index is written hidden and published
+// (io::publish: synced, renamed, directory synced).
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <sys/stat.h>
 
 #include "index/block_indexer.hpp"
 #include "index/index_file.hpp"
 #include "index/key_format.hpp"
-#include "io/block_writer.hpp"
+#include "io/layout.hpp"
 #include "main/parse_command_line.hpp"
 
 using namespace stenotype::index;
 
 namespace {
-
-std::string hidden_sibling(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? "." + path
-                                    : path.substr(0, slash + 1) + "." + path.substr(slash + 1);
-}
 
 int dump(const std::string& path) {
   index_reader r{path};
@@ -44,23 +38,20 @@ int dump(const std::string& path) {
 
 void rebuild(const std::string& packet_file, std::string out, std::uint32_t block_size, bool force) {
   if (out.empty())
-    out = index_path_for(packet_file);
+    out = stenotype::io::index_path_for(packet_file);
   if (out.empty())
     throw std::runtime_error(packet_file + " is not in a PKT<n> folder; give --output");
-  struct stat st;
-  if (!force && ::stat(out.c_str(), &st) == 0)
+  if (!force && stenotype::io::exists(out))
     throw std::runtime_error(out + " exists; use --force to replace it");
+  const auto slash = out.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : out.substr(0, slash);
+  const std::string name = slash == std::string::npos ? out : out.substr(slash + 1);
+  stenotype::io::make_directories(dir);
   index_builder builder{block_size};
-  const auto damaged = index_packet_file(packet_file, builder);
+  const auto damaged = index_and_publish(packet_file, builder, dir, name);
   if (damaged)
     std::fprintf(stderr, "stenoindex: warning: %s: %llu damaged block(s) skipped\n",
                  packet_file.c_str(), static_cast<unsigned long long>(damaged));
-  if (const auto slash = out.rfind('/'); slash != std::string::npos && slash > 0)
-    stenotype::io::make_directories(out.substr(0, slash));
-  const std::string tmp = hidden_sibling(out);
-  write_index_file(builder, tmp);
-  if (std::rename(tmp.c_str(), out.c_str()) != 0)
-    throw std::runtime_error("cannot rename " + tmp + " to " + out);
   std::fprintf(stderr, "stenoindex: %s: %llu packets, %zu keys -> %s\n", packet_file.c_str(),
                static_cast<unsigned long long>(builder.summary().packets), builder.keys(), out.c_str());
 }

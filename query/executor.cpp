@@ -6,16 +6,13 @@
 #include <sys/stat.h>
 
 #include "index/index_file.hpp"
-#include "io/directory.hpp"
+#include "io/layout.hpp"
 #include "io/packet_file_reader.hpp"
 #include "query/evaluate.hpp"
 #include "query/file_stream.hpp"
 
 namespace stenotype::query {
 namespace {
-
-using io::is_file_id;
-using io::list_directory;
 
 bool exists(const std::string& p) {
   struct stat st;
@@ -51,17 +48,9 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
   std::vector<candidate_file> files;
 
   // 1. Complete files, pruned by time without opening anything where possible.
-  std::vector<std::string> threads;
-  for (const auto& name : list_directory(dir))
-    if (name.rfind("PKT", 0) == 0 && is_file_id(name.substr(3)))
-      threads.push_back(name.substr(3));
-  std::sort(threads.begin(), threads.end());
-  for (const auto& t : threads) {
-    std::vector<std::uint64_t> ids;
-    for (const auto& name : list_directory(dir + "/PKT" + t))
-      if (is_file_id(name)) // hidden (".<id>") files are still being written
-        ids.push_back(std::stoull(name));
-    std::sort(ids.begin(), ids.end());
+  for (const int t : io::list_threads(dir)) {
+    const std::string pkt = io::packet_dir(dir, t), idx = io::index_dir(dir, t);
+    const auto ids = io::list_final_ids(pkt); // hidden files are still being written
     for (std::size_t i = 0; i < ids.size(); ++i) {
       ++stats.files;
       // Every packet of a file was captured before the thread's next file
@@ -71,8 +60,8 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
         continue;
       }
       candidate_file f;
-      f.packets = dir + "/PKT" + t + "/" + std::to_string(ids[i]);
-      f.index = dir + "/IDX" + t + "/" + std::to_string(ids[i]);
+      f.packets = pkt + "/" + io::final_name(ids[i]);
+      f.index = idx + "/" + io::final_name(ids[i]);
       if (exists(f.index)) {
         try {
           index::index_reader idx{f.index, /*verify=*/false}; // blocks are checked as read

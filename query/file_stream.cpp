@@ -65,8 +65,7 @@ void file_stream::prefetch() {
 
 void file_stream::consider(const io::packet_ref& p, bool copy) {
   index::packet_attributes attrs;
-  const int stripped = (p.status & TP_STATUS_VLAN_VALID) ? (p.vlan_tci & 0x0fff) : -1;
-  index::parse_packet(p.frame, p.caplen, stripped, attrs);
+  index::parse_packet(p, attrs);
   const std::uint64_t ts = std::uint64_t{p.sec} * 1000000000u + p.nsec;
   if (!matches(*q_, attrs, ts))
     return;
@@ -126,7 +125,7 @@ void file_stream::load_block(std::uint32_t b) {
     tpacket3_hdr h;
     std::memcpy(&h, one_.data(), sizeof h);
     const std::uint64_t need = std::uint64_t{h.tp_mac} + h.tp_snaplen;
-    if (h.tp_mac < sizeof h || h.tp_snaplen > h.tp_len || pos + need > end || pos + need > file_size_) {
+    if (!io::packet_fits(h, static_cast<std::size_t>(std::min(end, file_size_) - pos))) {
       ++bad_;
       continue;
     }
@@ -138,10 +137,7 @@ void file_stream::load_block(std::uint32_t b) {
         continue;
       }
     }
-    io::packet_ref p{static_cast<std::uint32_t>(pos - start), h.tp_sec, h.tp_nsec, h.tp_snaplen,
-                     h.tp_len, h.tp_status, static_cast<std::uint16_t>(h.hv1.tp_vlan_tci),
-                     static_cast<std::uint16_t>(h.hv1.tp_vlan_tpid), one_.data() + h.tp_mac};
-    consider(p, true);
+    consider(io::make_packet_ref(h, static_cast<std::uint32_t>(pos - start), one_.data()), true);
   }
   // The arena is complete: point the copied packets at it.
   for (std::size_t k = 0; k < ready_.size(); ++k)

@@ -44,6 +44,31 @@ struct block_header {
 inline constexpr std::size_t block_header_size = sizeof(tpacket_block_desc);
 static_assert(block_header_size == 48);
 
+/// Whether the NIC stripped the frame's outer VLAN tag into the packet header
+/// (vlan_tci, and vlan_tpid if TP_STATUS_VLAN_TPID_VALID). Every reader takes
+/// that tag as the frame's outermost: indexed and queried by its id, put back
+/// into the frame on pcap output.
+inline bool has_stripped_vlan(const packet_ref& p) { return (p.status & TP_STATUS_VLAN_VALID) != 0; }
+
+/// The 12-bit id of that stripped tag, or -1 when the frame is as on the wire.
+inline int stripped_vlan_id(const packet_ref& p) { return has_stripped_vlan(p) ? (p.vlan_tci & 0x0fff) : -1; }
+
+/// Whether packet header `h` describes a frame inside the `room` bytes from
+/// the header's start: the frame after the header, no longer than the packet
+/// was. The kernel's headers always do; a damaged file's may not.
+inline bool packet_fits(const tpacket3_hdr& h, std::size_t room) {
+  return h.tp_mac >= sizeof(tpacket3_hdr) && h.tp_snaplen <= h.tp_len
+         && std::size_t{h.tp_mac} + h.tp_snaplen <= room;
+}
+
+/// The packet described by header `h`, which starts at `at`, `offset` bytes
+/// into its block. Check packet_fits first.
+inline packet_ref make_packet_ref(const tpacket3_hdr& h, std::uint32_t offset, const std::uint8_t* at) {
+  return {offset, h.tp_sec, h.tp_nsec, h.tp_snaplen, h.tp_len, h.tp_status,
+          static_cast<std::uint16_t>(h.hv1.tp_vlan_tci), static_cast<std::uint16_t>(h.hv1.tp_vlan_tpid),
+          at + h.tp_mac};
+}
+
 /// Reads the header of the block at `data` (at least 48 bytes). Returns false
 /// when the header cannot describe a valid block of `size` bytes: wrong
 /// version or first packet outside the block. An all-zero block
@@ -95,14 +120,9 @@ std::uint32_t for_each_packet(std::span<const std::uint8_t> block, F&& fn) {
       __builtin_prefetch(block.data() + off + prefetch_distance);
     tpacket3_hdr hdr;
     std::memcpy(&hdr, block.data() + off, sizeof hdr);
-    if (std::size_t{hdr.tp_mac} + hdr.tp_snaplen > size - off
-        || hdr.tp_snaplen > hdr.tp_len || hdr.tp_mac < sizeof(tpacket3_hdr))
+    if (!packet_fits(hdr, size - off))
       break;
-    packet_ref p{static_cast<std::uint32_t>(off), hdr.tp_sec, hdr.tp_nsec,
-                 hdr.tp_snaplen, hdr.tp_len, hdr.tp_status,
-                 static_cast<std::uint16_t>(hdr.hv1.tp_vlan_tci),
-                 static_cast<std::uint16_t>(hdr.hv1.tp_vlan_tpid),
-                 block.data() + off + hdr.tp_mac};
+    packet_ref p = make_packet_ref(hdr, static_cast<std::uint32_t>(off), block.data() + off);
     fn(p);
     if (hdr.tp_next_offset == 0) {
       ++visited;

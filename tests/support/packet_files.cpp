@@ -9,11 +9,11 @@
 #include "index/block_indexer.hpp"
 #include "index/index_builder.hpp"
 #include "index/index_file.hpp"
-#include "io/directory.hpp"
+#include "io/layout.hpp"
 
 namespace stenotype::test {
 
-std::vector<std::string> list_dir(const std::string& dir) { return io::list_directory(dir); }
+std::vector<std::string> list_dir(const std::string& dir) { return io::list_names(dir); }
 
 capture_dir read_capture_dir(const std::string& dir, std::size_t block_size) {
   capture_dir out;

@@ -17,7 +17,7 @@
 #include "actors/writer.hpp"
 #include "io/block_builder.hpp"
 #include "io/block_writer.hpp"
-#include "io/directory.hpp"
+#include "io/layout.hpp"
 #include "io/memory_source.hpp"
 #include "stenotype/block_format.hpp"
 #include "stenotype/log.hpp"
@@ -59,9 +59,8 @@ std::vector<std::uint8_t> slurp(const std::string& path) {
 // Final names (no hidden ones) in a directory.
 std::set<std::string> final_names(const std::string& dir) {
   std::set<std::string> out;
-  for (const auto& n : io::list_directory(dir))
-    if (io::is_file_id(n))
-      out.insert(n);
+  for (const auto id : io::list_final_ids(dir))
+    out.insert(io::final_name(id));
   return out;
 }
 
@@ -363,7 +362,7 @@ TEST_CASE("rootless indexer: publishes a file's index only when told the packet 
                                                             [](caf::error&) {});
     REQUIRE(answered);
   };
-  auto names = [&] { return io::list_directory(tmp.path()); };
+  auto names = [&] { return io::list_names(tmp.path()); };
   using names_t = std::vector<std::string>;
 
   // close, then written (the reader's order).
@@ -405,12 +404,12 @@ TEST_CASE("rootless pipeline: a replaced indexer indexes from the packet files w
   // File 1 completes while no indexer runs: its `written` reaches no one.
   c.produce(blocks_per_file - 5);
   const auto file1 = c.next_written();
-  CHECK(!io::file_exists(c.idx_dir + "/" + std::to_string(file1.id)));
+  CHECK(!io::exists(c.idx_dir + "/" + std::to_string(file1.id)));
   // The replacement hears of file 1 again (the supervisor's replay) and
   // indexes it from disk.
   c.replace_indexer(c.spawn_indexer());
   CHECK(caf::get_or(c.status(c.indexer), "files-indexed-from-disk", std::int64_t{0}) == 1);
-  CHECK(io::file_exists(c.idx_dir + "/" + std::to_string(file1.id)));
+  CHECK(io::exists(c.idx_dir + "/" + std::to_string(file1.id)));
 
   // The second indexer dies six blocks into file 2, and its replacement
   // joins mid-file: file 2 is indexed from disk once written, file 3 from

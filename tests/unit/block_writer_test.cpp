@@ -10,14 +10,14 @@
 
 #include "io/block_builder.hpp"
 #include "io/block_writer.hpp"
-#include "io/directory.hpp"
+#include "io/layout.hpp"
 #include "io/memory_blocks.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace stenotype::io;
 
 namespace {
-std::vector<std::string> list(const std::string& dir) { return list_directory(dir); }
+std::vector<std::string> list(const std::string& dir) { return list_names(dir); }
 std::vector<std::uint8_t> slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), {}};

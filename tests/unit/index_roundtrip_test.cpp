@@ -236,9 +236,3 @@ TEST_CASE("decode_positions rejects malformed values") {
   CHECK_FALSE(decode_positions(std::string_view("\x05\x00", 2), out));           // not increasing
   CHECK_FALSE(decode_positions(std::string_view("\xff\xff\xff\xff\x7f", 5), out)); // beyond 4 GiB
 }
-
-TEST_CASE("index_path_for maps PKT<n> to IDX<n>") {
-  CHECK(index_path_for("/data/PKT3/1700") == "/data/IDX3/1700");
-  CHECK(index_path_for("PKT0/1") == "IDX0/1");
-  CHECK(index_path_for("/data/other/1700").empty());
-}

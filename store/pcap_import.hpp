@@ -1,4 +1,4 @@
-// io/pcap_import.hpp -- existing captures (pcap/pcapng, via libpcap) into
+// store/pcap_import.hpp -- existing captures (pcap/pcapng, via libpcap) into
 // indexed packet files, so old captures become queryable and test data sets
 // need no NIC. The files are exactly what a capture writes: TPACKET_V3
 // blocks laid out as the kernel does, written through the same block writer
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace stenotype::io {
+namespace stenotype::store {
 
 struct import_options {
   std::string dir;                    ///< data directory (DIR/PKT<n>, DIR/IDX<n>)
@@ -33,4 +33,4 @@ struct import_stats {
 import_stats import_pcaps(const std::vector<std::string>& pcaps, const import_options& opts,
                           const std::function<void(const std::string&)>& warn);
 
-} // namespace stenotype::io
+} // namespace stenotype::store

@@ -1,32 +1,28 @@
-#include "io/pcap_import.hpp"
+// store/pcap_import.cpp -- see pcap_import.hpp.
+#include "store/pcap_import.hpp"
 
 #include <algorithm>
-#include <cstdio>
-#include <dirent.h>
-#include <fcntl.h>
 #include <memory>
 #include <pcap/pcap.h>
 #include <stdexcept>
-#include <unistd.h>
 
 #include "index/block_indexer.hpp"
 #include "index/index_file.hpp"
 #include "io/block_builder.hpp"
 #include "io/block_writer.hpp"
-#include "io/directory.hpp"
+#include "io/layout.hpp"
 #include "io/memory_blocks.hpp"
 
-namespace stenotype::io {
+namespace stenotype::store {
+
+using namespace io; // the files, layout and block format this module works on
+
 namespace {
 
+// The newest file's id, hidden or not; 0 when there is none.
 std::uint64_t newest_file(const std::string& dir) {
-  std::uint64_t newest = 0;
-  for (const auto& name : list_directory(dir)) {
-    const std::string id = name[0] == '.' ? name.substr(1) : name;
-    if (is_file_id(id))
-      newest = std::max<std::uint64_t>(newest, std::stoull(id));
-  }
-  return newest;
+  const auto files = list_files(dir);
+  return files.empty() ? 0 : files.back().id;
 }
 
 // Builds blocks, hands them to the writer and indexer, rotates files.
@@ -119,10 +115,8 @@ private:
     ++stats.files;
     if (!opts_.index)
       return;
-    const std::string hidden = idx_dir_ + "/" + hidden_name(id_), final = idx_dir_ + "/" + final_name(id_);
-    index::write_index_file(builder_, hidden);
-    if (std::rename(hidden.c_str(), final.c_str()) != 0)
-      throw std::runtime_error("cannot rename " + hidden);
+    index::write_index_file(builder_, idx_dir_ + "/" + hidden_name(id_));
+    publish(idx_dir_, hidden_name(id_), final_name(id_));
   }
 
   import_options opts_;
@@ -192,4 +186,4 @@ import_stats import_pcaps(const std::vector<std::string>& pcaps, const import_op
   return stats;
 }
 
-} // namespace stenotype::io
+} // namespace stenotype::store

@@ -1,0 +1,127 @@
+// store/recovery.cpp -- see recovery.hpp.
+#include "store/recovery.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+#include "index/index_builder.hpp"
+#include "index/index_file.hpp"
+#include "io/layout.hpp"
+#include "stenotype/block_format.hpp"
+
+namespace stenotype::store {
+
+using namespace io; // the files, layout and block format this module works on
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what, const std::string& path) {
+  throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
+}
+
+// Number of whole, valid blocks at the start of the file: the writer writes
+// blocks in order but completes them in any order, so the first invalid one
+// (never written, or preallocated zeros) ends what can be trusted.
+std::uint64_t valid_prefix_blocks(int fd, std::uint64_t size, std::uint32_t block_size) {
+  std::vector<std::uint8_t> buf(block_size);
+  std::uint64_t n = 0;
+  for (std::uint64_t off = 0; off + block_size <= size; off += block_size, ++n) {
+    if (::pread(fd, buf.data(), block_size, static_cast<off_t>(off)) != static_cast<ssize_t>(block_size))
+      break;
+    block_header bh;
+    std::span<const std::uint8_t> block(buf);
+    if (!read_block_header(block, bh) || bh.num_pkts == 0
+        || for_each_packet(block, [](const packet_ref&) {}) != bh.num_pkts)
+      break;
+  }
+  return n;
+}
+
+void rebuild_index(const std::string& packet_file, const std::string& idx_dir, std::uint64_t id,
+                   std::uint32_t block_size, const std::function<void(const std::string&)>& log) {
+  // A failure here (a full disk) must not keep the capture from starting:
+  // the packet file is complete and stenoread scans a file without index.
+  try {
+    index::index_builder builder{block_size};
+    index::index_and_publish(packet_file, builder, idx_dir, final_name(id));
+  } catch (const std::exception& e) {
+    ::unlink((idx_dir + "/" + hidden_name(id)).c_str());
+    log(std::string("recovery: ") + e.what() + "; " + packet_file + " stays without index");
+  }
+}
+
+// Keeps the valid whole blocks of the hidden packet file `id` under its
+// final name, or removes it when there are none. Returns whether it was kept.
+bool recover_packet_file(const std::string& pkt, std::uint64_t id, std::uint32_t block_size,
+                         const std::function<void(const std::string&)>& log) {
+  const std::string hidden = pkt + "/" + hidden_name(id), final = pkt + "/" + final_name(id);
+  const int fd = ::open(hidden.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    fail("cannot open", hidden);
+  struct stat s;
+  if (::fstat(fd, &s) != 0) {
+    ::close(fd);
+    fail("cannot stat", hidden);
+  }
+  const auto size = static_cast<std::uint64_t>(s.st_size);
+  const std::uint64_t blocks = valid_prefix_blocks(fd, size, block_size);
+  if (blocks == 0) {
+    ::close(fd);
+    ::unlink(hidden.c_str());
+    log("recovery: removed " + hidden + " (" + std::to_string(size) + " bytes, no complete block)");
+    return false;
+  }
+  const std::uint64_t keep = blocks * block_size;
+  if (::ftruncate(fd, static_cast<off_t>(keep)) != 0) {
+    ::close(fd);
+    fail("cannot recover", hidden);
+  }
+  ::close(fd);
+  publish(pkt, hidden_name(id), final_name(id));
+  log("recovery: kept " + std::to_string(blocks) + " complete block(s) of " + hidden + " as " + final
+      + " (dropped " + std::to_string(size - keep) + " bytes)");
+  return true;
+}
+
+} // namespace
+
+void recover_thread_dir(const std::string& dir, int thread, std::uint32_t block_size, bool index,
+                        const std::function<void(const std::string&)>& log) {
+  const std::string pkt = packet_dir(dir, thread), idx = index_dir(dir, thread);
+  // 1. Hidden packet files: keep the valid whole blocks, or remove.
+  for (const auto& f : list_files(pkt)) {
+    if (!f.hidden || !recover_packet_file(pkt, f.id, block_size, log) || !index)
+      continue;
+    ::unlink((idx + "/" + hidden_name(f.id)).c_str()); // a partial index of it, if any
+    rebuild_index(pkt + "/" + final_name(f.id), idx, f.id, block_size, log);
+  }
+  // 2. Hidden indexes: rebuild if their packet file exists, else remove.
+  for (const auto& f : list_files(idx)) {
+    if (!f.hidden)
+      continue;
+    const std::string packet_file = pkt + "/" + final_name(f.id);
+    ::unlink((idx + "/" + f.name()).c_str());
+    if (index && exists(packet_file)) {
+      rebuild_index(packet_file, idx, f.id, block_size, log);
+      log("recovery: rebuilt the index of " + packet_file);
+    } else {
+      log("recovery: removed " + idx + "/" + f.name() + " (no packet file)");
+    }
+  }
+  // 3. The newest packet file without an index: killed between the packet
+  //    file's rename and the index's.
+  if (index) {
+    const auto ids = list_final_ids(pkt);
+    if (!ids.empty() && !exists(idx + "/" + final_name(ids.back()))) {
+      rebuild_index(pkt + "/" + final_name(ids.back()), idx, ids.back(), block_size, log);
+      log("recovery: built the missing index of " + pkt + "/" + final_name(ids.back()));
+    }
+  }
+}
+
+} // namespace stenotype::store

@@ -1,0 +1,76 @@
+// Start-up recovery touches only the names stenotype writes (io/layout.hpp).
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+#include "index/index_file.hpp"
+#include "io/block_builder.hpp"
+#include "io/layout.hpp"
+#include "store/recovery.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace stenotype;
+
+namespace {
+
+void write_file(const std::string& path, const std::string& contents) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+  REQUIRE(out.good());
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+bool contains(const std::vector<std::string>& lines, const std::string& part) {
+  for (const auto& l : lines)
+    if (l.find(part) != std::string::npos)
+      return true;
+  return false;
+}
+
+} // namespace
+
+TEST_CASE("recovery: our hidden files are made whole, foreign entries are left alone") {
+  constexpr std::uint32_t bs = 4096;
+  test::temp_dir tmp;
+  const std::string pkt = io::packet_dir(tmp.path(), 0), idx = io::index_dir(tmp.path(), 0);
+  io::make_directories(pkt);
+  io::make_directories(idx);
+  // A crash's leftovers: a hidden packet file (one written block, then
+  // preallocated zeros) and a hidden index of no packet file.
+  std::string packets(2 * bs, '\0');
+  io::block_builder b{{reinterpret_cast<std::uint8_t*>(packets.data()), bs}};
+  const std::vector<std::uint8_t> frame(60, 0xab);
+  REQUIRE(b.add(1700000000, 0, frame, 60));
+  REQUIRE(b.add(1700000000, 1000, frame, 60));
+  b.finish(0);
+  write_file(pkt + "/.1000", packets);
+  write_file(idx + "/.2000", "half an index");
+  // Someone else's: a marker file, a snapshot folder, a name that looks
+  // like a number but is not one we write.
+  write_file(pkt + "/.keep", "keep me");
+  write_file(idx + "/.keep", "keep me too");
+  REQUIRE(::mkdir((pkt + "/.snapshot").c_str(), 0700) == 0);
+  write_file(pkt + "/00001", "not ours");
+
+  std::vector<std::string> log;
+  REQUIRE_NOTHROW(store::recover_thread_dir(tmp.path(), 0, bs, true,
+                                         [&](const std::string& line) { log.push_back(line); }));
+  INFO(Catch::Detail::stringify(log));
+  CHECK(io::list_names(pkt) == std::vector<std::string>{".keep", ".snapshot", "00001", "1000"});
+  CHECK(io::list_names(idx) == std::vector<std::string>{".keep", "1000"});
+  CHECK(read_file(pkt + "/.keep") == "keep me");
+  CHECK(read_file(idx + "/.keep") == "keep me too");
+  CHECK(read_file(pkt + "/00001") == "not ours");
+  CHECK(read_file(pkt + "/1000") == packets.substr(0, bs)); // cut after the valid block
+  CHECK(index::index_reader{idx + "/1000"}.summary().packets == 2);
+  CHECK(contains(log, "kept 1 complete block(s) of " + pkt + "/.1000"));
+  CHECK(contains(log, "removed " + idx + "/.2000 (no packet file)"));
+  CHECK(log.size() == 2);
+}
