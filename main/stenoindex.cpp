@@ -12,6 +12,7 @@
 #include "index/block_indexer.hpp"
 #include "index/index_file.hpp"
 #include "index/key_format.hpp"
+#include "io/directory_lock.hpp"
 #include "io/layout.hpp"
 #include "main/parse_command_line.hpp"
 
@@ -47,6 +48,7 @@ void rebuild(const std::string& packet_file, std::string out, std::uint32_t bloc
   const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : out.substr(0, slash);
   const std::string name = slash == std::string::npos ? out : out.substr(slash + 1);
   stenotype::io::make_directories(dir);
+  const stenotype::io::directory_lock lock{dir}; // not into a folder a capture writes
   index_builder builder{block_size};
   const auto damaged = index_and_publish(packet_file, builder, dir, name);
   if (damaged)

@@ -10,6 +10,7 @@
 #include "index/index_file.hpp"
 #include "io/block_builder.hpp"
 #include "io/block_writer.hpp"
+#include "io/directory_lock.hpp"
 #include "io/layout.hpp"
 #include "io/memory_blocks.hpp"
 
@@ -136,6 +137,9 @@ import_stats import_pcaps(const std::vector<std::string>& pcaps, const import_op
                           const std::function<void(const std::string&)>& warn) {
   const std::string pkt_dir = packet_dir(opts.dir, opts.thread);
   make_directories(pkt_dir);
+  make_directories(index_dir(opts.dir, opts.thread));
+  // Refuse a thread folder a capture (or another import) is writing into.
+  const directory_lock pkt_lock{pkt_dir}, idx_lock{index_dir(opts.dir, opts.thread)};
   import_stats stats;
   // Open every input first: a bad one is reported before anything is written.
   struct closer {

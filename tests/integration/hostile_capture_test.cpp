@@ -55,6 +55,22 @@ std::vector<std::string> snapshot(const std::string& dir) {
 
 int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
+// A pcap of `frames` (microsecond stamps one ms apart), for stenoimport.
+void write_pcap(const std::string& path, const std::vector<frame>& frames) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  REQUIRE(f);
+  const std::uint32_t global[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+  std::fwrite(global, sizeof global, 1, f);
+  std::uint32_t t = 1700000000;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    const auto n = static_cast<std::uint32_t>(frames[i].size());
+    const std::uint32_t rec[4] = {t, static_cast<std::uint32_t>(i * 1000), n, n};
+    std::fwrite(rec, sizeof rec, 1, f);
+    std::fwrite(frames[i].data(), 1, n, f);
+  }
+  std::fclose(f);
+}
+
 } // namespace
 
 TEST_CASE("a second capture on a --dir in use refuses with one line and touches nothing") {
@@ -66,8 +82,11 @@ TEST_CASE("a second capture on a --dir in use refuses with one line and touches 
   background_process first{capture_args(lab, tmp.path(), {"--blockage_sec=3", "--fileage_sec=60"})};
   wait_ready(first);
   lab.send(frames);
-  std::this_thread::sleep_for(500ms);
+  // Past --blockage_sec: every block is written into the hidden file, whose
+  // size (preallocated ahead) no longer changes.
+  std::this_thread::sleep_for(4s);
   const auto before = snapshot(tmp.path());
+  REQUIRE(before.size() == 1); // PKT0/.<id>, held open by the first capture
   for (const auto& extra : std::vector<std::vector<std::string>>{{}, {"--threads=2"}, {"--no_index"}}) {
     auto args = capture_args(other, tmp.path(), extra);
     std::string err;
@@ -77,6 +96,23 @@ TEST_CASE("a second capture on a --dir in use refuses with one line and touches 
     CHECK(count_lines(err) == 1);
     CHECK(err.find("in use") != std::string::npos);
     CHECK(err.find("pid " + std::to_string(first.pid())) != std::string::npos);
+    CHECK(snapshot(tmp.path()) == before);
+  }
+  // Neither stenoimport nor stenoindex may write into it either.
+  temp_dir elsewhere;
+  write_pcap(elsewhere.path() + "/in.pcap", mixed_frames(20));
+  REQUIRE(run_process({STENOIMPORT_BINARY, "--dir=" + elsewhere.path() + "/data", elsewhere.path() + "/in.pcap"}, 20) == 0);
+  const auto imported = list_dir(elsewhere.path() + "/data/PKT0");
+  REQUIRE(imported.size() == 1);
+  const std::vector<std::vector<std::string>> writers = {
+    {STENOIMPORT_BINARY, "--dir=" + tmp.path(), elsewhere.path() + "/in.pcap"},
+    {STENOINDEX_BINARY, "--force", "--output=" + tmp.path() + "/IDX0/1",
+     elsewhere.path() + "/data/PKT0/" + imported[0]}};
+  for (const auto& args : writers) {
+    std::string err;
+    INFO(args[0] << ": " << err);
+    CHECK(run_process(args, 20, &err) == 1);
+    CHECK(err.find("in use") != std::string::npos);
     CHECK(snapshot(tmp.path()) == before);
   }
   REQUIRE(first.stop(SIGTERM, 20) == 0);
