@@ -1,17 +1,61 @@
 // validate(): stenotype's start-up checks, plus ours. Each message names the
 // flag and the rule so a user can fix the command line without the manual.
+// Everything the kernel would refuse later is refused here, before the
+// capture creates any directory.
+#include <cctype>
+#include <net/if.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "io/ring.hpp"
 #include "stenotype/options.hpp"
 
 namespace stenotype {
+namespace {
+
+// The kernel's dev_valid_name(): what can name a network interface.
+bool valid_interface_name(const std::string& name) {
+  if (name.empty() || name.size() >= IFNAMSIZ || name == "." || name == "..")
+    return false;
+  for (const char c : name)
+    if (c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c)))
+      return false;
+  return true;
+}
+
+// The kernel's own check of a classic BPF program (jumps inside it, a return
+// at the end, known opcodes, memory slots written before read, ...): attach
+// it to a throwaway socket, which needs no privileges. libpcap's
+// bpf_validate() is close but not the same rules.
+std::optional<std::string> filter_problem(const std::vector<bpf_instruction>& filter) {
+  if (filter.empty())
+    return std::nullopt;
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return std::nullopt; // cannot ask here; the ring will, when it attaches it
+  std::optional<std::string> problem;
+  try {
+    io::attach_filter(fd, filter);
+  } catch (const std::exception& e) {
+    problem = std::string("--filter: the kernel refuses this BPF program (") + e.what() + ")";
+  }
+  ::close(fd);
+  return problem;
+}
+
+} // namespace
 
 std::optional<std::string> validate(const capture_options& o) {
+  constexpr std::uint32_t max_blocksize_kb = 128 * 1024, max_blockage_sec = 65,
+                          max_fileage_sec = 365 * 86400;
   auto n = [](auto v) { return std::to_string(v); };
   if (o.dir.empty())
     return "--dir is required (directory to store packet files in)";
   if (o.iface.empty())
     return "--iface must name an interface";
+  if (!valid_interface_name(o.iface))
+    return "--iface: an interface name has at most " + n(IFNAMSIZ - 1)
+           + " characters, no '/', ':' or white space, and is not '.' or '..'";
   if (o.threads < 1 || o.threads > 256)
     return "--threads must be between 1 and 256, got " + n(o.threads);
   if (o.blocks < 16)
@@ -26,16 +70,18 @@ std::optional<std::string> validate(const capture_options& o) {
   if (o.blocksize_kb == 0 || (std::uint64_t{o.blocksize_kb} * 1024) % page != 0)
     return "--blocksize_kb must be a non-zero multiple of the page size (" + n(page / 1024)
            + " KiB), got " + n(o.blocksize_kb);
-  if (o.blocksize_kb > 1024 * 1024 / 8)
-    return "--blocksize_kb is too large: " + n(o.blocksize_kb);
+  if (o.blocksize_kb > max_blocksize_kb)
+    return "--blocksize_kb must be at most " + n(max_blocksize_kb) + ", got " + n(o.blocksize_kb);
   // stenotype: filesize_mb >= aiops, i.e. a file holds all writes in flight.
   if ((std::uint64_t{o.filesize_mb} << 20) < std::uint64_t{o.aiops} * o.block_size())
     return "--filesize_mb (" + n(o.filesize_mb) + ") must hold --aiops (" + n(o.aiops)
            + ") blocks of " + n(o.blocksize_kb) + " KiB";
-  if (o.blockage_sec < 1)
-    return "--blockage_sec must be at least 1, got " + n(o.blockage_sec);
-  if (o.fileage_sec < 1)
-    return "--fileage_sec must be at least 1, got " + n(o.fileage_sec);
+  // The kernel keeps the block timeout (blockage_sec * 1000 - 1 ms) in 16
+  // bits: more than 65 s would silently become another timeout.
+  if (o.blockage_sec < 1 || o.blockage_sec > max_blockage_sec)
+    return "--blockage_sec must be in [1, " + n(max_blockage_sec) + "], got " + n(o.blockage_sec);
+  if (o.fileage_sec < 1 || o.fileage_sec > max_fileage_sec)
+    return "--fileage_sec must be in [1, " + n(max_fileage_sec) + "] (a year), got " + n(o.fileage_sec);
   if (o.fileage_sec % o.blockage_sec != 0)
     return "--fileage_sec (" + n(o.fileage_sec) + ") must be a multiple of --blockage_sec ("
            + n(o.blockage_sec) + ")";
@@ -51,7 +97,7 @@ std::optional<std::string> validate(const capture_options& o) {
     return "--fanout_id must be in [0, 65535], got " + n(o.fanout_id);
   if (o.fanout_type < 0 || o.fanout_type > 0xffff)
     return "--fanout_type must be in [0, 65535], got " + n(o.fanout_type);
-  return std::nullopt;
+  return filter_problem(o.filter);
 }
 
 } // namespace stenotype

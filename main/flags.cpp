@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 
 #include "io/bpf_filter.hpp"
+#include "main/numeric_flags.hpp"
+#include "main/privileges.hpp"
 
 namespace stenotype {
 namespace {
@@ -36,36 +38,34 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
   // Like argp: a flag given twice takes its last value.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_flag("--usage", usage, "Give a short usage message");
-  app.add_option("--aiops", o.aiops, "Max number of async IO operations (per thread)")->capture_default_str();
-  app.add_option("--blocks", o.blocks, "Total number of blocks to use, each is --blocksize_kb")->capture_default_str();
-  app.add_option("--blocksize_kb", o.blocksize_kb, "Size of each ring block in KiB (multiple of the page size)")->capture_default_str();
-  app.add_option("--blockage_sec", o.blockage_sec, "The kernel hands over a block at the latest this many seconds after its first packet")->capture_default_str();
-  app.add_option("--count", o.count, "Total number of packets to read, -1 to read forever")->capture_default_str();
+  add_number(app, "--aiops", o.aiops, "Max number of async IO operations (per thread)");
+  add_number(app, "--blocks", o.blocks, "Total number of blocks to use, each is --blocksize_kb");
+  add_number(app, "--blocksize_kb", o.blocksize_kb, "Size of each ring block in KiB (multiple of the page size)");
+  add_number(app, "--blockage_sec", o.blockage_sec, "The kernel hands over a block at the latest this many seconds after its first packet");
+  add_number(app, "--count", o.count, "Total number of packets to read, -1 to read forever");
   app.add_option("--dir", o.dir, "Directory to store packet files in");
-  app.add_option("--fanout_id", o.fanout_id, "If fanning out across processes, set this (0: derived from the pid)")->capture_default_str();
-  app.add_option("--fanout_type", o.fanout_type, "TPACKET_V3 fanout type to fanout packets (default PACKET_FANOUT_LB|PACKET_FANOUT_FLAG_ROLLOVER)")->capture_default_str();
-  app.add_option("--fileage_sec", o.fileage_sec, "Files older than this many secs are rotated")->capture_default_str();
-  app.add_option("--filesize_mb", o.filesize_mb, "Max file size in MB before file is rotated")->capture_default_str();
+  add_number(app, "--fanout_id", o.fanout_id, "If fanning out across processes, set this (0: derived from the pid)");
+  add_number(app, "--fanout_type", o.fanout_type, "TPACKET_V3 fanout type to fanout packets (default PACKET_FANOUT_LB|PACKET_FANOUT_FLAG_ROLLOVER)");
+  add_number(app, "--fileage_sec", o.fileage_sec, "Files older than this many secs are rotated");
+  add_number(app, "--filesize_mb", o.filesize_mb, "Max file size in MB before file is rotated");
   app.add_option("--filter", filter, "BPF filter: compiled hex (compile_bpf.sh format) or a tcpdump expression");
   app.add_option("--gid", o.gid, "Drop privileges to this group (name or number)");
   app.add_option("--iface", o.iface, "Interface to read packets from")->capture_default_str();
-  app.add_option("--index_nicelevel", o.index_nicelevel, "Nice level of indexing threads")->capture_default_str();
+  add_number(app, "--index_nicelevel", o.index_nicelevel, "Nice level of indexing threads");
   app.add_flag("--no_index", no_index, "Do not compute or write indexes");
   app.add_flag("--no_promisc", no_promisc, "Do not put the interface into promiscuous mode");
   app.add_flag("--no_watchdogs", no_watchdogs, "Don't start any watchdogs");
-  app.add_option("--preallocate_file_mb", o.preallocate_file_mb, "When creating new files, preallocate to this many MB")->capture_default_str();
+  add_number(app, "--preallocate_file_mb", o.preallocate_file_mb, "When creating new files, preallocate to this many MB");
   app.add_option("--seccomp", o.seccomp, "Seccomp style, one of 'none', 'trace', 'kill'")->capture_default_str();
-  app.add_option("--stats_blocks", o.stats_blocks, "With -v, log statistics every this many blocks (0: off)")->capture_default_str();
-  app.add_option("--stats_sec", o.stats_sec, "With -v, log statistics every this many seconds (0: off)")->capture_default_str();
-  app.add_option("--threads", o.threads, "Number of parallel threads to read packets with")->capture_default_str();
+  add_number(app, "--stats_blocks", o.stats_blocks, "With -v, log statistics every this many blocks (0: off)");
+  add_number(app, "--stats_sec", o.stats_sec, "With -v, log statistics every this many seconds (0: off)");
+  add_number(app, "--threads", o.threads, "Number of parallel threads to read packets with");
   app.add_option("--uid", o.uid, "Drop privileges to this user (name or number)");
-  app.add_option("--metrics_port", out.metrics_port,
-                 "Serve Prometheus metrics on this TCP port (0: off)")->capture_default_str();
+  add_number(app, "--metrics_port", out.metrics_port, "Serve Prometheus metrics on this TCP port (0: off)");
   app.add_option("--metrics_address", out.metrics_address,
                  "Address the metrics endpoint listens on")->capture_default_str();
-  app.add_option("--control_port", out.control_port,
-                 "Publish the capture's status actor over CAF on this TCP port, for stenotype-ctl (0: off)")
-    ->capture_default_str();
+  add_number(app, "--control_port", out.control_port,
+             "Publish the capture's status actor over CAF on this TCP port, for stenotype-ctl (0: off)");
   app.add_option("--control_address", out.control_address,
                  "Address the control port listens on")->capture_default_str();
   app.add_flag("-v", verbose, "Verbose logging, may be given multiple times");
@@ -100,7 +100,10 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
       return out;
     }
   }
-  if (auto problem = validate(o)) {
+  auto problem = validate(o);
+  if (!problem)
+    problem = identity_problem(o.uid, o.gid);
+  if (problem) {
     out.exit_code = 2;
     out.message = *problem;
   }

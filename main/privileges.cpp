@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "io/layout.hpp"
+#include "main/numeric_flags.hpp"
 
 namespace stenotype {
 namespace {
@@ -20,11 +21,63 @@ namespace {
   throw std::runtime_error(what + ": " + std::strerror(errno));
 }
 
-bool all_digits(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+// Digits, perhaps after a '-': meant as a number (one out of range, if negative).
+bool looks_numeric(const std::string& s) {
+  const std::size_t sign = !s.empty() && s[0] == '-' ? 1 : 0;
+  return s.size() > sign && s.find_first_not_of("0123456789", sign) == std::string::npos;
+}
+
+// A numeric --uid/--gid. (Id)-1 is no id: setresuid(-1, ...) means "leave
+// unchanged", so a drop to it would keep root.
+template <class Id>
+Id numeric_id(const char* flag, const std::string& text) {
+  constexpr Id none = static_cast<Id>(-1);
+  const auto id = parse_decimal<Id>(text);
+  if (!id || *id == none)
+    throw std::runtime_error(std::string(flag) + ": expected a name or " + number_rule<Id>(0, none - 1)
+                             + ", got '" + shown(text) + "'");
+  return *id;
+}
+
+struct user_entry {
+  uid_t uid;
+  gid_t gid; // the user's primary group; for a number unknown to the system, the same number
+  std::string name;
+};
+
+user_entry find_user(const std::string& text) {
+  if (looks_numeric(text)) {
+    const uid_t uid = numeric_id<uid_t>("--uid", text);
+    if (const passwd* pw = ::getpwuid(uid))
+      return {uid, pw->pw_gid, pw->pw_name};
+    return {uid, static_cast<gid_t>(uid), text};
+  }
+  if (const passwd* pw = ::getpwnam(text.c_str()))
+    return {pw->pw_uid, pw->pw_gid, pw->pw_name};
+  throw std::runtime_error("--uid: no user '" + shown(text) + "'");
+}
+
+gid_t find_group(const std::string& text) {
+  if (looks_numeric(text))
+    return numeric_id<gid_t>("--gid", text);
+  if (const ::group* gr = ::getgrnam(text.c_str()))
+    return gr->gr_gid;
+  throw std::runtime_error("--gid: no group '" + shown(text) + "'");
 }
 
 } // namespace
+
+std::optional<std::string> identity_problem(const std::string& uid, const std::string& gid) {
+  try {
+    if (!uid.empty())
+      find_user(uid);
+    if (!gid.empty())
+      find_group(gid);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return std::nullopt;
+}
 
 identity resolve_identity(const std::string& uid, const std::string& gid) {
   identity who;
@@ -35,31 +88,13 @@ identity resolve_identity(const std::string& uid, const std::string& gid) {
     return who;
   }
   who.change = true;
-  const std::string user = uid.empty() ? "nobody" : uid;
-  const passwd* pw = all_digits(user) ? ::getpwuid(static_cast<uid_t>(std::stoul(user)))
-                                      : ::getpwnam(user.c_str());
-  if (pw) {
-    who.uid = pw->pw_uid;
-    who.gid = pw->pw_gid;
-    who.name = pw->pw_name;
-  } else if (all_digits(user)) {
-    who.uid = static_cast<uid_t>(std::stoul(user));
-    who.gid = static_cast<gid_t>(who.uid);
-    who.name = user;
-  } else {
-    throw std::runtime_error("--uid: no user '" + user + "'");
-  }
+  const user_entry user = find_user(uid.empty() ? "nobody" : uid);
+  who.uid = user.uid;
+  who.gid = user.gid;
+  who.name = user.name;
   const std::string group = gid.empty() && uid.empty() ? "nogroup" : gid;
-  if (!group.empty()) {
-    const ::group* gr = all_digits(group) ? ::getgrgid(static_cast<gid_t>(std::stoul(group)))
-                                          : ::getgrnam(group.c_str());
-    if (gr)
-      who.gid = gr->gr_gid;
-    else if (all_digits(group))
-      who.gid = static_cast<gid_t>(std::stoul(group));
-    else
-      throw std::runtime_error("--gid: no group '" + group + "'");
-  }
+  if (!group.empty())
+    who.gid = find_group(group);
   if (who.uid == 0)
     who.change = ::getegid() != who.gid; // --uid=root: only a group change, if any
   return who;

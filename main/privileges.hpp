@@ -6,6 +6,7 @@
 // drops to it for good before any packet is handled (docs/OPERATIONS.md).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 #include <sys/types.h>
@@ -23,8 +24,15 @@ struct identity {
 
 /// --uid/--gid (names or numbers) to an identity. As root with neither
 /// given: nobody/nogroup, like stenotype. Throws std::runtime_error for an
-/// unknown user or group, or for --uid/--gid without root.
+/// unknown user or group, a number that is not an id, or for --uid/--gid
+/// without root.
 identity resolve_identity(const std::string& uid, const std::string& gid);
+
+/// What is wrong with --uid/--gid as written (one line), checked without
+/// root so a command-line mistake is refused before anything is created: a
+/// number must fit uid_t/gid_t and not be (uid_t)-1, which set*id() take as
+/// "leave unchanged"; a name must exist. Nothing when both are usable.
+std::optional<std::string> identity_problem(const std::string& uid, const std::string& gid);
 
 /// The directories of `path` (itself and its parents) that do not exist yet,
 /// outermost first: the ones the capture will create.

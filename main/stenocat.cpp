@@ -9,6 +9,7 @@
 
 #include "io/packet_file_reader.hpp"
 #include "io/pcap_writer.hpp"
+#include "main/numeric_flags.hpp"
 #include "main/parse_command_line.hpp"
 
 using namespace stenotype::io;
@@ -16,14 +17,18 @@ using namespace stenotype::io;
 int main(int argc, char** argv) {
   std::vector<std::string> files;
   std::string out_path = "-", format = "pcap";
-  std::size_t block_kb = 0;
+  std::uint32_t block_kb = 0;
   CLI::App app{"stenocat - write stenotype packet files as pcap", "stenocat"};
   app.add_option("files", files, "Packet files (DIR/PKT<n>/<micros>)")->required();
   app.add_option("-w", out_path, "Output file, '-' for stdout")->capture_default_str();
   app.add_option("--format", format, "pcap (nanosecond) or pcap-us (microsecond)")
     ->check(CLI::IsMember({"pcap", "pcap-us"}))->capture_default_str();
-  app.add_option("--blocksize_kb", block_kb, "Block size of the files (0: detect)")->capture_default_str();
-  if (const int rc = stenotype::parse_command_line(app, argc, argv, "stenocat"); rc >= 0)
+  stenotype::add_number(app, "--blocksize_kb", block_kb, "Block size of the files (0: detect)",
+                        0u, stenotype::max_blocksize_kb);
+  const auto check = [&]() -> std::string {
+    return block_kb % 4 == 0 ? "" : "--blocksize_kb must be a multiple of 4 (or 0: detect)";
+  };
+  if (const int rc = stenotype::parse_command_line(app, argc, argv, "stenocat", check); rc >= 0)
     return rc;
   std::FILE* out = out_path == "-" ? stdout : std::fopen(out_path.c_str(), "wb");
   if (!out) {
@@ -34,7 +39,7 @@ int main(int argc, char** argv) {
   int rc = 0;
   for (const auto& f : files) {
     try {
-      packet_file_reader reader{f, block_kb * 1024};
+      packet_file_reader reader{f, std::size_t{block_kb} * 1024};
       reader.for_each_packet([&](const packet_ref& p, std::uint64_t) {
         if (!writer.write(p))
           throw std::runtime_error("write error on output");

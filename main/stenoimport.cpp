@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "main/numeric_flags.hpp"
 #include "store/pcap_import.hpp"
 #include "main/parse_command_line.hpp"
 
@@ -17,17 +18,15 @@ int main(int argc, char** argv) {
                "stenoimport"};
   app.add_option("--dir", opts.dir, "Data directory (as stenotype --dir)")->required();
   app.add_option("files", files, "Captures to import, in time order")->required();
-  app.add_option("--thread", opts.thread, "Write DIR/PKT<n> and DIR/IDX<n>")->capture_default_str()
-    ->check(CLI::Range(0, 9999));
-  app.add_option("--blocksize_kb", block_kb, "Block size in KiB (multiple of 4)")->capture_default_str();
-  app.add_option("--filesize_mb", filesize_mb, "Rotate files at this size")->capture_default_str()
-    ->check(CLI::Range(2, 4096));
-  app.add_option("--fileage_sec", fileage_sec, "Rotate files spanning this much packet time")
-    ->capture_default_str()->check(CLI::Range(1, 86400 * 365));
+  stenotype::add_number(app, "--thread", opts.thread, "Write DIR/PKT<n> and DIR/IDX<n>", 0, 9999);
+  stenotype::add_number(app, "--blocksize_kb", block_kb, "Block size in KiB (multiple of 4)", 4u, 65536u);
+  stenotype::add_number(app, "--filesize_mb", filesize_mb, "Rotate files at this size", 2u, 4096u);
+  stenotype::add_number(app, "--fileage_sec", fileage_sec, "Rotate files spanning this much packet time", 1u,
+                        86400u * 365);
   app.add_flag("--no_index", no_index, "Write no indexes");
   const auto check = [&]() -> std::string {
-    if (block_kb < 4 || block_kb % 4 != 0 || block_kb > 65536)
-      return "--blocksize_kb must be a multiple of 4 between 4 and 65536";
+    if (block_kb % 4 != 0)
+      return "--blocksize_kb must be a multiple of 4";
     return "";
   };
   if (const int rc = stenotype::parse_command_line(app, argc, argv, "stenoimport", check); rc >= 0)

@@ -14,6 +14,7 @@
 #include "index/key_format.hpp"
 #include "io/directory_lock.hpp"
 #include "io/layout.hpp"
+#include "main/numeric_flags.hpp"
 #include "main/parse_command_line.hpp"
 
 using namespace stenotype::index;
@@ -68,14 +69,15 @@ int main(int argc, char** argv) {
   CLI::App app{"stenoindex - build the index of stenotype packet files, or show an index", "stenoindex"};
   app.add_option("files", files, "Packet files (DIR/PKT<n>/<micros>), or index files with --dump")->required();
   app.add_option("--output,-o", output, "Index file to write (default: DIR/IDX<n>/<micros>); one input only");
-  app.add_option("--blocksize_kb", block_kb, "Block size of the packet files in KiB")->capture_default_str();
+  stenotype::add_number(app, "--blocksize_kb", block_kb, "Block size of the packet files in KiB", 4u,
+                        stenotype::max_blocksize_kb);
   app.add_flag("--force", force, "Replace an existing index");
   app.add_flag("--dump", show, "Print an index file's summary and keys");
   const auto check = [&]() -> std::string {
     if (!output.empty() && files.size() != 1)
       return "--output takes exactly one packet file";
-    if (block_kb == 0 || block_kb % 4 != 0)
-      return "--blocksize_kb must be a non-zero multiple of 4";
+    if (block_kb % 4 != 0)
+      return "--blocksize_kb must be a multiple of 4";
     return "";
   };
   if (const int rc = stenotype::parse_command_line(app, argc, argv, "stenoindex", check); rc >= 0)

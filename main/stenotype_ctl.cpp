@@ -15,6 +15,7 @@
 #include <cstdio>
 
 #include "stenotype/protocol.hpp"
+#include "main/numeric_flags.hpp"
 #include "main/parse_command_line.hpp"
 
 using namespace stenotype;
@@ -100,7 +101,8 @@ int main(int argc, char** argv) {
   std::uint16_t port = 0;
   CLI::App app{"stenotype-ctl - status of a running stenotype (started with --control_port)", "stenotype-ctl"};
   app.add_option("--host", host, "Where the capture runs")->capture_default_str();
-  app.add_option("--port", port, "Its --control_port")->required();
+  app.add_option("--port", port, "Its --control_port")
+    ->transform(decimal_in(std::uint16_t{1}, std::uint16_t{65535}))->required();
   app.add_option("command", command, "stats | actors | json | stop")->required()
     ->check(CLI::IsMember({"stats", "actors", "json", "stop"}));
   if (const int rc = stenotype::parse_command_line(app, argc, argv, "stenotype-ctl"); rc >= 0)

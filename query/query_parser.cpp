@@ -7,8 +7,10 @@
 
 #include <arpa/inet.h>
 #include <cctype>
+#include <charconv>
+#include <chrono>
+#include <optional>
 #include <cstring>
-#include <ctime>
 
 #include "index/keys.hpp"
 
@@ -74,52 +76,103 @@ bool parse_uint(const std::string& s, std::uint64_t max, std::uint64_t& out) {
   return true;
 }
 
-// RFC 3339: 2006-01-02T15:04:05[.frac](Z|+hh:mm|-hh:mm)
-bool parse_rfc3339(const std::string& s, std::uint64_t& ns) {
-  int Y, M, D, h, m, sec, n = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) != 6 || n != 19)
-    return false;
-  if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 || Y < 1970)
-    return false;
+// --- times --------------------------------------------------------------
+// A time is nanoseconds since 1970 in 64 bits: 1970-01-01T00:00:00Z up to
+// 2554-07-21T23:34:33.709551615Z. Anything outside is refused, never wrapped.
+
+constexpr const char* time_syntax =
+  "expected a time: RFC 3339 (2006-01-02T15:04:05Z) or 'N m ago' / 'N h ago'";
+
+// The `n` digits at s[at], or -1 when they are not all there.
+int digits_at(const std::string& s, std::size_t at, std::size_t n) {
+  if (at + n > s.size())
+    return -1;
+  int v = 0;
+  for (std::size_t i = at; i < at + n; ++i) {
+    if (s[i] < '0' || s[i] > '9')
+      return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+// Starts like a date (YYYY-): then any flaw is reported as such, not as "not a time".
+bool looks_like_date(const std::string& s) { return digits_at(s, 0, 4) >= 0 && s.size() > 4 && s[4] == '-'; }
+
+// RFC 3339: 2006-01-02T15:04:05[.frac](Z|+hh:mm|-hh:mm), every field checked:
+// a day that exists in that month and year, hour 00-23, minute 00-59,
+// second 00-60 (a leap second counts as the next second), 1-9 fraction
+// digits, offsets up to 23:59. Returns the time, or sets `problem`.
+std::optional<std::uint64_t> parse_rfc3339(const std::string& s, std::string& problem) {
+  using namespace std::chrono;
+  const int Y = digits_at(s, 0, 4), M = digits_at(s, 5, 2), D = digits_at(s, 8, 2),
+            h = digits_at(s, 11, 2), m = digits_at(s, 14, 2), sec = digits_at(s, 17, 2);
+  const bool shape = Y >= 0 && M >= 0 && D >= 0 && h >= 0 && m >= 0 && sec >= 0 && s[4] == '-'
+                     && s[7] == '-' && (s[10] == 'T' || s[10] == 't') && s[13] == ':' && s[16] == ':';
+  const auto bad = [&](std::string what) -> std::optional<std::uint64_t> {
+    problem = "expected a time: " + std::move(what);
+    return std::nullopt;
+  };
+  if (!shape)
+    return bad("RFC 3339, YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)");
+  const year_month_day date{year{Y}, month{static_cast<unsigned>(M)}, day{static_cast<unsigned>(D)}};
+  if (!date.month().ok())
+    return bad("a month 01-12");
+  if (!date.ok()) {
+    const unsigned last = static_cast<unsigned>(year_month_day_last{date.year(), month_day_last{date.month()}}.day());
+    return bad("a day 01-" + std::to_string(last) + " of " + s.substr(0, 7));
+  }
+  if (h > 23)
+    return bad("an hour 00-23");
+  if (m > 59)
+    return bad("a minute 00-59");
+  if (sec > 60)
+    return bad("a second 00-60");
   std::size_t i = 19;
   std::uint64_t frac = 0;
   if (i < s.size() && s[i] == '.') {
-    std::uint64_t scale = 100000000;
-    ++i;
-    const std::size_t start = i;
-    for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i) {
-      frac += static_cast<std::uint64_t>(s[i] - '0') * scale;
-      scale /= 10;
-    }
-    if (i == start)
-      return false;
+    const std::size_t first = ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+      ++i;
+    if (i == first || i - first > 9)
+      return bad("1 to 9 digits of a second's fraction (nanoseconds)");
+    frac = static_cast<std::uint64_t>(digits_at(s, first, i - first));
+    for (std::size_t k = i - first; k < 9; ++k)
+      frac *= 10;
   }
-  long offset = 0;
+  std::int64_t offset = 0;
   if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
     ++i;
   } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    int oh, om, k = 0;
-    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5 || oh > 23 || om > 59)
-      return false;
-    offset = (s[i] == '+' ? 1 : -1) * (oh * 3600L + om * 60L);
+    const int oh = digits_at(s, i + 1, 2), om = digits_at(s, i + 4, 2);
+    if (oh < 0 || om < 0 || s[i + 3] != ':')
+      return bad("a zone: Z, +HH:MM or -HH:MM");
+    if (oh > 23 || om > 59)
+      return bad("a zone offset of at most 23:59");
+    offset = (s[i] == '+' ? 1 : -1) * (oh * 3600LL + om * 60LL);
     i += 6;
   } else {
-    return false;
+    return bad("a zone: Z, +HH:MM or -HH:MM");
   }
   if (i != s.size())
-    return false;
-  std::tm tm{};
-  tm.tm_year = Y - 1900;
-  tm.tm_mon = M - 1;
-  tm.tm_mday = D;
-  tm.tm_hour = h;
-  tm.tm_min = m;
-  tm.tm_sec = sec;
-  const long t = static_cast<long>(timegm(&tm)) - offset;
-  if (t < 0)
-    return false;
-  ns = static_cast<std::uint64_t>(t) * 1000000000u + frac;
-  return true;
+    return bad("nothing after the zone");
+  const std::int64_t secs = std::int64_t{sys_days{date}.time_since_epoch().count()} * 86400 + h * 3600LL
+                            + m * 60LL + sec - offset;
+  std::uint64_t ns;
+  if (secs < 0 || __builtin_mul_overflow(static_cast<std::uint64_t>(secs), 1000000000ull, &ns)
+      || __builtin_add_overflow(ns, frac, &ns))
+    return bad("one from 1970-01-01T00:00:00Z to 2554-07-21T23:34:33.709551615Z (64-bit nanoseconds)");
+  return ns;
+}
+
+// "N <unit> ago" from `now`. Past the start of 1970 it is the start of 1970:
+// saturating is the exact answer there (no packet is older), wrapping is not.
+std::uint64_t time_ago(std::uint64_t now, const std::string& count, std::uint64_t unit_ns) {
+  std::uint64_t n = 0, delta = 0;
+  const auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), n);
+  if (ec == std::errc::result_out_of_range || __builtin_mul_overflow(n, unit_ns, &delta))
+    return 0;
+  return now > delta ? now - delta : 0;
 }
 
 class parser {
@@ -205,40 +258,42 @@ private:
   }
 
   std::uint64_t time_value(const token& first) {
-    std::uint64_t ns;
-    if (parse_rfc3339(first.text, ns))
-      return ns;
+    if (looks_like_date(first.text)) {
+      std::string problem;
+      if (const auto ns = parse_rfc3339(first.text, problem))
+        return *ns;
+      fail(first, problem);
+    }
     // "N m ago", "Nm ago", "N h ago", "Nh ago" (also s and d).
     std::string num = first.text, unit;
     while (!num.empty() && std::isalpha(static_cast<unsigned char>(num.back()))) {
       unit.insert(unit.begin(), num.back());
       num.pop_back();
     }
-    std::uint64_t n;
-    if (!parse_uint(num, 100000000, n))
-      fail(first, "expected a time: RFC 3339 (2006-01-02T15:04:05Z) or 'N m ago' / 'N h ago'");
+    if (num.empty() || num.find_first_not_of("0123456789") != std::string::npos)
+      fail(first, time_syntax);
     if (unit.empty()) {
       const token& u = next();
       if (u.t != token::type::word)
         fail(u, "expected a time unit (s, m, h, d)");
       unit = u.text;
     }
-    std::uint64_t secs;
+    constexpr std::uint64_t second = 1000000000;
+    std::uint64_t unit_ns = 0;
     if (unit == "s")
-      secs = n;
+      unit_ns = second;
     else if (unit == "m")
-      secs = n * 60;
+      unit_ns = 60 * second;
     else if (unit == "h")
-      secs = n * 3600;
+      unit_ns = 3600 * second;
     else if (unit == "d")
-      secs = n * 86400;
+      unit_ns = 86400 * second;
     else
       fail(toks_[pos_ - 1], "expected a time unit (s, m, h, d)");
     const token& ago = next();
     if (ago.t != token::type::word || ago.text != "ago")
       fail(ago, "expected 'ago'");
-    const std::uint64_t delta = secs * 1000000000u;
-    return now_ > delta ? now_ - delta : 0;
+    return time_ago(now_, num, unit_ns);
   }
 
   node_ptr term() {
@@ -330,7 +385,7 @@ private:
     if (w == "before" || w == "after") {
       const token& first = next();
       if (first.t != token::type::word)
-        fail(first, "expected a time: RFC 3339 (2006-01-02T15:04:05Z) or 'N m ago' / 'N h ago'");
+        fail(first, time_syntax);
       auto n = std::make_shared<node>();
       n->k = w == "before" ? node::kind::before : node::kind::after;
       n->time_ns = time_value(first);

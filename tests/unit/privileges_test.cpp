@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <grp.h>
+#include <string>
+#include <vector>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,4 +46,47 @@ TEST_CASE("after the drop, root cannot be regained") {
   waitpid(child, &status, 0);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("numeric ids are taken whole: never truncated to 32 bits, never (uid_t)-1") {
+  // Without root only the flags' check runs; it must say the same.
+  struct bad {
+    std::string uid, gid;
+    const char* says;
+  };
+  const std::vector<bad> cases = {
+    {"4294967296", "", "--uid: expected a name or a whole number from 0 to 4294967294"}, // was uid 0
+    {"4294967297", "", "--uid: expected a name"},                                      // was uid 1
+    {"4294967295", "", "--uid: expected a name"},                                      // (uid_t)-1
+    {"-1", "", "--uid: expected a name"},
+    {"18446744073709551616", "", "--uid: expected a name"},
+    {"99999999999999999999999999", "", "--uid: expected a name"}, // was "stoul"
+    {"nobody", "4294967296", "--gid: expected a name or a whole number from 0 to 4294967294"},
+    {"nobody", "4294967295", "--gid: expected a name"},
+    {"nobody", "-1", "--gid: expected a name"},
+    {"no-such-user-here", "", "--uid: no user 'no-such-user-here'"},
+    {"nobody", "no-such-group-here", "--gid: no group 'no-such-group-here'"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.uid << " / " << c.gid);
+    const auto problem = identity_problem(c.uid, c.gid);
+    REQUIRE(problem);
+    CHECK(problem->find(c.says) == 0);
+    if (geteuid() == 0)
+      CHECK_THROWS_WITH(resolve_identity(c.uid, c.gid), Catch::StartsWith(c.says));
+  }
+  CHECK_FALSE(identity_problem("", ""));
+  CHECK_FALSE(identity_problem("4294967294", "4294967294"));
+  CHECK_FALSE(identity_problem("nobody", "0"));
+  if (geteuid() != 0)
+    return;
+  // The largest real id, unknown to the user database: taken as it is.
+  auto top = resolve_identity("4294967294", "");
+  CHECK(top.uid == 4294967294u);
+  CHECK(top.gid == 4294967294u);
+  auto both = resolve_identity("65534", "4294967294");
+  CHECK(both.uid == 65534);
+  CHECK(both.gid == 4294967294u);
+  // Leading zeros are decimal, as everywhere else.
+  CHECK(resolve_identity("0065534", "").uid == 65534);
 }
