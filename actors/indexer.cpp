@@ -12,6 +12,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/end_with_failure.hpp"
 #include "actors/seccomp_policy.hpp"
 #include "actors/thread_setup.hpp"
 #include "index/block_indexer.hpp"
@@ -147,10 +148,8 @@ void indexer_main(caf::blocking_actor* self, indexer_init init) {
       LOG_WARN("indexer %d: %zu index file(s) left hidden: their packet files were not completed",
                thread, st.built.size());
   } catch (const std::exception& e) {
-    // The reason travels to the supervisor with the down message: it shows
-    // in the actor tree (`last-error`) next to the restart it caused.
-    LOG_ERROR("indexer %d: %s", thread, e.what());
-    self->fail_state(caf::make_error(caf::sec::runtime_error, std::string(e.what())));
+    // The reason shows in the actor tree (`last-error`) next to the restart it caused.
+    end_with_failure(self, "indexer " + std::to_string(thread), e);
   }
 }
 

@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include "actors/clock.hpp"
+#include "actors/end_with_failure.hpp"
 #include "actors/seccomp_policy.hpp"
 #include "actors/thread_setup.hpp"
 #include "stenotype/block_format.hpp"
@@ -244,10 +245,9 @@ void reader_main(caf::blocking_actor* self, reader_init init) {
     run(self, st);
   } catch (const std::exception& e) {
     // Hand downstream what we have: the writer finishes the open file.
-    LOG_ERROR("reader %d: %s", thread, e.what());
     if (auto closed = st.plan.close())
       st.send_downstream(self, close_atom::value, *closed);
-    throw;
+    end_with_failure(self, "reader " + std::to_string(thread), e);
   }
 }
 

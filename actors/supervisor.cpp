@@ -112,14 +112,46 @@ void restart_indexer(supervisor_actor::stateful_pointer<supervisor_state> self, 
   LOG_WARN("indexer %zu restarted (restart %u)", i, rec.restarts);
 }
 
-// The failure's own words when an actor ended with a message (the indexer
-// does), else CAF's rendering of the exit reason.
+// The failure's own words when an actor ended with a message (ours do),
+// else CAF's rendering of the exit reason.
 std::string reason_text(caf::actor_system& sys, const caf::error& reason) {
-  const auto& ctx = reason.context();
-  for (std::size_t i = 0; i < ctx.size(); ++i)
-    if (ctx.match_element<std::string>(i))
-      return ctx.get_as<std::string>(i);
-  return sys.render(reason);
+  auto text = message_of(reason);
+  return text.empty() ? sys.render(reason) : text;
+}
+
+// Whether replacing a failed component can help. A configuration it cannot
+// accept stays unacceptable, and a hang is not an exit.
+bool worth_restarting(errc code) {
+  return code != errc::bad_option && code != errc::hung_component;
+}
+
+// The outcome is final: everyone waiting hears it, and so does anyone who asks later.
+template <class Self>
+void finish(Self* self) {
+  auto& st = self->state;
+  st.finished = true;
+  for (auto& rp : st.waiters)
+    st.outcome ? rp.deliver(st.outcome) : rp.deliver(caf::unit);
+  st.waiters.clear();
+}
+
+// A component that does not answer within the watchdog period: a hung disk
+// or a stuck thread, which nothing inside the process can end.
+template <class Self>
+void report_hung(Self* self, const std::string& key, const std::string& who, std::uint32_t watchdog_sec) {
+  auto& st = self->state;
+  auto& rec = st.actors[key];
+  if (rec.state != "running")
+    return;
+  rec.state = "hung";
+  rec.last_error = "made no progress for " + std::to_string(watchdog_sec) + " s";
+  rec.last_error_code = errc::hung_component;
+  if (st.finished)
+    return;
+  st.last_error = key + ": " + rec.last_error;
+  st.outcome = make_error(errc::hung_component, who + " " + rec.last_error);
+  stop_readers(st, self);
+  finish(self);
 }
 
 caf::settings actor_tree(const supervisor_state& st) {
@@ -131,6 +163,8 @@ caf::settings actor_tree(const supervisor_state& st) {
     caf::put(a, "restarts", static_cast<int64_t>(rec.restarts));
     if (!rec.last_error.empty())
       caf::put(a, "last-error", rec.last_error);
+    if (rec.last_error_code)
+      caf::put(a, "last-error-code", std::string(to_string(*rec.last_error_code)));
     tree.emplace(key, std::move(a));
   }
   return tree;
@@ -157,24 +191,30 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
     auto& st = self->state;
     const who w = identify(st, msg.source);
     const bool failed = msg.reason && msg.reason != caf::exit_reason::normal;
+    // Our actors end with an errc; anything else (an exception that is not
+    // a std::exception, a kill) is a bug as far as we can tell.
+    const errc code = code_of(msg.reason).value_or(errc::internal);
+    const std::string reason = failed ? reason_text(self->system(), msg.reason) : std::string{};
     --st.alive;
     if (w.r != role::unknown) {
       auto& rec = st.actors[w.key];
       rec.state = failed ? "failed" : "done";
       if (failed) {
-        rec.last_error = reason_text(self->system(), msg.reason);
+        rec.last_error = reason;
+        rec.last_error_code = code;
         st.last_error = w.key + ": " + rec.last_error;
       }
     }
     const auto i = static_cast<std::size_t>(w.thread);
-    if (failed && w.r == role::indexer && schedule_indexer_restart(self, i))
+    if (failed && w.r == role::indexer && worth_restarting(code) && schedule_indexer_restart(self, i))
       return;
     if (failed) {
-      // An exception was logged by the actor itself, with the file it concerns.
-      const bool logged = msg.reason == caf::exit_reason::unhandled_exception;
+      // Our actors logged their failure themselves, with the file it concerns.
+      const bool logged = code_of(msg.reason).has_value();
       LOG_ERROR("%s failed%s%s; stopping the capture", w.r == role::unknown ? "unknown actor" : w.key.c_str(),
                 logged ? "" : ": ", logged ? "" : self->system().render(msg.reason).c_str());
-      st.exit_code = 1;
+      if (!st.outcome)
+        st.outcome = make_error(code, (w.r == role::unknown ? "unknown actor" : w.key) + ": " + reason);
       if (w.r == role::reader) {
         // Its writer and indexer wait for an end of stream that will not come.
         auto& t = st.threads[i];
@@ -189,9 +229,8 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
       self->send(st.threads[i].indexer, stop_atom::value);
     }
     if (st.alive == 0) {
-      for (auto& rp : st.waiters)
-        rp.deliver(st.exit_code);
-      st.waiters.clear();
+      if (!st.finished)
+        finish(self);
       self->quit();
     }
   });
@@ -223,23 +262,27 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
           if (!a)
             continue;
           const std::string who = std::string(role) + " " + std::to_string(i);
+          const std::string key = std::string(role) + "-" + std::to_string(i);
           self->request(a, std::chrono::seconds(watchdog_sec), status_atom::value)
             .then([](const caf::settings&) {},
-                  [who, watchdog_sec](const caf::error& e) {
+                  [self, key, who, watchdog_sec](const caf::error& e) {
                     if (e != caf::sec::request_timeout)
                       return; // it ended; the down handler deals with that
-                    // A thread that hangs cannot be stopped from here: exit,
-                    // and let the service manager restart the capture.
-                    LOG_ERROR("watchdog: %s made no progress for %u s; exiting", who.c_str(), watchdog_sec);
-                    std::_Exit(1);
+                    report_hung(self, key, who, watchdog_sec);
                   });
         }
       }
       self->delayed_send(self, std::chrono::seconds(std::max(1u, watchdog_sec / 3)), watchdog_atom::value);
     },
-    [self](wait_atom) -> caf::result<int> {
-      auto rp = self->make_response_promise<int>();
-      self->state.waiters.emplace_back(rp);
+    [self](wait_atom) -> caf::result<void> {
+      auto& st = self->state;
+      if (st.finished) {
+        if (st.outcome)
+          return st.outcome;
+        return caf::unit;
+      }
+      auto rp = self->make_response_promise();
+      st.waiters.emplace_back(rp);
       return rp;
     },
     [self](status_atom) -> caf::result<caf::settings> {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct actor_record {
   std::uint64_t id = 0;          ///< CAF actor id of the current incarnation
   std::uint32_t restarts = 0;
   std::string last_error;        ///< why the last incarnation ended, if it failed
+  std::optional<errc> last_error_code;
   std::deque<std::chrono::steady_clock::time_point> recent_restarts; // within restart_window
 };
 
@@ -36,7 +38,8 @@ struct supervisor_state {
   std::vector<thread_actors> threads;
   std::map<std::string, actor_record> actors; ///< "reader-0", "writer-0", "indexer-0", ...
   std::size_t alive = 0;           // monitored actors still running
-  int exit_code = 0;               // 0 until something fails
+  caf::error outcome;              // none until something fails the capture
+  bool finished = false;           // outcome final: all down, or a component hung
   bool stopping = false;
   std::uint64_t files_written = 0;
   std::string last_error;          // the most recent failure, "<actor>: <reason>"
@@ -62,8 +65,10 @@ inline constexpr std::chrono::seconds first_restart_delay{1};
 /// outcome and the supervisor quits.
 /// With `watchdog_sec` > 0, every component must answer a status request
 /// within that time, checked every third of it; one that does not (a hung
-/// disk, a stuck thread) is logged and the process exits with status 1 so
-/// that the service manager restarts it (hidden files are recovered then).
+/// disk, a stuck thread) is the capture's outcome at once: `wait` answers
+/// with errc::hung_component. The supervisor cannot end a hung thread; the
+/// application decides (`stenotype` exits 1 for the service manager to
+/// restart it; hidden files are recovered then).
 supervisor_actor::behavior_type
 supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
            std::vector<thread_actors> threads, std::uint32_t watchdog_sec);

@@ -10,6 +10,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/end_with_failure.hpp"
 #include "actors/seccomp_policy.hpp"
 #include "actors/thread_setup.hpp"
 #include "stenotype/log.hpp"
@@ -84,8 +85,7 @@ void writer_main(caf::blocking_actor* self, writer_init init) {
       st.writer.reap(idle ? 1ms : 0ms);
     }
   } catch (const std::exception& e) {
-    LOG_ERROR("writer %d: %s", thread, e.what());
-    throw;
+    end_with_failure(self, "writer " + std::to_string(thread), e);
   }
 }
 

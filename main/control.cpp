@@ -14,7 +14,7 @@ supervisor_actor::behavior_type control_proxy(supervisor_actor::pointer self,
     [](written_atom, const file_event&) {},
     [](watchdog_atom) {},           // internal to the supervisor: not from outside
     [](indexer_atom, int) {},       // likewise
-    [=](wait_atom) -> caf::result<int> {
+    [=](wait_atom) -> caf::result<void> {
       if (auto t = target->get())
         return self->delegate(t, wait_atom::value);
       return caf::make_error(caf::sec::runtime_error, "capture not started yet");

@@ -2,9 +2,11 @@
 // capture pipeline from the library, until stopped.
 //
 // Exit status: 0 after a clean stop (--count reached, SIGINT/SIGTERM), 1 when
-// the capture failed (the log says why), 2 for a bad command line.
+// the capture failed (the log says why) or a component hung, 2 for a bad
+// command line.
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <sys/stat.h>
 #include <memory>
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   caf::actor_system_config cfg;
+  add_error_category(cfg);
   // Readers, writers and indexers have threads of their own (detached); the
   // scheduler only runs the supervisor and short-lived requests.
   cfg.set("scheduler.max-threads", 2);
@@ -143,9 +146,18 @@ int main(int argc, char** argv) {
   {
     caf::scoped_actor self{system};
     self->request(p.supervisor, caf::infinite, wait_atom::value)
-      .receive([&](int outcome) { code = outcome; },
+      .receive([&] { code = 0; },
                [&](const caf::error& err) {
-                 LOG_ERROR("lost the supervisor: %s", system.render(err).c_str());
+                 const auto why = code_of(err);
+                 if (why == errc::hung_component) {
+                   // A hung thread cannot be ended, nor the actor system
+                   // shut down around it: exit, and let the service manager
+                   // restart the capture (recovery makes its files whole).
+                   LOG_ERROR("watchdog: %s; exiting", message_of(err).c_str());
+                   std::_Exit(1);
+                 }
+                 if (!why) // the capture's own failures were logged where they happened
+                   LOG_ERROR("lost the supervisor: %s", system.render(err).c_str());
                });
   }
   finished = true;

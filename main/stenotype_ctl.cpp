@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
   if (const int rc = stenotype::parse_command_line(app, argc, argv, "stenotype-ctl"); rc >= 0)
     return rc;
   caf::actor_system_config cfg;
+  add_error_category(cfg);
   cfg.load<caf::io::middleman>();
   cfg.add_message_type<file_event>("stenotype::file_event");
   cfg.set("scheduler.max-threads", 1);

@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   caf::actor_system_config cfg;
+  add_error_category(cfg); // system.render() spells out the capture's errors
   caf::actor_system system{cfg};
 
   capture_options opts; // the same options as the stenotype command line
@@ -139,7 +140,8 @@ int main(int argc, char** argv) {
   self->send(p.supervisor, stop_atom::value);
   int outcome = 1;
   self->request(p.supervisor, caf::infinite, wait_atom::value)
-    .receive([&](int rc) { outcome = rc; }, [](const caf::error&) {});
+    .receive([&] { outcome = 0; },
+             [&](const caf::error& e) { std::printf("capture failed: %s\n", system.render(e).c_str()); });
   self->request(analysis, std::chrono::seconds(5), report_atom::value)
     .receive([&](const std::string& report) { std::printf("%s", report.c_str()); },
              [](const caf::error&) {});

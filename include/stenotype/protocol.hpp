@@ -29,6 +29,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "stenotype/block_handle.hpp"
+#include "stenotype/error_category.hpp"
 
 namespace stenotype {
 
@@ -97,7 +98,10 @@ using supervisor_actor = caf::typed_actor<
   caf::reacts_to<written_atom, file_event>,  // from writers: a packet file is complete
   caf::reacts_to<watchdog_atom>,             // (to itself) does every component still answer?
   caf::reacts_to<indexer_atom, int>,         // (to itself) restart the failed indexer of thread N now
-  caf::replies_to<wait_atom>::with<int>,     // answers when the capture ended: 0 = clean, else failed
+  // Answers when the capture ended cleanly; a failed capture answers with
+  // its error instead (an errc: why, and which component), a hung
+  // component (errc::hung_component) as soon as the watchdog finds it.
+  caf::replies_to<wait_atom>::with<void>,
   caf::replies_to<status_atom>::with<caf::settings>>; // status of all components
 
 } // namespace stenotype
