@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 
 #include "actors/end_with_failure.hpp"
+#include "actors/protocol.hpp"
 #include "actors/seccomp_policy.hpp"
 #include "actors/thread_setup.hpp"
 #include "index/block_indexer.hpp"
@@ -22,7 +23,6 @@
 #include "io/directory.hpp"
 #include "io/recovery.hpp"
 #include "stenotype/log.hpp"
-#include "stenotype/protocol.hpp"
 
 namespace stenotype {
 namespace {

@@ -12,13 +12,13 @@
 
 #include "actors/clock.hpp"
 #include "actors/end_with_failure.hpp"
+#include "actors/protocol.hpp"
 #include "actors/seccomp_policy.hpp"
 #include "actors/thread_setup.hpp"
 #include "stenotype/block_format.hpp"
 #include "io/file_plan.hpp"
 #include "io/lease_pool.hpp"
 #include "stenotype/log.hpp"
-#include "stenotype/protocol.hpp"
 
 namespace stenotype {
 namespace {

@@ -6,9 +6,9 @@
 #include <caf/actor.hpp>
 #include <caf/blocking_actor.hpp>
 
+#include "actors/protocol.hpp"
 #include "io/ring.hpp"
 #include "stenotype/options.hpp"
-#include "stenotype/protocol.hpp"
 
 namespace stenotype {
 

@@ -236,6 +236,14 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
   });
   return {
     [self](stop_atom) { stop_readers(self->state, self); },
+    [self](subscribe_atom, written_atom, const caf::actor& who) {
+      for (auto& t : self->state.threads)
+        self->send(t.writer, subscribe_atom::value, who);
+    },
+    [self](subscribe_atom, block_atom, const caf::actor& who, std::uint32_t max_leases) {
+      for (auto& t : self->state.threads)
+        self->send(t.reader, subscribe_atom::value, who, max_leases);
+    },
     [self](indexer_atom, int thread) { restart_indexer(self, static_cast<std::size_t>(thread)); },
     [self](written_atom, const file_event& ev) {
       auto& st = self->state;
@@ -255,9 +263,9 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
       for (std::size_t i = 0; i < self->state.threads.size(); ++i) {
         const auto& t = self->state.threads[i];
         const std::pair<const char*, status_api> parts[] = {
-          {"reader", caf::actor_cast<status_api>(t.reader)},
-          {"writer", caf::actor_cast<status_api>(t.writer)},
-          {"indexer", caf::actor_cast<status_api>(t.indexer)}};
+          {"reader", status_api{t.reader}},
+          {"writer", status_api{t.writer}},
+          {"indexer", status_api{t.indexer}}};
         for (const auto& [role, a] : parts) {
           if (!a)
             continue;
@@ -299,9 +307,9 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
       for (std::size_t i = 0; i < st.threads.size(); ++i) {
         const auto& t = st.threads[i];
         const auto n = std::to_string(i);
-        for (auto [key, target] : {std::pair{"reader-" + n, caf::actor_cast<status_api>(t.reader)},
-                                   std::pair{"writer-" + n, caf::actor_cast<status_api>(t.writer)},
-                                   std::pair{"indexer-" + n, caf::actor_cast<status_api>(t.indexer)}})
+        for (auto [key, target] : {std::pair{"reader-" + n, status_api{t.reader}},
+                                   std::pair{"writer-" + n, status_api{t.writer}},
+                                   std::pair{"indexer-" + n, status_api{t.indexer}}})
           if (target && st.actors[key].state == "running")
             targets.emplace_back(key, target);
       }

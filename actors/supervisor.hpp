@@ -11,7 +11,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/indexer.hpp"
-#include "stenotype/protocol.hpp"
+#include "actors/protocol.hpp"
 
 namespace stenotype {
 

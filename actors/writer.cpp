@@ -11,10 +11,10 @@
 #include <caf/all.hpp>
 
 #include "actors/end_with_failure.hpp"
+#include "actors/protocol.hpp"
 #include "actors/seccomp_policy.hpp"
 #include "actors/thread_setup.hpp"
 #include "stenotype/log.hpp"
-#include "stenotype/protocol.hpp"
 
 namespace stenotype {
 namespace {

@@ -75,9 +75,9 @@ int main(int argc, char** argv) {
   caf::actor_system system{cfg};
 
   std::unique_ptr<metrics_exporter> metrics;
-  pipeline p;
+  capture_actor capture;
   auto control_target = std::make_shared<control_target_holder>();
-  supervisor_actor proxy;
+  capture_actor proxy;
   try {
     if (flags.control_port) {
       // Listen before the seccomp filter forbids making sockets; the proxy
@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
                                                    opts.iface, opts.threads);
     const identity who = resolve_identity(opts.uid, opts.gid);
     const auto created = missing_directories(opts.dir);
-    p = spawn_pipeline(system, opts, [&] {
+    capture = spawn_pipeline(system, opts, [&] {
       hand_over_directories(opts, who, created);
       drop_privileges(who);
       install_seccomp(seccomp_role::process, opts.seccomp, metrics != nullptr || flags.control_port != 0);
@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
       caf::anon_send_exit(proxy, caf::exit_reason::user_shutdown);
     return 1;
   }
-  control_target->set(p.supervisor);
+  control_target->set(capture);
   LOG_INFO("capturing on %s into %s with %d thread(s)", opts.iface.c_str(), opts.dir.c_str(),
            opts.threads);
 
@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
       }
       stopping = true;
       LOG_INFO("signal %d: flushing and stopping", sig);
-      caf::anon_send(p.supervisor, stop_atom::value);
+      caf::anon_send(capture, stop_atom::value);
     }
   });
 
@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
     metrics_thread = std::thread([&] {
       caf::scoped_actor self{system};
       while (!finished) {
-        self->request(p.supervisor, std::chrono::seconds(2), status_atom::value)
+        self->request(capture, std::chrono::seconds(2), status_atom::value)
           .receive([&](const caf::settings& s) { metrics->update(s); }, [](const caf::error&) {});
         for (int i = 0; i < 10 && !finished; ++i)
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
   int code = 1;
   {
     caf::scoped_actor self{system};
-    self->request(p.supervisor, caf::infinite, wait_atom::value)
+    self->request(capture, caf::infinite, wait_atom::value)
       .receive([&] { code = 0; },
                [&](const caf::error& err) {
                  const auto why = code_of(err);

@@ -6,8 +6,8 @@
 //   stenotype-ctl --port=9120 json             # everything, as JSON
 //   stenotype-ctl --port=9120 stop             # graceful stop (as SIGTERM)
 //
-// Talks to the capture's supervisor over CAF's network layer (same CAF
-// version on both sides). Exit status: 0 answered, 1 no answer, 2 usage.
+// Talks to the capture (its public capture_actor interface) over CAF's
+// network layer (same CAF version on both sides). Exit status: 0 answered, 1 no answer, 2 usage.
 #include <CLI/CLI.hpp>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -111,19 +111,19 @@ int main(int argc, char** argv) {
   cfg.add_message_type<file_event>("stenotype::file_event");
   cfg.set("scheduler.max-threads", 1);
   caf::actor_system sys{cfg};
-  auto sup = caf::io::remote_actor<supervisor_actor>(sys, host, port);
-  if (!sup) {
+  auto capture = caf::io::remote_actor<capture_actor>(sys, host, port);
+  if (!capture) {
     std::fprintf(stderr, "stenotype-ctl: error: no capture at %s:%u: %s\n", host.c_str(), port,
-                 sys.render(sup.error()).c_str());
+                 sys.render(capture.error()).c_str());
     return 1;
   }
   caf::scoped_actor self{sys};
   if (command == "stop") {
-    self->send(*sup, stop_atom::value);
+    self->send(*capture, stop_atom::value);
     // A round trip after it makes sure the stop left before we exit (the
     // capture sees messages from one sender in order).
     int rc = 1;
-    self->request(*sup, std::chrono::seconds(5), status_atom::value)
+    self->request(*capture, std::chrono::seconds(5), status_atom::value)
       .receive([&](const caf::settings&) { rc = 0; },
                [&](const caf::error& e) {
                  std::fprintf(stderr, "stenotype-ctl: error: no answer: %s\n", sys.render(e).c_str());
@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
     return rc;
   }
   int rc = 1;
-  self->request(*sup, std::chrono::seconds(5), status_atom::value)
+  self->request(*capture, std::chrono::seconds(5), status_atom::value)
     .receive(
       [&](const caf::settings& s) {
         if (command == "json") {
