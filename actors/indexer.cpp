@@ -23,6 +23,7 @@
 #include "io/directory.hpp"
 #include "io/recovery.hpp"
 #include "stenotype/log.hpp"
+#include "stenotype/status_keys.hpp"
 
 namespace stenotype {
 namespace {
@@ -106,16 +107,16 @@ struct indexer_state {
 
   caf::settings status() const {
     caf::settings s;
-    caf::put(s, "thread", init.thread);
-    caf::put(s, "files-indexed", static_cast<int64_t>(files_indexed));
-    caf::put(s, "blocks-indexed", static_cast<int64_t>(blocks_indexed));
-    caf::put(s, "next-block", static_cast<int64_t>(next_block));
-    caf::put(s, "packets-indexed", static_cast<int64_t>(packets_indexed));
-    caf::put(s, "open-file-keys", static_cast<int64_t>(builder.keys()));
-    caf::put(s, "memory-bytes", static_cast<int64_t>(builder.memory_bytes()));
-    caf::put(s, "peak-memory-bytes", static_cast<int64_t>(peak_memory));
-    caf::put(s, "awaiting-packet-file", static_cast<int64_t>(built.size() + partial.size()));
-    caf::put(s, "files-indexed-from-disk", static_cast<int64_t>(files_from_disk));
+    caf::put(s, status_key::thread, init.thread);
+    caf::put(s, status_key::files_indexed, static_cast<int64_t>(files_indexed));
+    caf::put(s, status_key::blocks_indexed, static_cast<int64_t>(blocks_indexed));
+    caf::put(s, status_key::next_block, static_cast<int64_t>(next_block));
+    caf::put(s, status_key::packets_indexed, static_cast<int64_t>(packets_indexed));
+    caf::put(s, status_key::open_file_keys, static_cast<int64_t>(builder.keys()));
+    caf::put(s, status_key::memory_bytes, static_cast<int64_t>(builder.memory_bytes()));
+    caf::put(s, status_key::peak_memory_bytes, static_cast<int64_t>(peak_memory));
+    caf::put(s, status_key::awaiting_packet_file, static_cast<int64_t>(built.size() + partial.size()));
+    caf::put(s, status_key::files_indexed_from_disk, static_cast<int64_t>(files_from_disk));
     return s;
   }
 };
@@ -149,8 +150,12 @@ void indexer_main(caf::blocking_actor* self, indexer_init init) {
                thread, st.built.size());
   } catch (const std::exception& e) {
     // The reason shows in the actor tree (`last-error`) next to the restart it caused.
-    end_with_failure(self, "indexer " + std::to_string(thread), e);
+    end_with_failure(self, status_key::component(status_key::indexer, thread), e);
   }
+}
+
+indexer_actor spawn_indexer(caf::actor_system& system, const indexer_init& init) {
+  return caf::actor_cast<indexer_actor>(system.spawn<caf::detached>(indexer_main, init));
 }
 
 } // namespace stenotype

@@ -54,7 +54,7 @@ capture_actor spawn_pipeline(caf::actor_system& system, const capture_options& o
                                     static_cast<std::uint32_t>(opts.block_size()), opts.index_nicelevel,
                                     opts.seccomp};
     if (opts.index)
-      t.indexer = caf::actor_cast<indexer_actor>(system.spawn<caf::detached>(indexer_main, t.indexer_config));
+      t.indexer = spawn_indexer(system, t.indexer_config);
     t.writer = caf::actor_cast<writer_actor>(
       system.spawn<caf::detached>(writer_main, writer_init{i, wc, t.indexer, opts.seccomp}));
     t.reader = caf::actor_cast<reader_actor>(system.spawn<caf::detached>(

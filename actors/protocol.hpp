@@ -28,6 +28,7 @@ using close_atom = caf::atom_constant<caf::atom("close")>;
 using eos_atom = caf::atom_constant<caf::atom("eos")>;
 using watchdog_atom = caf::atom_constant<caf::atom("watchdog")>;
 using indexer_atom = caf::atom_constant<caf::atom("indexer")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
 
 /// The indexer of one capture thread: blocks to one index file per packet file.
 using indexer_actor = caf::typed_actor<
@@ -60,6 +61,6 @@ using reader_actor = caf::typed_actor<
 using supervisor_actor = capture_actor::extend<
   caf::reacts_to<written_atom, file_event>, // from writers: a packet file is complete
   caf::reacts_to<watchdog_atom>,            // (to itself) does every component still answer?
-  caf::reacts_to<indexer_atom, int>>;       // (to itself) restart the failed indexer of thread N now
+  caf::reacts_to<restart_atom, int, int>>;  // (to itself) replace the failed component (role, thread) now
 
 } // namespace stenotype

@@ -15,6 +15,7 @@
 #include <cstdio>
 
 #include "stenotype/protocol.hpp"
+#include "stenotype/status_keys.hpp"
 #include "main/parse_command_line.hpp"
 
 using namespace stenotype;
@@ -57,38 +58,39 @@ int64_t num(const caf::settings& s, const std::string& path) {
 }
 
 void table(const caf::settings& s) {
+  using namespace status_key;
   std::printf("%-6s %12s %10s %8s %9s %10s %7s %7s %9s %9s\n", "thread", "packets", "drops", "drop%",
               "blocks", "MB", "files", "in-aio", "idx-lag", "indexed");
-  for (int t = 0; caf::get_if(&s, "reader-" + std::to_string(t)); ++t) {
-    const std::string r = "reader-" + std::to_string(t) + ".", w = "writer-" + std::to_string(t) + ".",
-                      i = "indexer-" + std::to_string(t) + ".";
-    const auto kp = num(s, r + "kernel-packets"), kd = num(s, r + "kernel-drops");
-    const bool indexing = caf::get_if(&s, "indexer-" + std::to_string(t)) != nullptr;
+  for (int t = 0; caf::get_if(&s, component(reader, t)); ++t) {
+    const std::string r = component(reader, t), w = component(writer, t), i = component(indexer, t);
+    const auto kp = num(s, path(r, kernel_packets)), kd = num(s, path(r, kernel_drops));
+    const bool indexing = caf::get_if(&s, i) != nullptr;
     std::printf("%-6d %12lld %10lld %7.3f%% %9lld %10.1f %7lld %7lld %9s %9s\n", t,
-                static_cast<long long>(num(s, r + "packets")), static_cast<long long>(kd),
+                static_cast<long long>(num(s, path(r, packets))), static_cast<long long>(kd),
                 kp ? 100.0 * static_cast<double>(kd) / static_cast<double>(kp) : 0.0,
-                static_cast<long long>(num(s, r + "blocks")),
-                static_cast<double>(num(s, w + "bytes-written")) / (1 << 20),
-                static_cast<long long>(num(s, w + "files-written")),
-                static_cast<long long>(num(s, w + "aio-in-flight")),
-                indexing ? std::to_string(std::max<int64_t>(0, num(s, r + "blocks") - num(s, i + "next-block"))).c_str() : "-",
-                indexing ? std::to_string(num(s, i + "files-indexed")).c_str() : "-");
+                static_cast<long long>(num(s, path(r, blocks))),
+                static_cast<double>(num(s, path(w, bytes_written))) / (1 << 20),
+                static_cast<long long>(num(s, path(w, files_written))),
+                static_cast<long long>(num(s, path(w, aio_in_flight))),
+                indexing ? std::to_string(std::max<int64_t>(0, num(s, path(r, blocks)) - num(s, path(i, next_block)))).c_str() : "-",
+                indexing ? std::to_string(num(s, path(i, files_indexed))).c_str() : "-");
   }
 }
 
 void actors(const caf::settings& s) {
   std::printf("%-12s %-10s %8s %8s  %s\n", "actor", "state", "id", "restarts", "last error");
-  auto tree = caf::get_if<caf::settings>(&s, "actors");
+  auto tree = caf::get_if<caf::settings>(&s, status_key::actors);
   if (!tree)
     return;
   for (const auto& [name, v] : *tree) {
     auto a = caf::get_if<caf::settings>(&v);
     if (!a)
       continue;
-    auto state = caf::get_if<std::string>(a, "state");
-    auto err = caf::get_if<std::string>(a, "last-error");
+    auto state = caf::get_if<std::string>(a, status_key::state);
+    auto err = caf::get_if<std::string>(a, status_key::last_error);
     std::printf("%-12s %-10s %8lld %8lld  %s\n", std::string(name).c_str(), state ? state->c_str() : "?",
-                static_cast<long long>(num(*a, "id")), static_cast<long long>(num(*a, "restarts")),
+                static_cast<long long>(num(*a, std::string(status_key::id))),
+                static_cast<long long>(num(*a, std::string(status_key::restarts))),
                 err ? err->c_str() : "-");
   }
 }
