@@ -17,40 +17,11 @@
 #include "stenotype/protocol.hpp"
 #include "stenotype/status_keys.hpp"
 #include "main/parse_command_line.hpp"
+#include "main/status_json.hpp"
 
 using namespace stenotype;
 
 namespace {
-
-void json(const caf::config_value& v, std::string& out);
-
-void json(const caf::settings& s, std::string& out) {
-  out += '{';
-  bool first = true;
-  for (const auto& [k, v] : s) {
-    if (!first)
-      out += ',';
-    first = false;
-    out += '"' + std::string(k) + "\":";
-    json(v, out);
-  }
-  out += '}';
-}
-
-void json(const caf::config_value& v, std::string& out) {
-  if (auto i = caf::get_if<int64_t>(&v))
-    out += std::to_string(*i);
-  else if (auto b = caf::get_if<bool>(&v))
-    out += *b ? "true" : "false";
-  else if (auto d = caf::get_if<double>(&v))
-    out += std::to_string(*d);
-  else if (auto s = caf::get_if<std::string>(&v))
-    out += '"' + *s + '"';
-  else if (auto m = caf::get_if<caf::settings>(&v))
-    json(*m, out);
-  else
-    out += '"' + caf::to_string(v) + '"';
-}
 
 int64_t num(const caf::settings& s, const std::string& path) {
   auto v = caf::get_if<int64_t>(&s, path);
@@ -139,9 +110,7 @@ int main(int argc, char** argv) {
     .receive(
       [&](const caf::settings& s) {
         if (command == "json") {
-          std::string out;
-          json(s, out);
-          std::printf("%s\n", out.c_str());
+          std::printf("%s\n", to_json(s).c_str());
         } else if (command == "actors") {
           actors(s);
         } else {
