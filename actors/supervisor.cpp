@@ -122,8 +122,8 @@ bool schedule_restart(self_ptr self, const child_key& key, child& c, errc code) 
     return false;
   }
   c.state = child_state::restarting;
-  LOG_WARN("%s failed (%s); restarting it in %lld s", key.name().c_str(), c.last_error.c_str(),
-           static_cast<long long>(delay->count()));
+  LOG_WARN("%s failed (%s: %s); restarting it in %lld s", key.name().c_str(), to_string(code).data(),
+           c.last_error.c_str(), static_cast<long long>(delay->count()));
   self->delayed_send(self, *delay, restart_atom::value, static_cast<int>(key.role), key.thread);
   return true;
 }
