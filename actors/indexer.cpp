@@ -10,6 +10,8 @@
 
 #include <caf/all.hpp>
 
+#include "actors/end_with_failure.hpp"
+#include "actors/protocol.hpp"
 #include "actors/seccomp_policy.hpp"
 #include "actors/thread_setup.hpp"
 #include "index/block_indexer.hpp"
@@ -17,7 +19,7 @@
 #include "stenotype/block_handle.hpp"
 #include "io/layout.hpp"
 #include "stenotype/log.hpp"
-#include "stenotype/protocol.hpp"
+#include "stenotype/status_keys.hpp"
 
 namespace stenotype {
 namespace {
@@ -97,16 +99,16 @@ struct indexer_state {
 
   caf::settings status() const {
     caf::settings s;
-    caf::put(s, "thread", init.thread);
-    caf::put(s, "files-indexed", static_cast<int64_t>(files_indexed));
-    caf::put(s, "blocks-indexed", static_cast<int64_t>(blocks_indexed));
-    caf::put(s, "next-block", static_cast<int64_t>(next_block));
-    caf::put(s, "packets-indexed", static_cast<int64_t>(packets_indexed));
-    caf::put(s, "open-file-keys", static_cast<int64_t>(builder.keys()));
-    caf::put(s, "memory-bytes", static_cast<int64_t>(builder.memory_bytes()));
-    caf::put(s, "peak-memory-bytes", static_cast<int64_t>(peak_memory));
-    caf::put(s, "awaiting-packet-file", static_cast<int64_t>(built.size() + partial.size()));
-    caf::put(s, "files-indexed-from-disk", static_cast<int64_t>(files_from_disk));
+    caf::put(s, status_key::thread, init.thread);
+    caf::put(s, status_key::files_indexed, static_cast<int64_t>(files_indexed));
+    caf::put(s, status_key::blocks_indexed, static_cast<int64_t>(blocks_indexed));
+    caf::put(s, status_key::next_block, static_cast<int64_t>(next_block));
+    caf::put(s, status_key::packets_indexed, static_cast<int64_t>(packets_indexed));
+    caf::put(s, status_key::open_file_keys, static_cast<int64_t>(builder.keys()));
+    caf::put(s, status_key::memory_bytes, static_cast<int64_t>(builder.memory_bytes()));
+    caf::put(s, status_key::peak_memory_bytes, static_cast<int64_t>(peak_memory));
+    caf::put(s, status_key::awaiting_packet_file, static_cast<int64_t>(built.size() + partial.size()));
+    caf::put(s, status_key::files_indexed_from_disk, static_cast<int64_t>(files_from_disk));
     return s;
   }
 };
@@ -139,11 +141,13 @@ void indexer_main(caf::blocking_actor* self, indexer_init init) {
       LOG_WARN("indexer %d: %zu index file(s) left hidden: their packet files were not completed",
                thread, st.built.size());
   } catch (const std::exception& e) {
-    // The reason travels to the supervisor with the down message: it shows
-    // in the actor tree (`last-error`) next to the restart it caused.
-    LOG_ERROR("indexer %d: %s", thread, e.what());
-    self->fail_state(caf::make_error(caf::sec::runtime_error, std::string(e.what())));
+    // The reason shows in the actor tree (`last-error`) next to the restart it caused.
+    end_with_failure(self, status_key::component(status_key::indexer, thread), e);
   }
+}
+
+indexer_actor spawn_indexer(caf::actor_system& system, const indexer_init& init) {
+  return caf::actor_cast<indexer_actor>(system.spawn<caf::detached>(indexer_main, init));
 }
 
 } // namespace stenotype

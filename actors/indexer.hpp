@@ -1,10 +1,13 @@
 // actors/indexer.hpp -- the indexer actor: one index file per packet file.
 #pragma once
 
+#include <caf/actor_system.hpp>
 #include <caf/blocking_actor.hpp>
 
 #include <memory>
 #include <string>
+
+#include "actors/protocol.hpp"
 
 namespace stenotype {
 
@@ -23,5 +26,9 @@ struct indexer_init {
 /// order the two arrive. Quits after `eos` once nothing waits for `written`,
 /// or at `stop` (the writer is gone: unpublished indexes stay hidden).
 void indexer_main(caf::blocking_actor* self, indexer_init init);
+
+/// Spawns an indexer on a thread of its own: the one way one is started,
+/// by spawn_pipeline and by the supervisor when it replaces a failed one.
+indexer_actor spawn_indexer(caf::actor_system& system, const indexer_init& init);
 
 } // namespace stenotype

@@ -15,15 +15,16 @@
 #include "io/directory_lock.hpp"
 #include "io/layout.hpp"
 #include "io/ring.hpp"
+#include "stenotype/error.hpp"
 #include "stenotype/log.hpp"
 #include "store/recovery.hpp"
 
 namespace stenotype {
 
-pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts,
-                        const std::function<void()>& before_start) {
+capture_actor spawn_pipeline(caf::actor_system& system, const capture_options& opts,
+                             const std::function<void()>& before_start) {
   if (auto problem = validate(opts))
-    throw std::runtime_error(*problem);
+    throw failure(errc::bad_option, *problem);
   // Everything that can fail synchronously happens before any actor runs, so
   // a failure leaves nothing behind but empty directories.
   std::vector<std::shared_ptr<io::packet_source>> rings;
@@ -46,7 +47,6 @@ pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts,
   if (before_start)
     before_start();
 
-  pipeline p;
   std::vector<thread_actors> threads;
   for (int i = 0; i < opts.threads; ++i) {
     thread_actors t;
@@ -62,25 +62,21 @@ pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts,
                                     static_cast<std::uint32_t>(opts.block_size()), opts.index_nicelevel,
                                     opts.seccomp, locks};
     if (opts.index)
-      t.indexer = caf::actor_cast<indexer_actor>(system.spawn<caf::detached>(indexer_main, t.indexer_config));
+      t.indexer = spawn_indexer(system, t.indexer_config);
     t.writer = caf::actor_cast<writer_actor>(
       system.spawn<caf::detached>(writer_main, writer_init{i, wc, t.indexer, opts.seccomp, locks}));
     t.reader = caf::actor_cast<reader_actor>(system.spawn<caf::detached>(
       reader_main, reader_init{i, rings[static_cast<std::size_t>(i)], t.writer, t.indexer, opts}));
-    p.readers.push_back(t.reader);
-    p.writers.push_back(t.writer);
-    if (t.indexer)
-      p.indexers.push_back(t.indexer);
     threads.push_back(t);
   }
   // stenotype's threshold: a component silent for 3 file ages is hung (but
   // never less than a stop's wait for the kernel's last block, plus margin).
   const std::uint32_t watchdog_sec =
     opts.watchdogs ? std::max(3 * opts.fileage_sec, opts.blockage_sec + 10) : 0;
-  p.supervisor = system.spawn(supervisor, threads, watchdog_sec);
+  const supervisor_actor sup = system.spawn(supervisor, threads, watchdog_sec);
   for (auto& t : threads)
-    caf::anon_send(t.writer, subscribe_atom::value, caf::actor_cast<caf::actor>(p.supervisor));
-  return p;
+    caf::anon_send(t.writer, subscribe_atom::value, caf::actor_cast<caf::actor>(sup));
+  return sup;
 }
 
 } // namespace stenotype

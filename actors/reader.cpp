@@ -11,13 +11,15 @@
 #include <caf/all.hpp>
 
 #include "actors/clock.hpp"
+#include "actors/end_with_failure.hpp"
+#include "actors/protocol.hpp"
 #include "actors/seccomp_policy.hpp"
 #include "actors/thread_setup.hpp"
 #include "stenotype/block_format.hpp"
 #include "io/file_plan.hpp"
 #include "io/lease_pool.hpp"
 #include "stenotype/log.hpp"
-#include "stenotype/protocol.hpp"
+#include "stenotype/status_keys.hpp"
 
 namespace stenotype {
 namespace {
@@ -149,31 +151,31 @@ struct reader_state {
   caf::settings status() {
     update_kernel_stats();
     caf::settings s;
-    caf::put(s, "thread", init.thread);
-    caf::put(s, "packets", static_cast<int64_t>(packets));
-    caf::put(s, "blocks", static_cast<int64_t>(sequence));
-    caf::put(s, "bytes", static_cast<int64_t>(sequence * init.ring->block_size()));
-    caf::put(s, "kernel-packets", static_cast<int64_t>(kernel_packets));
-    caf::put(s, "kernel-drops", static_cast<int64_t>(kernel_drops));
-    caf::put(s, "freezes", static_cast<int64_t>(freezes));
-    caf::put(s, "polls", static_cast<int64_t>(init.ring->polls()));
+    caf::put(s, status_key::thread, init.thread);
+    caf::put(s, status_key::packets, static_cast<int64_t>(packets));
+    caf::put(s, status_key::blocks, static_cast<int64_t>(sequence));
+    caf::put(s, status_key::bytes, static_cast<int64_t>(sequence * init.ring->block_size()));
+    caf::put(s, status_key::kernel_packets, static_cast<int64_t>(kernel_packets));
+    caf::put(s, status_key::kernel_drops, static_cast<int64_t>(kernel_drops));
+    caf::put(s, status_key::freezes, static_cast<int64_t>(freezes));
+    caf::put(s, status_key::polls, static_cast<int64_t>(init.ring->polls()));
     if (plan.has_open_file()) {
       const auto now = wall_micros(), id = plan.open_file_id();
-      caf::put(s, "current-file", std::to_string(id));
-      caf::put(s, "current-file-age-s", static_cast<int64_t>(now > id ? (now - id) / 1000000 : 0));
-      caf::put(s, "current-file-bytes", static_cast<int64_t>(plan.open_file_bytes()));
+      caf::put(s, status_key::current_file, std::to_string(id));
+      caf::put(s, status_key::current_file_age_s, static_cast<int64_t>(now > id ? (now - id) / 1000000 : 0));
+      caf::put(s, status_key::current_file_bytes, static_cast<int64_t>(plan.open_file_bytes()));
     }
-    caf::put(s, "blocks-on-loan", static_cast<int64_t>(init.ring->on_loan()));
+    caf::put(s, status_key::blocks_on_loan, static_cast<int64_t>(init.ring->on_loan()));
     std::int64_t lent = 0, skipped = 0, leased = 0;
     for (const auto& sub : subscribers) {
       lent += static_cast<int64_t>(sub.lent);
       skipped += static_cast<int64_t>(sub.skipped);
       leased += sub.leases->outstanding();
     }
-    caf::put(s, "subscribers", static_cast<int64_t>(subscribers.size()));
-    caf::put(s, "subscriber-blocks-lent", lent);
-    caf::put(s, "subscriber-blocks-skipped", skipped);
-    caf::put(s, "subscriber-leases-out", leased);
+    caf::put(s, status_key::subscribers, static_cast<int64_t>(subscribers.size()));
+    caf::put(s, status_key::subscriber_blocks_lent, lent);
+    caf::put(s, status_key::subscriber_blocks_skipped, skipped);
+    caf::put(s, status_key::subscriber_leases_out, leased);
     return s;
   }
 
@@ -246,15 +248,16 @@ void reader_main(caf::blocking_actor* self, reader_init init) {
     // The ring failed (typically: the interface disappeared). The kernel
     // still retires the block it was filling on its timer: drain it like a
     // stop, so that every packet it handed over reaches the disk, then fail.
-    LOG_ERROR("reader %d: %s", thread, e.what());
+    const std::string who = status_key::component(status_key::reader, thread);
+    LOG_WARN("%s: the ring failed; writing the blocks it still holds", who.c_str());
     try {
       st.drain(self);
     } catch (const std::exception& again) {
-      LOG_ERROR("reader %d: while draining: %s", thread, again.what());
+      LOG_ERROR("%s: while draining: %s", who.c_str(), again.what());
       if (auto closed = st.plan.close())
         st.send_downstream(self, close_atom::value, *closed);
     }
-    throw;
+    end_with_failure(self, who, e);
   }
 }
 

@@ -7,9 +7,9 @@
 #include <caf/actor.hpp>
 #include <caf/blocking_actor.hpp>
 
+#include "actors/protocol.hpp"
 #include "io/packet_source.hpp"
 #include "stenotype/options.hpp"
-#include "stenotype/protocol.hpp"
 
 namespace stenotype {
 

@@ -1,32 +1,40 @@
 // actors/supervisor.cpp -- see supervisor.hpp.
 //
 // Failure policy, and why. Packets matter more than indexes: a reader or
-// writer that fails loses packets, so the capture stops with a non-zero
-// outcome (and the service manager restarts it; recovery makes files whole).
-// An indexer that fails loses nothing that cannot be rebuilt -- the packets
-// are on disk -- so it is replaced while the capture goes on. The
-// replacement indexes the files whose start it missed from the packet files,
-// once they are written; the supervisor repeats the recent `written` events
-// to it because those sent to its predecessor died with it.
+// writer that fails loses packets, so the capture stops with that failure
+// as its outcome (and the service manager restarts it; recovery makes files
+// whole). An indexer that fails loses nothing that cannot be rebuilt -- the
+// packets are on disk -- so it is replaced while the capture goes on. The
+// replacement indexes the files whose start it missed from the packet
+// files, once they are written; the supervisor repeats the recent
+// `written` events to it because those sent to its predecessor died with it.
+//
+// The parts: which components there are and how each is doing
+// (children.hpp), how often one may be replaced (restart_budget.hpp), and
+// asking them all for status (status_collector.hpp). What is left here is
+// the pipeline's wiring: who must hear of a component's end or its
+// replacement.
 #include "actors/supervisor.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <memory>
 
 #include <caf/all.hpp>
 
+#include "actors/status_collector.hpp"
 #include "stenotype/log.hpp"
+#include "stenotype/status_keys.hpp"
 
 namespace stenotype {
 namespace {
 
 using namespace std::chrono_literals;
+using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
 
 constexpr std::size_t recent_files_kept = 16;
 
-template <class Self>
-void stop_readers(supervisor_state& st, Self* self) {
+void stop_readers(self_ptr self) {
+  auto& st = self->state;
   if (st.stopping)
     return;
   st.stopping = true;
@@ -34,170 +42,221 @@ void stop_readers(supervisor_state& st, Self* self) {
     self->send(t.reader, stop_atom::value);
 }
 
-enum class role { reader, writer, indexer, unknown };
-
-struct who {
-  role r = role::unknown;
-  int thread = -1;
-  std::string key; // "reader-0", ...
-};
-
-who identify(const supervisor_state& st, const caf::actor_addr& addr) {
-  for (std::size_t i = 0; i < st.threads.size(); ++i) {
-    const auto& t = st.threads[i];
-    const auto n = std::to_string(i);
-    const int thread = static_cast<int>(i);
-    if (t.reader && t.reader.address() == addr)
-      return {role::reader, thread, "reader-" + n};
-    if (t.writer && t.writer.address() == addr)
-      return {role::writer, thread, "writer-" + n};
-    if (t.indexer && t.indexer.address() == addr)
-      return {role::indexer, thread, "indexer-" + n};
-  }
-  return {};
+// The outcome is final: everyone waiting hears it, and so does anyone who asks later.
+void finish(self_ptr self) {
+  auto& st = self->state;
+  st.finished = true;
+  for (auto& rp : st.waiters)
+    st.outcome ? rp.deliver(st.outcome) : rp.deliver(caf::unit);
+  st.waiters.clear();
 }
 
-template <class Self, class Handle>
-void watch(Self* self, const std::string& key, const Handle& h) {
-  self->monitor(h);
-  ++self->state.alive;
-  auto& rec = self->state.actors[key];
-  rec.state = "running";
-  rec.id = h.id();
+// A failure that ends the capture: the first one is its outcome.
+void fail_capture(self_ptr self, const std::string& who, errc code, const std::string& reason) {
+  auto& st = self->state;
+  if (!st.outcome)
+    st.outcome = make_error(code, who + ": " + reason);
+  stop_readers(self);
 }
 
-// Schedules the replacement of the failed indexer of thread `i`, if the
-// restart budget allows. Returns whether it did. Until the replacement runs
-// it counts as alive, so that the supervisor does not quit in between.
-bool schedule_indexer_restart(supervisor_actor::stateful_pointer<supervisor_state> self, std::size_t i) {
-  auto& rec = self->state.actors["indexer-" + std::to_string(i)];
-  const auto now = std::chrono::steady_clock::now();
-  while (!rec.recent_restarts.empty() && now - rec.recent_restarts.front() > restart_window)
-    rec.recent_restarts.pop_front();
-  if (rec.recent_restarts.size() >= max_indexer_restarts) {
-    LOG_ERROR("indexer %zu failed %u times within %lld s; giving up", i, max_indexer_restarts + 1,
-              static_cast<long long>(restart_window.count()));
-    return false;
-  }
-  const auto delay = first_restart_delay * (1 << rec.recent_restarts.size());
-  rec.recent_restarts.push_back(now);
-  rec.state = "restarting";
-  ++self->state.alive;
-  LOG_WARN("indexer %zu failed (%s); restarting it in %lld s", i, rec.last_error.c_str(),
-           static_cast<long long>(delay.count()));
-  self->delayed_send(self, delay, indexer_atom::value, static_cast<int>(i));
-  return true;
+void record_failure(supervisor_state& st, const child_key& key, child& c, errc code, std::string reason) {
+  c.last_error = std::move(reason);
+  c.last_error_code = code;
+  st.last_error = key.name() + ": " + c.last_error;
+  st.last_error_code = code;
 }
 
-// Spawns the replacement and points the thread's reader and writer at it.
-// It hears again of the recent files, whose `written` may have died with its
-// predecessor, and indexes from disk those that have no index.
-void restart_indexer(supervisor_actor::stateful_pointer<supervisor_state> self, std::size_t i) {
+// --- the pipeline's wiring --------------------------------------------------------
+
+// Spawns the replacement of thread i's indexer and points the thread's
+// reader and writer at it. It hears again of the recent files, whose
+// `written` may have died with its predecessor, and indexes from disk
+// those that have no index.
+status_api respawn_indexer(self_ptr self, std::size_t i) {
   auto& st = self->state;
   auto& t = st.threads[i];
-  const auto n = std::to_string(i);
-  auto& rec = st.actors["indexer-" + n];
-  --st.alive; // the placeholder; watch() counts the real one
-  ++rec.restarts;
-  t.indexer = caf::actor_cast<indexer_actor>(self->system().spawn<caf::detached>(indexer_main, t.indexer_config));
-  watch(self, "indexer-" + n, t.indexer);
-  if (st.actors["reader-" + n].state == "running")
+  const int thread = static_cast<int>(i);
+  t.indexer = spawn_indexer(self->system(), t.indexer_config);
+  if (st.children.running({role::reader, thread}))
     self->send(t.reader, indexer_atom::value, t.indexer);
   for (const auto& ev : t.recent_files)
     self->send(t.indexer, written_atom::value, ev);
-  if (st.actors["writer-" + n].state == "running")
+  if (st.children.running({role::writer, thread}))
     self->send(t.writer, indexer_atom::value, t.indexer);
   else
     self->send(t.indexer, stop_atom::value); // nothing more will be written: catch up, then quit
-  LOG_WARN("indexer %zu restarted (restart %u)", i, rec.restarts);
+  return t.indexer;
 }
 
-// The failure's own words when an actor ended with a message (the indexer
-// does), else CAF's rendering of the exit reason.
-std::string reason_text(caf::actor_system& sys, const caf::error& reason) {
-  const auto& ctx = reason.context();
-  for (std::size_t i = 0; i < ctx.size(); ++i)
-    if (ctx.match_element<std::string>(i))
-      return ctx.get_as<std::string>(i);
-  return sys.render(reason);
-}
-
-caf::settings actor_tree(const supervisor_state& st) {
-  caf::settings tree;
-  for (const auto& [key, rec] : st.actors) {
-    caf::settings a;
-    caf::put(a, "state", rec.state);
-    caf::put(a, "id", static_cast<int64_t>(rec.id));
-    caf::put(a, "restarts", static_cast<int64_t>(rec.restarts));
-    if (!rec.last_error.empty())
-      caf::put(a, "last-error", rec.last_error);
-    tree.emplace(key, std::move(a));
+// What a component's end means for the others of its thread.
+void tell_neighbours(self_ptr self, const child_key& key, bool failed) {
+  if (key.thread < 0)
+    return;
+  auto& t = self->state.threads[static_cast<std::size_t>(key.thread)];
+  if (key.role == role::reader && failed) {
+    // Its writer and indexer wait for an end of stream that will not come.
+    self->send(t.writer, eos_atom::value);
+    if (t.indexer)
+      self->send(t.indexer, eos_atom::value);
   }
-  return tree;
+  if (key.role == role::writer && t.indexer) {
+    // A writer that is gone sends no more `written`: its indexer must not wait.
+    self->send(t.indexer, stop_atom::value);
+  }
+}
+
+// --- restarts ---------------------------------------------------------------------
+
+// Schedules the replacement of a failed component, if it has a restart
+// policy, a restart can help and the budget allows. Returns whether it did.
+// Until the replacement runs the component counts as alive (restarting),
+// so that the supervisor does not quit in between.
+bool schedule_restart(self_ptr self, const child_key& key, child& c, errc code) {
+  if (!c.restart || !restart_can_help(code))
+    return false;
+  auto& budget = c.restart->budget;
+  const auto delay = budget.admit(restart_budget::clock::now());
+  if (!delay) {
+    LOG_ERROR("%s failed %u times within %lld s; giving up", key.name().c_str(), budget.max() + 1,
+              static_cast<long long>(budget.window().count()));
+    return false;
+  }
+  c.state = child_state::restarting;
+  LOG_WARN("%s failed (%s: %s); restarting it in %lld s", key.name().c_str(), to_string(code).data(),
+           c.last_error.c_str(), static_cast<long long>(delay->count()));
+  self->delayed_send(self, *delay, restart_atom::value, static_cast<int>(key.role), key.thread);
+  return true;
+}
+
+void restart(self_ptr self, const child_key& key) {
+  child& c = self->state.children.at(key);
+  if (c.state != child_state::restarting || !c.restart)
+    return;
+  c.handle = c.restart->respawn();
+  self->monitor(c.handle);
+  c.state = child_state::running;
+  ++c.restarts;
+  LOG_WARN("%s restarted (restart %u)", key.name().c_str(), c.restarts);
+}
+
+// --- watchdog and status ------------------------------------------------------------
+
+// A component that does not answer within the watchdog period: a hung disk
+// or a stuck thread, which nothing inside the process can end.
+void report_hung(self_ptr self, const child_key& key, std::uint32_t watchdog_sec) {
+  auto& st = self->state;
+  child& c = st.children.at(key);
+  if (c.state != child_state::running)
+    return;
+  c.state = child_state::hung;
+  record_failure(st, key, c, errc::hung_component, "made no progress for " + std::to_string(watchdog_sec) + " s");
+  if (st.finished)
+    return;
+  // The outcome even after another failure: the capture cannot end while
+  // a thread hangs, and the application must learn that now. The message
+  // reads as a sentence: "writer-0 made no progress for 11 s".
+  st.outcome = make_error(errc::hung_component, key.name() + " " + c.last_error);
+  stop_readers(self);
+  finish(self);
+}
+
+void watchdog_round(self_ptr self, std::uint32_t watchdog_sec) {
+  collect_status(self, self->state.children.running_handles(), std::chrono::seconds(watchdog_sec),
+                 [self, watchdog_sec](status_results&& r) {
+                   for (const auto& key : r.silent)
+                     report_hung(self, key, watchdog_sec);
+                 });
+  self->delayed_send(self, std::chrono::seconds(std::max(1u, watchdog_sec / 3)), watchdog_atom::value);
+}
+
+caf::settings capture_status(const supervisor_state& st) {
+  caf::settings out;
+  caf::put(out, status_key::files_written, static_cast<int64_t>(st.files_written));
+  caf::put(out, status_key::stopping, st.stopping);
+  if (!st.last_error.empty())
+    caf::put(out, status_key::last_error, st.last_error);
+  if (st.last_error_code)
+    caf::put(out, status_key::last_error_code, std::string(to_string(*st.last_error_code)));
+  out.emplace(std::string(status_key::actors), st.children.tree());
+  return out;
+}
+
+// --- the down handler ---------------------------------------------------------------
+
+// The failure's own words when an actor ended with a message (ours do),
+// else CAF's rendering of the exit reason.
+std::string reason_text(caf::actor_system& sys, const caf::error& reason) {
+  auto text = message_of(reason);
+  return text.empty() ? sys.render(reason) : text;
+}
+
+void on_down(self_ptr self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  const bool failed = msg.reason && msg.reason != caf::exit_reason::normal;
+  // Our actors end with an errc; anything else (an exception that is not
+  // a std::exception, a kill) is a bug as far as we can tell.
+  const errc code = code_of(msg.reason).value_or(errc::internal);
+  // Our actors logged their failure themselves, with the file it concerns.
+  const bool logged = code_of(msg.reason).has_value();
+  auto* row = st.children.find(msg.source);
+  if (!row) {
+    if (failed) {
+      LOG_ERROR("unknown actor failed: %s; stopping the capture", self->system().render(msg.reason).c_str());
+      fail_capture(self, "unknown actor", code, reason_text(self->system(), msg.reason));
+    }
+  } else {
+    const child_key key = row->first;
+    child& c = row->second;
+    c.state = failed ? child_state::failed : child_state::done;
+    if (failed) {
+      record_failure(st, key, c, code, reason_text(self->system(), msg.reason));
+      if (schedule_restart(self, key, c, code))
+        return;
+      LOG_ERROR("%s failed%s%s; stopping the capture", key.name().c_str(), logged ? "" : ": ",
+                logged ? "" : self->system().render(msg.reason).c_str());
+      fail_capture(self, key.name(), code, c.last_error);
+    }
+    tell_neighbours(self, key, failed);
+  }
+  if (st.children.all_down()) {
+    if (!st.finished)
+      finish(self);
+    self->quit();
+  }
 }
 
 } // namespace
 
-supervisor_actor::behavior_type
-supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
-           std::vector<thread_actors> threads, std::uint32_t watchdog_sec) {
+supervisor_actor::behavior_type supervisor(self_ptr self, std::vector<thread_actors> threads,
+                                           std::uint32_t watchdog_sec) {
   auto& st = self->state;
-  if (watchdog_sec > 0)
-    self->delayed_send(self, std::chrono::seconds(std::max(1u, watchdog_sec / 3)), watchdog_atom::value);
   st.threads = std::move(threads);
   for (std::size_t i = 0; i < st.threads.size(); ++i) {
     const auto& t = st.threads[i];
-    const auto n = std::to_string(i);
-    watch(self, "reader-" + n, t.reader);
-    watch(self, "writer-" + n, t.writer);
+    const int thread = static_cast<int>(i);
+    st.children.add({role::reader, thread}, t.reader);
+    st.children.add({role::writer, thread}, t.writer);
     if (t.indexer)
-      watch(self, "indexer-" + n, t.indexer);
+      st.children.add({role::indexer, thread}, t.indexer,
+                      restart_policy{restart_budget{max_indexer_restarts, restart_window, first_restart_delay},
+                                     [self, i] { return respawn_indexer(self, i); }});
   }
-  self->set_down_handler([self](caf::down_msg& msg) {
-    auto& st = self->state;
-    const who w = identify(st, msg.source);
-    const bool failed = msg.reason && msg.reason != caf::exit_reason::normal;
-    --st.alive;
-    if (w.r != role::unknown) {
-      auto& rec = st.actors[w.key];
-      rec.state = failed ? "failed" : "done";
-      if (failed) {
-        rec.last_error = reason_text(self->system(), msg.reason);
-        st.last_error = w.key + ": " + rec.last_error;
-      }
-    }
-    const auto i = static_cast<std::size_t>(w.thread);
-    if (failed && w.r == role::indexer && schedule_indexer_restart(self, i))
-      return;
-    if (failed) {
-      // An exception was logged by the actor itself, with the file it concerns.
-      const bool logged = msg.reason == caf::exit_reason::unhandled_exception;
-      LOG_ERROR("%s failed%s%s; stopping the capture", w.r == role::unknown ? "unknown actor" : w.key.c_str(),
-                logged ? "" : ": ", logged ? "" : self->system().render(msg.reason).c_str());
-      st.exit_code = 1;
-      if (w.r == role::reader) {
-        // Its writer and indexer wait for an end of stream that will not come.
-        auto& t = st.threads[i];
-        self->send(t.writer, eos_atom::value);
-        if (t.indexer)
-          self->send(t.indexer, eos_atom::value);
-      }
-      stop_readers(st, self);
-    }
-    if (w.r == role::writer && st.threads[i].indexer) {
-      // A writer that is gone sends no more `written`: its indexer must not wait.
-      self->send(st.threads[i].indexer, stop_atom::value);
-    }
-    if (st.alive == 0) {
-      for (auto& rp : st.waiters)
-        rp.deliver(st.exit_code);
-      st.waiters.clear();
-      self->quit();
-    }
-  });
+  for (const auto& [key, handle] : st.children.running_handles())
+    self->monitor(handle);
+  self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
+  if (watchdog_sec > 0)
+    self->delayed_send(self, std::chrono::seconds(std::max(1u, watchdog_sec / 3)), watchdog_atom::value);
   return {
-    [self](stop_atom) { stop_readers(self->state, self); },
-    [self](indexer_atom, int thread) { restart_indexer(self, static_cast<std::size_t>(thread)); },
+    [self](stop_atom) { stop_readers(self); },
+    [self](subscribe_atom, written_atom, const caf::actor& who) {
+      for (auto& t : self->state.threads)
+        self->send(t.writer, subscribe_atom::value, who);
+    },
+    [self](subscribe_atom, block_atom, const caf::actor& who, std::uint32_t max_leases) {
+      for (auto& t : self->state.threads)
+        self->send(t.reader, subscribe_atom::value, who, max_leases);
+    },
+    [self](restart_atom, int r, int thread) { restart(self, {static_cast<role>(r), thread}); },
     [self](written_atom, const file_event& ev) {
       auto& st = self->state;
       ++st.files_written;
@@ -209,75 +268,30 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
         t.recent_files.pop_front();
       // A restarted indexer may have missed this from the writer (sent to its
       // predecessor just before the switch); repeats are harmless to it.
-      if (t.indexer && st.actors["indexer-" + std::to_string(ev.thread)].restarts > 0)
+      if (t.indexer && st.children.at({role::indexer, ev.thread}).restarts > 0)
         self->send(t.indexer, written_atom::value, ev);
     },
-    [self, watchdog_sec](watchdog_atom) {
-      for (std::size_t i = 0; i < self->state.threads.size(); ++i) {
-        const auto& t = self->state.threads[i];
-        const std::pair<const char*, status_api> parts[] = {
-          {"reader", caf::actor_cast<status_api>(t.reader)},
-          {"writer", caf::actor_cast<status_api>(t.writer)},
-          {"indexer", caf::actor_cast<status_api>(t.indexer)}};
-        for (const auto& [role, a] : parts) {
-          if (!a)
-            continue;
-          const std::string who = std::string(role) + " " + std::to_string(i);
-          self->request(a, std::chrono::seconds(watchdog_sec), status_atom::value)
-            .then([](const caf::settings&) {},
-                  [who, watchdog_sec](const caf::error& e) {
-                    if (e != caf::sec::request_timeout)
-                      return; // it ended; the down handler deals with that
-                    // A thread that hangs cannot be stopped from here: exit,
-                    // and let the service manager restart the capture.
-                    LOG_ERROR("watchdog: %s made no progress for %u s; exiting", who.c_str(), watchdog_sec);
-                    std::_Exit(1);
-                  });
-        }
+    [self, watchdog_sec](watchdog_atom) { watchdog_round(self, watchdog_sec); },
+    [self](wait_atom) -> caf::result<void> {
+      auto& st = self->state;
+      if (st.finished) {
+        if (st.outcome)
+          return st.outcome;
+        return caf::unit;
       }
-      self->delayed_send(self, std::chrono::seconds(std::max(1u, watchdog_sec / 3)), watchdog_atom::value);
-    },
-    [self](wait_atom) -> caf::result<int> {
-      auto rp = self->make_response_promise<int>();
-      self->state.waiters.emplace_back(rp);
+      auto rp = self->make_response_promise();
+      st.waiters.emplace_back(rp);
       return rp;
     },
     [self](status_atom) -> caf::result<caf::settings> {
       // Ask everyone still running, answer when all replied (or timed out).
-      auto& st = self->state;
       auto rp = self->make_response_promise<caf::settings>();
-      auto result = std::make_shared<caf::settings>();
-      caf::put(*result, "files-written", static_cast<int64_t>(st.files_written));
-      caf::put(*result, "stopping", st.stopping);
-      if (!st.last_error.empty())
-        caf::put(*result, "last-error", st.last_error);
-      result->emplace("actors", actor_tree(st));
-      std::vector<std::pair<std::string, status_api>> targets;
-      for (std::size_t i = 0; i < st.threads.size(); ++i) {
-        const auto& t = st.threads[i];
-        const auto n = std::to_string(i);
-        for (auto [key, target] : {std::pair{"reader-" + n, caf::actor_cast<status_api>(t.reader)},
-                                   std::pair{"writer-" + n, caf::actor_cast<status_api>(t.writer)},
-                                   std::pair{"indexer-" + n, caf::actor_cast<status_api>(t.indexer)}})
-          if (target && st.actors[key].state == "running")
-            targets.emplace_back(key, target);
-      }
-      if (targets.empty()) {
-        rp.deliver(std::move(*result));
-        return rp;
-      }
-      auto pending = std::make_shared<std::size_t>(targets.size());
-      for (auto& [key, target] : targets) {
-        auto done = [rp, result, pending, k = key](caf::settings* s) mutable {
-          if (s)
-            caf::put(*result, k, std::move(*s));
-          if (--*pending == 0)
-            rp.deliver(std::move(*result));
-        };
-        self->request(target, 2s, status_atom::value)
-          .then([done](caf::settings& s) mutable { done(&s); },
-                [done](caf::error&) mutable { done(nullptr); });
-      }
+      collect_status(self, self->state.children.running_handles(), 2s,
+                     [rp, out = capture_status(self->state)](status_results&& r) mutable {
+                       for (auto& [key, s] : r.answers)
+                         out.emplace(key.name(), std::move(s));
+                       rp.deliver(std::move(out));
+                     });
       return rp;
     },
   };

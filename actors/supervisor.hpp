@@ -3,18 +3,21 @@
 
 #include <chrono>
 #include <deque>
-#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include <caf/actor.hpp>
+#include <caf/error.hpp>
+#include <caf/response_promise.hpp>
 
+#include "actors/children.hpp"
 #include "actors/indexer.hpp"
-#include "stenotype/protocol.hpp"
+#include "actors/protocol.hpp"
 
 namespace stenotype {
 
-/// The actors of one capture thread; the indexer may be invalid (--no_index).
+/// The actors of one capture thread, as wired together; the indexer may be
+/// invalid (--no_index).
 struct thread_actors {
   reader_actor reader;
   writer_actor writer;
@@ -23,24 +26,16 @@ struct thread_actors {
   std::deque<file_event> recent_files; ///< last files written, repeated to a restarted indexer
 };
 
-/// What monitoring saw of one component: the actor tree in `status`.
-struct actor_record {
-  std::string state = "running"; ///< running | done | failed | restarting
-  std::uint64_t id = 0;          ///< CAF actor id of the current incarnation
-  std::uint32_t restarts = 0;
-  std::string last_error;        ///< why the last incarnation ended, if it failed
-  std::deque<std::chrono::steady_clock::time_point> recent_restarts; // within restart_window
-};
-
 struct supervisor_state {
-  std::vector<thread_actors> threads;
-  std::map<std::string, actor_record> actors; ///< "reader-0", "writer-0", "indexer-0", ...
-  std::size_t alive = 0;           // monitored actors still running
-  int exit_code = 0;               // 0 until something fails
+  std::vector<thread_actors> threads; // the pipeline's wiring, per capture thread
+  child_table children;               // every component watched, whatever its role
+  caf::error outcome;                 // none until something fails the capture
+  bool finished = false;              // outcome final: all down, or a component hung
   bool stopping = false;
   std::uint64_t files_written = 0;
-  std::string last_error;          // the most recent failure, "<actor>: <reason>"
-  std::vector<caf::response_promise> waiters; // answered when all are down
+  std::string last_error;             // the most recent failure, "<actor>: <reason>"
+  std::optional<errc> last_error_code; // and its code
+  std::vector<caf::response_promise> waiters; // `wait` requests, answered with the outcome
   static inline const char* name = "stenotype-supervisor";
 };
 
@@ -57,13 +52,16 @@ inline constexpr std::chrono::seconds first_restart_delay{1};
 
 /// Monitors every actor in `threads`. A failing reader or writer stops the
 /// capture (all readers drain and stop, downstream actors of a dead reader
-/// get eos) and makes the outcome non-zero; a failing indexer is replaced
-/// (see above). When all are down, `wait_atom` requests are answered with the
-/// outcome and the supervisor quits.
+/// get eos) and becomes the outcome; a failing indexer is replaced (see
+/// above) unless its code says a restart cannot help. When all are down,
+/// `wait_atom` requests are answered with the outcome and the supervisor
+/// quits.
 /// With `watchdog_sec` > 0, every component must answer a status request
 /// within that time, checked every third of it; one that does not (a hung
-/// disk, a stuck thread) is logged and the process exits with status 1 so
-/// that the service manager restarts it (hidden files are recovered then).
+/// disk, a stuck thread) is the capture's outcome at once: `wait` answers
+/// with errc::hung_component. The supervisor cannot end a hung thread; the
+/// application decides (`stenotype` exits 1 for the service manager to
+/// restart it; hidden files are recovered then).
 supervisor_actor::behavior_type
 supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
            std::vector<thread_actors> threads, std::uint32_t watchdog_sec);

@@ -10,10 +10,12 @@
 
 #include <caf/all.hpp>
 
+#include "actors/end_with_failure.hpp"
+#include "actors/protocol.hpp"
 #include "actors/seccomp_policy.hpp"
 #include "actors/thread_setup.hpp"
 #include "stenotype/log.hpp"
-#include "stenotype/protocol.hpp"
+#include "stenotype/status_keys.hpp"
 
 namespace stenotype {
 namespace {
@@ -44,16 +46,16 @@ struct writer_state {
   caf::settings status() const {
     const auto& s = writer.stats();
     caf::settings out;
-    caf::put(out, "thread", init.thread);
-    caf::put(out, "blocks-written", static_cast<int64_t>(s.blocks));
-    caf::put(out, "bytes-written", static_cast<int64_t>(s.bytes));
-    caf::put(out, "files-written", static_cast<int64_t>(s.files));
-    caf::put(out, "aio-in-flight", static_cast<int64_t>(s.in_flight));
-    caf::put(out, "aio-max-latency-us", static_cast<int64_t>(s.max_latency_us));
-    caf::put(out, "aio-writes-completed", static_cast<int64_t>(s.completed));
-    caf::put(out, "aio-latency-sum-us", static_cast<int64_t>(s.latency_sum_us));
-    caf::put(out, "aio-mean-latency-us", static_cast<int64_t>(s.completed ? s.latency_sum_us / s.completed : 0));
-    caf::put(out, "direct-io", writer.direct_io());
+    caf::put(out, status_key::thread, init.thread);
+    caf::put(out, status_key::blocks_written, static_cast<int64_t>(s.blocks));
+    caf::put(out, status_key::bytes_written, static_cast<int64_t>(s.bytes));
+    caf::put(out, status_key::files_written, static_cast<int64_t>(s.files));
+    caf::put(out, status_key::aio_in_flight, static_cast<int64_t>(s.in_flight));
+    caf::put(out, status_key::aio_max_latency_us, static_cast<int64_t>(s.max_latency_us));
+    caf::put(out, status_key::aio_writes_completed, static_cast<int64_t>(s.completed));
+    caf::put(out, status_key::aio_latency_sum_us, static_cast<int64_t>(s.latency_sum_us));
+    caf::put(out, status_key::aio_mean_latency_us, static_cast<int64_t>(s.completed ? s.latency_sum_us / s.completed : 0));
+    caf::put(out, status_key::direct_io, writer.direct_io());
     return out;
   }
 };
@@ -84,8 +86,7 @@ void writer_main(caf::blocking_actor* self, writer_init init) {
       st.writer.reap(idle ? 1ms : 0ms);
     }
   } catch (const std::exception& e) {
-    LOG_ERROR("writer %d: %s", thread, e.what());
-    throw;
+    end_with_failure(self, status_key::component(status_key::writer, thread), e);
   }
 }
 

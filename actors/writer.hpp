@@ -4,8 +4,8 @@
 #include <caf/actor.hpp>
 #include <caf/blocking_actor.hpp>
 
+#include "actors/protocol.hpp"
 #include "io/block_writer.hpp"
-#include "stenotype/protocol.hpp"
 
 namespace stenotype {
 

@@ -18,6 +18,8 @@
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 
+#include "stenotype/error.hpp"
+
 namespace stenotype::index {
 namespace {
 
@@ -40,8 +42,16 @@ rocksdb::Options sst_options() {
   return o;
 }
 
+// RocksDB's status carries no errno: its kind is all there is to go by.
+errc code_of(const rocksdb::Status& s) {
+  return s.IsNoSpace() ? errc::no_space
+         : s.IsCorruption() ? errc::damaged_index
+         : s.IsPathNotFound() ? errc::not_found
+                              : errc::io_error;
+}
+
 [[noreturn]] void fail(const std::string& what, const rocksdb::Status& s) {
-  throw std::runtime_error(what + ": " + s.ToString());
+  throw failure(code_of(s), what + ": " + s.ToString());
 }
 
 std::uint64_t get_be(std::string_view v, std::size_t at, int bytes) {
@@ -124,7 +134,7 @@ static void check_magic(const std::string& path) {
   constexpr std::uint64_t leveldb_magic = 0xdb4775248b80fb57ull;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    throw std::runtime_error("cannot open index " + path + ": " + std::strerror(errno));
+    throw failure(errc_from_errno(errno), "cannot open index " + path + ": " + std::strerror(errno));
   struct stat st;
   std::uint8_t tail[8];
   const bool ok = ::fstat(fd, &st) == 0 && st.st_size >= 8
@@ -149,7 +159,7 @@ index_reader::index_reader(const std::string& path, bool verify) : path_(path) {
     fail("cannot open index " + path, s);
   if (verify)
     if (auto s = reader_->VerifyChecksum(); !s.ok())
-      fail("damaged index " + path, s);
+      throw failure(errc::damaged_index, "damaged index " + path + ": " + s.ToString());
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
   std::unique_ptr<rocksdb::Iterator> it{reader_->NewIterator(ro)};
@@ -221,7 +231,7 @@ void index_reader::check(const rocksdb::Iterator& it) const {
   // A block whose checksum does not match ends the iteration with an error
   // status (ReadOptions::verify_checksums): never silently fewer results.
   if (!it.status().ok())
-    throw std::runtime_error("damaged index " + path_ + ": " + it.status().ToString());
+    throw failure(errc::damaged_index, "damaged index " + path_ + ": " + it.status().ToString());
 }
 
 } // namespace stenotype::index

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "io/layout.hpp"
+#include "stenotype/error.hpp"
 #include "stenotype/log.hpp"
 
 namespace stenotype::io {
@@ -22,7 +23,7 @@ std::uint64_t monotonic_us() {
 }
 
 [[noreturn]] void fail(const std::string& what, int err) {
-  throw std::runtime_error(what + ": " + std::strerror(err));
+  throw failure(errc_from_errno(err), what + ": " + std::strerror(err));
 }
 
 io_context_t as_ctx(void* p) { return static_cast<io_context_t>(p); }
@@ -151,15 +152,15 @@ void block_writer::write(std::uint64_t file_id, std::uint64_t offset, block_hand
 void block_writer::complete_all(const io_event* events, int n) {
   // Account for every event before reporting a failure: a lost event would
   // leave its slot busy forever and the final drain would hang.
-  std::string error;
+  std::optional<failure> error;
   for (int i = 0; i < n; ++i)
-    if (auto e = complete(events[i]); !e.empty() && error.empty())
+    if (auto e = complete(events[i]); e && !error)
       error = std::move(e);
-  if (!error.empty())
-    throw std::runtime_error(error);
+  if (error)
+    throw *error;
 }
 
-std::string block_writer::complete(const io_event& ev) {
+std::optional<failure> block_writer::complete(const io_event& ev) {
   slot& s = *static_cast<slot*>(ev.data);
   open_file& f = *s.file;
   const auto expected = static_cast<long>(s.block.size());
@@ -174,8 +175,9 @@ std::string block_writer::complete(const io_event& ev) {
   s.file = nullptr;
   free_slots_.push_back(static_cast<std::uint32_t>(&s - slots_.data()));
   if (res != expected)
-    return "write to " + f.hidden + " failed: "
-           + (res < 0 ? std::strerror(static_cast<int>(-res)) : "short write");
+    return failure(res < 0 ? errc_from_errno(static_cast<int>(-res)) : errc::io_error,
+                   "write to " + f.hidden + " failed: "
+                     + (res < 0 ? std::strerror(static_cast<int>(-res)) : "short write"));
   ++f.blocks;
   ++stats_.blocks;
   stats_.bytes += static_cast<std::uint64_t>(expected);

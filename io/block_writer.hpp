@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "stenotype/block_handle.hpp"
+#include "stenotype/error.hpp"
 
 struct io_event;
 
@@ -81,7 +82,7 @@ private:
   struct open_file;
   struct slot;
   open_file& file_for(std::uint64_t id);
-  std::string complete(const io_event& ev); // returns an error, or ""
+  std::optional<failure> complete(const io_event& ev); // the write's error, if it failed
   void complete_all(const io_event* events, int n);
   void wait_for(std::uint32_t max_in_flight);
 

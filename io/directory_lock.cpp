@@ -13,6 +13,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "stenotype/error.hpp"
+
 namespace stenotype::io {
 
 long lock_holder(const std::string& dir) {
@@ -38,16 +40,16 @@ long lock_holder(const std::string& dir) {
 directory_lock::directory_lock(const std::string& dir) : path_(dir) {
   fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd_ < 0)
-    throw std::runtime_error("cannot open directory " + dir + ": " + std::strerror(errno));
+    throw failure(errc_from_errno(errno), "cannot open directory " + dir + ": " + std::strerror(errno));
   if (::flock(fd_, LOCK_EX | LOCK_NB) == 0)
     return;
   const int err = errno;
   ::close(fd_);
   fd_ = -1;
   if (err != EWOULDBLOCK)
-    throw std::runtime_error("cannot lock " + dir + ": " + std::strerror(err));
+    throw failure(errc_from_errno(err), "cannot lock " + dir + ": " + std::strerror(err));
   const long pid = lock_holder(dir);
-  throw std::runtime_error(dir + " is in use by another stenotype, stenoimport or stenoindex"
+  throw failure(errc::in_use, dir + " is in use by another stenotype, stenoimport or stenoindex"
                            + (pid > 0 ? " (pid " + std::to_string(pid) + ")" : std::string()));
 }
 

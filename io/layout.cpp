@@ -1,6 +1,8 @@
 // io/layout.cpp -- see layout.hpp.
 #include "io/layout.hpp"
 
+#include "stenotype/error.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -19,7 +21,7 @@ constexpr std::string_view packet_prefix = "PKT", index_prefix = "IDX"; // + thr
 
 // The one place this module reports a failed system call: "<what> <path>: <reason>".
 [[noreturn]] void fail(const std::string& what, const std::string& path, int err) {
-  throw std::runtime_error(what + " " + path + ": " + std::strerror(err));
+  throw failure(errc_from_errno(err), what + " " + path + ": " + std::strerror(err));
 }
 
 std::string join(const std::string& dir, std::string_view name) {

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "stenotype/error.hpp"
+
 namespace stenotype::io {
 namespace {
 
@@ -33,11 +35,11 @@ packet_file_reader::packet_file_reader(const std::string& path, std::size_t bloc
   : path_(path) {
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0)
-    throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+    throw failure(errc_from_errno(errno), "cannot open " + path + ": " + std::strerror(errno));
   struct stat st;
   if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd_);
-    throw std::runtime_error("not a regular file: " + path);
+    throw failure(errc::damaged_packet_file, "not a regular file: " + path);
   }
   size_ = static_cast<std::uint64_t>(st.st_size);
   block_size_ = block_size ? block_size : detect_block_size(fd_, size_);
@@ -52,7 +54,8 @@ void packet_file_reader::for_each_block(
   for (std::uint64_t off = 0; off < size_; off += block_size_) {
     const ssize_t n = ::pread(fd_, buf_.data(), block_size_, static_cast<off_t>(off));
     if (n <= 0)
-      throw std::runtime_error("cannot read " + path_ + ": " + (n < 0 ? std::strerror(errno) : "unexpected end"));
+      throw failure(n < 0 ? errc_from_errno(errno) : errc::damaged_packet_file,
+                    "cannot read " + path_ + ": " + (n < 0 ? std::strerror(errno) : "unexpected end"));
     fn(std::span<const std::uint8_t>(buf_.data(), static_cast<std::size_t>(n)), off);
   }
 }

@@ -14,11 +14,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "stenotype/error.hpp"
+
 namespace stenotype::io {
 namespace {
 
 [[noreturn]] void fail(const std::string& what) {
-  throw std::runtime_error(what + ": " + std::strerror(errno));
+  throw failure(errc_from_errno(errno), what + ": " + std::strerror(errno));
 }
 
 tpacket_block_desc* desc(std::uint8_t* block) {
@@ -177,7 +179,7 @@ void ring::check_bound() {
   socklen_t blen = sizeof bound;
   if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &blen) != 0 || bound.sll_ifindex <= 0) {
     device_gone_ = true;
-    throw std::runtime_error("interface '" + iface_ + "' disappeared");
+    throw failure(errc::interface_gone, "interface '" + iface_ + "' disappeared");
   }
 }
 

@@ -2,27 +2,35 @@
 
 #include <caf/all.hpp>
 
+#include "stenotype/log.hpp"
+
 namespace stenotype {
 
-supervisor_actor::behavior_type control_proxy(supervisor_actor::pointer self,
-                                              std::shared_ptr<control_target_holder> target) {
+capture_actor::behavior_type control_proxy(capture_actor::pointer self,
+                                           std::shared_ptr<control_target_holder> target) {
+  auto not_started = [] { return caf::make_error(caf::sec::runtime_error, "capture not started yet"); };
   return {
     [=](stop_atom) {
       if (auto t = target->get())
         self->send(t, stop_atom::value);
     },
-    [](written_atom, const file_event&) {},
-    [](watchdog_atom) {},           // internal to the supervisor: not from outside
-    [](indexer_atom, int) {},       // likewise
-    [=](wait_atom) -> caf::result<int> {
+    [=](wait_atom) -> caf::result<void> {
       if (auto t = target->get())
         return self->delegate(t, wait_atom::value);
-      return caf::make_error(caf::sec::runtime_error, "capture not started yet");
+      return not_started();
     },
     [=](status_atom) -> caf::result<caf::settings> {
       if (auto t = target->get())
         return self->delegate(t, status_atom::value);
-      return caf::make_error(caf::sec::runtime_error, "capture not started yet");
+      return not_started();
+    },
+    [=](subscribe_atom, written_atom, const caf::actor& who) {
+      if (auto t = target->get())
+        self->send(t, subscribe_atom::value, written_atom::value, who);
+    },
+    [=](subscribe_atom, block_atom, const caf::actor&, std::uint32_t) {
+      // A block handle is ring memory: it cannot be sent to another process.
+      LOG_WARN("control port: refused a block subscription (blocks are for actors in this process)");
     },
   };
 }

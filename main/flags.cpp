@@ -28,6 +28,7 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
   std::string filter;
   int verbose = 0, quiet = 0;
   bool no_index = false, no_promisc = false, no_watchdogs = false, usage = false;
+  o.seccomp = "kill"; // stenotype's default; the library's is "none" (an embedding host's choice)
 
   CLI::App app{"stenotype - dump raw packets to disk, indexed.\n"
                "Captures an interface through AF_PACKET TPACKET_V3 rings into packet files\n"

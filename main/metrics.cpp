@@ -6,6 +6,8 @@
 #include <prometheus/registry.h>
 #include <stdexcept>
 
+#include "stenotype/status_keys.hpp"
+
 namespace stenotype {
 
 struct metrics_exporter::thread_metrics {
@@ -72,26 +74,29 @@ void metrics_exporter::update(const caf::settings& status) {
     c->Increment(now >= before ? now - before : now);
     before = now;
   };
+  using namespace status_key;
   for (std::size_t t = 0; t < threads_.size(); ++t) {
-    const std::string n = std::to_string(t);
+    const int thread = static_cast<int>(t);
+    const std::string r = component(reader, thread), w = component(writer, thread),
+                      i = component(indexer, thread);
     auto& m = *threads_[t];
-    advance(m.packets, "reader-" + n + ".packets");
-    advance(m.drops, "reader-" + n + ".kernel-drops");
-    advance(m.kernel_packets, "reader-" + n + ".kernel-packets");
-    advance(m.blocks, "reader-" + n + ".blocks");
-    advance(m.bytes_written, "writer-" + n + ".bytes-written");
-    advance(m.files_written, "writer-" + n + ".files-written");
-    advance(m.files_indexed, "indexer-" + n + ".files-indexed");
-    advance(m.packets_indexed, "indexer-" + n + ".packets-indexed");
-    m.aio_in_flight->Set(value("writer-" + n + ".aio-in-flight"));
-    m.aio_max_latency->Set(value("writer-" + n + ".aio-max-latency-us") / 1e6);
-    advance(m.indexer_restarts, "actors.indexer-" + n + ".restarts");
-    advance(m.aio_writes, "writer-" + n + ".aio-writes-completed");
-    advance(m.aio_latency_sum, "writer-" + n + ".aio-latency-sum-us", 1e-6);
-    m.blocks_on_loan->Set(value("reader-" + n + ".blocks-on-loan"));
-    const double lag = value("reader-" + n + ".blocks") - value("indexer-" + n + ".next-block");
-    m.index_lag_blocks->Set(caf::get_if(&status, "indexer-" + n) ? std::max(0.0, lag) : 0);
-    m.index_memory->Set(value("indexer-" + n + ".memory-bytes"));
+    advance(m.packets, path(r, packets));
+    advance(m.drops, path(r, kernel_drops));
+    advance(m.kernel_packets, path(r, kernel_packets));
+    advance(m.blocks, path(r, blocks));
+    advance(m.bytes_written, path(w, bytes_written));
+    advance(m.files_written, path(w, files_written));
+    advance(m.files_indexed, path(i, files_indexed));
+    advance(m.packets_indexed, path(i, packets_indexed));
+    m.aio_in_flight->Set(value(path(w, aio_in_flight)));
+    m.aio_max_latency->Set(value(path(w, aio_max_latency_us)) / 1e6);
+    advance(m.indexer_restarts, path(path(actors, i), restarts));
+    advance(m.aio_writes, path(w, aio_writes_completed));
+    advance(m.aio_latency_sum, path(w, aio_latency_sum_us), 1e-6);
+    m.blocks_on_loan->Set(value(path(r, blocks_on_loan)));
+    const double lag = value(path(r, blocks)) - value(path(i, next_block));
+    m.index_lag_blocks->Set(caf::get_if(&status, i) ? std::max(0.0, lag) : 0);
+    m.index_memory->Set(value(path(i, memory_bytes)));
   }
 }
 

@@ -2,9 +2,11 @@
 // capture pipeline from the library, until stopped.
 //
 // Exit status: 0 after a clean stop (--count reached, SIGINT/SIGTERM), 1 when
-// the capture failed (the log says why), 2 for a bad command line.
+// the capture failed (the log says why) or a component hung, 2 for a bad
+// command line.
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <sys/stat.h>
 #include <memory>
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
   ignore_harmless_signals();
 
   caf::actor_system_config cfg;
+  add_error_category(cfg);
   // Readers, writers and indexers have threads of their own (detached); the
   // scheduler only runs the supervisor and short-lived requests.
   cfg.set("scheduler.max-threads", 2);
@@ -96,9 +99,9 @@ int main(int argc, char** argv) {
   caf::actor_system system{cfg};
 
   std::unique_ptr<metrics_exporter> metrics;
-  pipeline p;
+  capture_actor capture;
   auto control_target = std::make_shared<control_target_holder>();
-  supervisor_actor proxy;
+  capture_actor proxy;
   try {
     if (flags.control_port) {
       // Listen before the seccomp filter forbids making sockets; the proxy
@@ -113,7 +116,7 @@ int main(int argc, char** argv) {
                                                    opts.iface, opts.threads);
     const identity who = resolve_identity(opts.uid, opts.gid);
     const auto created = missing_directories(opts.dir);
-    p = spawn_pipeline(system, opts, [&] {
+    capture = spawn_pipeline(system, opts, [&] {
       hand_over_directories(opts, who, created);
       drop_privileges(who);
       install_seccomp(seccomp_role::process, opts.seccomp, metrics != nullptr || flags.control_port != 0);
@@ -126,7 +129,7 @@ int main(int argc, char** argv) {
       caf::anon_send_exit(proxy, caf::exit_reason::user_shutdown);
     return 1;
   }
-  control_target->set(p.supervisor);
+  control_target->set(capture);
   LOG_INFO("capturing on %s into %s with %d thread(s)", opts.iface.c_str(), opts.dir.c_str(),
            opts.threads);
 
@@ -146,7 +149,7 @@ int main(int argc, char** argv) {
       }
       stopping = true;
       LOG_INFO("signal %d: flushing and stopping", sig);
-      caf::anon_send(p.supervisor, stop_atom::value);
+      caf::anon_send(capture, stop_atom::value);
     }
   });
 
@@ -156,7 +159,7 @@ int main(int argc, char** argv) {
     metrics_thread = std::thread([&] {
       caf::scoped_actor self{system};
       while (!finished) {
-        self->request(p.supervisor, std::chrono::seconds(2), status_atom::value)
+        self->request(capture, std::chrono::seconds(2), status_atom::value)
           .receive([&](const caf::settings& s) { metrics->update(s); }, [](const caf::error&) {});
         for (int i = 0; i < 10 && !finished; ++i)
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -166,10 +169,19 @@ int main(int argc, char** argv) {
   int code = 1;
   {
     caf::scoped_actor self{system};
-    self->request(p.supervisor, caf::infinite, wait_atom::value)
-      .receive([&](int outcome) { code = outcome; },
+    self->request(capture, caf::infinite, wait_atom::value)
+      .receive([&] { code = 0; },
                [&](const caf::error& err) {
-                 LOG_ERROR("lost the supervisor: %s", system.render(err).c_str());
+                 const auto why = code_of(err);
+                 if (why == errc::hung_component) {
+                   // A hung thread cannot be ended, nor the actor system
+                   // shut down around it: exit, and let the service manager
+                   // restart the capture (recovery makes its files whole).
+                   LOG_ERROR("watchdog: %s; exiting", message_of(err).c_str());
+                   std::_Exit(1);
+                 }
+                 if (!why) // the capture's own failures were logged where they happened
+                   LOG_ERROR("lost the supervisor: %s", system.render(err).c_str());
                });
   }
   finished = true;

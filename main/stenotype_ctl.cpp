@@ -6,8 +6,8 @@
 //   stenotype-ctl --port=9120 json             # everything, as JSON
 //   stenotype-ctl --port=9120 stop             # graceful stop (as SIGTERM)
 //
-// Talks to the capture's supervisor over CAF's network layer (same CAF
-// version on both sides). Exit status: 0 answered, 1 no answer, 2 usage.
+// Talks to the capture (its public capture_actor interface) over CAF's
+// network layer (same CAF version on both sides). Exit status: 0 answered, 1 no answer, 2 usage.
 #include <CLI/CLI.hpp>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -16,41 +16,13 @@
 
 #include "stenotype/protocol.hpp"
 #include "main/numeric_flags.hpp"
+#include "stenotype/status_keys.hpp"
 #include "main/parse_command_line.hpp"
+#include "main/status_json.hpp"
 
 using namespace stenotype;
 
 namespace {
-
-void json(const caf::config_value& v, std::string& out);
-
-void json(const caf::settings& s, std::string& out) {
-  out += '{';
-  bool first = true;
-  for (const auto& [k, v] : s) {
-    if (!first)
-      out += ',';
-    first = false;
-    out += '"' + std::string(k) + "\":";
-    json(v, out);
-  }
-  out += '}';
-}
-
-void json(const caf::config_value& v, std::string& out) {
-  if (auto i = caf::get_if<int64_t>(&v))
-    out += std::to_string(*i);
-  else if (auto b = caf::get_if<bool>(&v))
-    out += *b ? "true" : "false";
-  else if (auto d = caf::get_if<double>(&v))
-    out += std::to_string(*d);
-  else if (auto s = caf::get_if<std::string>(&v))
-    out += '"' + *s + '"';
-  else if (auto m = caf::get_if<caf::settings>(&v))
-    json(*m, out);
-  else
-    out += '"' + caf::to_string(v) + '"';
-}
 
 int64_t num(const caf::settings& s, const std::string& path) {
   auto v = caf::get_if<int64_t>(&s, path);
@@ -58,38 +30,39 @@ int64_t num(const caf::settings& s, const std::string& path) {
 }
 
 void table(const caf::settings& s) {
+  using namespace status_key;
   std::printf("%-6s %12s %10s %8s %9s %10s %7s %7s %9s %9s\n", "thread", "packets", "drops", "drop%",
               "blocks", "MB", "files", "in-aio", "idx-lag", "indexed");
-  for (int t = 0; caf::get_if(&s, "reader-" + std::to_string(t)); ++t) {
-    const std::string r = "reader-" + std::to_string(t) + ".", w = "writer-" + std::to_string(t) + ".",
-                      i = "indexer-" + std::to_string(t) + ".";
-    const auto kp = num(s, r + "kernel-packets"), kd = num(s, r + "kernel-drops");
-    const bool indexing = caf::get_if(&s, "indexer-" + std::to_string(t)) != nullptr;
+  for (int t = 0; caf::get_if(&s, component(reader, t)); ++t) {
+    const std::string r = component(reader, t), w = component(writer, t), i = component(indexer, t);
+    const auto kp = num(s, path(r, kernel_packets)), kd = num(s, path(r, kernel_drops));
+    const bool indexing = caf::get_if(&s, i) != nullptr;
     std::printf("%-6d %12lld %10lld %7.3f%% %9lld %10.1f %7lld %7lld %9s %9s\n", t,
-                static_cast<long long>(num(s, r + "packets")), static_cast<long long>(kd),
+                static_cast<long long>(num(s, path(r, packets))), static_cast<long long>(kd),
                 kp ? 100.0 * static_cast<double>(kd) / static_cast<double>(kp) : 0.0,
-                static_cast<long long>(num(s, r + "blocks")),
-                static_cast<double>(num(s, w + "bytes-written")) / (1 << 20),
-                static_cast<long long>(num(s, w + "files-written")),
-                static_cast<long long>(num(s, w + "aio-in-flight")),
-                indexing ? std::to_string(std::max<int64_t>(0, num(s, r + "blocks") - num(s, i + "next-block"))).c_str() : "-",
-                indexing ? std::to_string(num(s, i + "files-indexed")).c_str() : "-");
+                static_cast<long long>(num(s, path(r, blocks))),
+                static_cast<double>(num(s, path(w, bytes_written))) / (1 << 20),
+                static_cast<long long>(num(s, path(w, files_written))),
+                static_cast<long long>(num(s, path(w, aio_in_flight))),
+                indexing ? std::to_string(std::max<int64_t>(0, num(s, path(r, blocks)) - num(s, path(i, next_block)))).c_str() : "-",
+                indexing ? std::to_string(num(s, path(i, files_indexed))).c_str() : "-");
   }
 }
 
 void actors(const caf::settings& s) {
   std::printf("%-12s %-10s %8s %8s  %s\n", "actor", "state", "id", "restarts", "last error");
-  auto tree = caf::get_if<caf::settings>(&s, "actors");
+  auto tree = caf::get_if<caf::settings>(&s, status_key::actors);
   if (!tree)
     return;
   for (const auto& [name, v] : *tree) {
     auto a = caf::get_if<caf::settings>(&v);
     if (!a)
       continue;
-    auto state = caf::get_if<std::string>(a, "state");
-    auto err = caf::get_if<std::string>(a, "last-error");
+    auto state = caf::get_if<std::string>(a, status_key::state);
+    auto err = caf::get_if<std::string>(a, status_key::last_error);
     std::printf("%-12s %-10s %8lld %8lld  %s\n", std::string(name).c_str(), state ? state->c_str() : "?",
-                static_cast<long long>(num(*a, "id")), static_cast<long long>(num(*a, "restarts")),
+                static_cast<long long>(num(*a, std::string(status_key::id))),
+                static_cast<long long>(num(*a, std::string(status_key::restarts))),
                 err ? err->c_str() : "-");
   }
 }
@@ -108,23 +81,24 @@ int main(int argc, char** argv) {
   if (const int rc = stenotype::parse_command_line(app, argc, argv, "stenotype-ctl"); rc >= 0)
     return rc;
   caf::actor_system_config cfg;
+  add_error_category(cfg);
   cfg.load<caf::io::middleman>();
   cfg.add_message_type<file_event>("stenotype::file_event");
   cfg.set("scheduler.max-threads", 1);
   caf::actor_system sys{cfg};
-  auto sup = caf::io::remote_actor<supervisor_actor>(sys, host, port);
-  if (!sup) {
+  auto capture = caf::io::remote_actor<capture_actor>(sys, host, port);
+  if (!capture) {
     std::fprintf(stderr, "stenotype-ctl: error: no capture at %s:%u: %s\n", host.c_str(), port,
-                 sys.render(sup.error()).c_str());
+                 sys.render(capture.error()).c_str());
     return 1;
   }
   caf::scoped_actor self{sys};
   if (command == "stop") {
-    self->send(*sup, stop_atom::value);
+    self->send(*capture, stop_atom::value);
     // A round trip after it makes sure the stop left before we exit (the
     // capture sees messages from one sender in order).
     int rc = 1;
-    self->request(*sup, std::chrono::seconds(5), status_atom::value)
+    self->request(*capture, std::chrono::seconds(5), status_atom::value)
       .receive([&](const caf::settings&) { rc = 0; },
                [&](const caf::error& e) {
                  std::fprintf(stderr, "stenotype-ctl: error: no answer: %s\n", sys.render(e).c_str());
@@ -134,13 +108,11 @@ int main(int argc, char** argv) {
     return rc;
   }
   int rc = 1;
-  self->request(*sup, std::chrono::seconds(5), status_atom::value)
+  self->request(*capture, std::chrono::seconds(5), status_atom::value)
     .receive(
       [&](const caf::settings& s) {
         if (command == "json") {
-          std::string out;
-          json(s, out);
-          std::printf("%s\n", out.c_str());
+          std::printf("%s\n", to_json(s).c_str());
         } else if (command == "actors") {
           actors(s);
         } else {

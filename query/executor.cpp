@@ -42,7 +42,7 @@ struct later {
 
 run_stats run_query(const std::string& dir, const node_ptr& q,
                     const std::function<bool(const io::packet_ref&)>& emit,
-                    const std::function<void(const std::string&)>& warn) {
+                    const std::function<void(errc, const std::string&)>& warn) {
   run_stats stats;
   const time_bounds tb = bounds_of(*q);
   std::vector<candidate_file> files;
@@ -74,10 +74,10 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
           f.first_ns = s.first_ns;
           f.block_size = s.block_size;
         } catch (const std::exception& e) {
-          warn(std::string(e.what()) + "; scanning the packet file instead");
+          warn(code_of(e), std::string(e.what()) + "; scanning the packet file instead");
         }
       } else {
-        warn("no index for " + f.packets + "; scanning it (rebuild with stenoindex)");
+        warn(errc::not_found, "no index for " + f.packets + "; scanning it (rebuild with stenoindex)");
       }
       if (!f.indexed)
         ++stats.scanned_unindexed;
@@ -103,7 +103,7 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
           index::index_reader idx{f.index, /*verify=*/false};
           sel = select(*q, idx);
         } catch (const std::exception& e) {
-          warn(std::string(e.what()) + "; scanning the packet file instead");
+          warn(code_of(e), std::string(e.what()) + "; scanning the packet file instead");
           ++stats.scanned_unindexed;
           scan = true;
         }
@@ -125,7 +125,7 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
       storage.push_back(std::move(a));
     } catch (const std::exception& e) {
       ++stats.skipped_damaged;
-      warn(std::string(e.what()) + "; skipped");
+      warn(code_of(e), std::string(e.what()) + "; skipped");
     }
   };
   while (next_file < files.size() || !heap.empty()) {
@@ -148,7 +148,7 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
       heap.push(a);
     } else {
       if (a->stream->bad_positions())
-        warn(a->stream->path() + ": " + std::to_string(a->stream->bad_positions())
+        warn(errc::damaged_packet_file, a->stream->path() + ": " + std::to_string(a->stream->bad_positions())
              + " index positions did not hold a packet (damaged file or index?)");
       storage.erase(std::find_if(storage.begin(), storage.end(),
                                  [&](const auto& p) { return p.get() == a; }));

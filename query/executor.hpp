@@ -14,6 +14,7 @@
 
 #include "io/pcap_writer.hpp"
 #include "query/query.hpp"
+#include "stenotype/error.hpp"
 
 namespace stenotype::query {
 
@@ -26,10 +27,11 @@ struct run_stats {
 };
 
 /// Runs `q` over DIR/PKT<n>/ (complete files only) and calls `emit` for each
-/// matching packet in time order. `warn` receives one-line problems
-/// (damaged files, missing indexes). `emit` returns false to stop early.
+/// matching packet in time order. `warn` receives one-line problems with
+/// their code (damaged files, missing indexes). `emit` returns false to
+/// stop early.
 run_stats run_query(const std::string& dir, const node_ptr& q,
                     const std::function<bool(const io::packet_ref&)>& emit,
-                    const std::function<void(const std::string&)>& warn);
+                    const std::function<void(errc, const std::string&)>& warn);
 
 } // namespace stenotype::query

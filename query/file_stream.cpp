@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "stenotype/error.hpp"
+
 namespace stenotype::query {
 namespace {
 
@@ -21,11 +23,11 @@ file_stream::file_stream(const std::string& path, std::uint32_t block_size, sele
   : path_(path), block_size_(block_size), sel_(std::move(candidates)), q_(std::move(q)) {
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0)
-    throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+    throw failure(errc_from_errno(errno), "cannot open " + path + ": " + std::strerror(errno));
   struct stat st;
   if (::fstat(fd_, &st) != 0) {
     ::close(fd_);
-    throw std::runtime_error("cannot stat " + path);
+    throw failure(errc_from_errno(errno), "cannot stat " + path);
   }
   file_size_ = static_cast<std::uint64_t>(st.st_size);
   blocks_ = static_cast<std::uint32_t>((file_size_ + block_size_ - 1) / block_size_);

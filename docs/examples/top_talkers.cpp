@@ -5,14 +5,15 @@
 // Spawns the capture pipeline into the application's own actor_system and
 // adds an analysis actor of its own that
 //   - subscribes to every ring block (read-only, uncopied, at most 16 on
-//     loan: if it falls behind it misses blocks, the capture never waits),
-//     and counts IPv4 senders by packets and bytes;
+//     loan per thread: if it falls behind it misses blocks, the capture
+//     never waits), and counts IPv4 senders by packets and bytes;
 //   - subscribes to "file written" events.
 // After SECONDS it prints the pipeline's status, stops the capture (every
 // packet flushed, files renamed and indexed) and prints the top talkers.
 //
-// The whole public API is used here: stenotype/pipeline.hpp (spawn),
-// stenotype/protocol.hpp (messages), stenotype/block_format.hpp (packets).
+// The whole public API is used here: stenotype/pipeline.hpp (spawn, and
+// the one capture handle), stenotype/protocol.hpp (messages),
+// stenotype/block_format.hpp (packets), stenotype/error_category.hpp.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -107,6 +108,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   caf::actor_system_config cfg;
+  add_error_category(cfg); // system.render() spells out the capture's errors
   caf::actor_system system{cfg};
 
   capture_options opts; // the same options as the stenotype command line
@@ -117,29 +119,29 @@ int main(int argc, char** argv) {
   opts.aiops = 8;
   opts.blockage_sec = 1;
   opts.fileage_sec = 1;
-  opts.seccomp = "none"; // an embedding application decides on its own sandbox
-  pipeline p;
+  // Seccomp lists and watchdogs are off unless asked for (opts.seccomp,
+  // opts.watchdogs): an embedding application decides on its own sandbox.
+  capture_actor capture;
   try {
-    p = spawn_pipeline(system, opts);
+    capture = spawn_pipeline(system, opts);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "top_talkers: %s\n", e.what());
     return 1;
   }
   auto analysis = system.spawn(top_talkers);
-  for (auto& reader : p.readers)
-    caf::anon_send(reader, subscribe_atom::value, analysis, std::uint32_t{16});
-  for (auto& writer : p.writers)
-    caf::anon_send(writer, subscribe_atom::value, analysis);
+  caf::anon_send(capture, subscribe_atom::value, block_atom::value, analysis, std::uint32_t{16});
+  caf::anon_send(capture, subscribe_atom::value, written_atom::value, analysis);
 
   caf::scoped_actor self{system};
   self->receive(caf::after(std::chrono::seconds(std::stoi(argv[3]))) >> [] {});
-  self->request(p.supervisor, std::chrono::seconds(5), status_atom::value)
+  self->request(capture, std::chrono::seconds(5), status_atom::value)
     .receive([&](const caf::settings& s) { std::printf("status: %s\n", caf::deep_to_string(s).c_str()); },
              [](const caf::error&) {});
-  self->send(p.supervisor, stop_atom::value);
+  self->send(capture, stop_atom::value);
   int outcome = 1;
-  self->request(p.supervisor, caf::infinite, wait_atom::value)
-    .receive([&](int rc) { outcome = rc; }, [](const caf::error&) {});
+  self->request(capture, caf::infinite, wait_atom::value)
+    .receive([&] { outcome = 0; },
+             [&](const caf::error& e) { std::printf("capture failed: %s\n", system.render(e).c_str()); });
   self->request(analysis, std::chrono::seconds(5), report_atom::value)
     .receive([&](const std::string& report) { std::printf("%s", report.c_str()); },
              [](const caf::error&) {});

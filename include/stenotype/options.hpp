@@ -2,7 +2,9 @@
 // struct. The `stenotype` command line fills one of these; an embedding
 // application fills it in code. Field names follow the command-line flags
 // (see `stenotype --help` and docs/OPERATIONS.md); defaults are Google
-// stenotype's.
+// stenotype's, except two that are safe for a host application: seccomp
+// lists and watchdogs are opt-in here (`stenotype` turns both on, as
+// Google's does).
 //
 // This header has no dependencies beyond the standard library, so it can be
 // included anywhere (it is deliberately free of CAF).
@@ -50,8 +52,8 @@ struct capture_options {
   int index_nicelevel = 0;           ///< --index_nicelevel.
 
   // --- process -------------------------------------------------------------
-  bool watchdogs = true;             ///< inverse of --no_watchdogs.
-  std::string seccomp = "kill";      ///< --seccomp: none | trace | kill.
+  bool watchdogs = false;            ///< inverse of --no_watchdogs (stenotype: on).
+  std::string seccomp = "none";      ///< --seccomp: none | trace | kill (stenotype: kill).
   std::string uid;                   ///< --uid: name or number; empty = default.
   std::string gid;                   ///< --gid: name or number; empty = default.
   std::uint32_t stats_blocks = 0;    ///< --stats_blocks: log stats every N blocks (0 = off).

@@ -5,9 +5,10 @@
 //     stenotype::capture_options opts;
 //     opts.iface = "eth1";
 //     opts.dir = "/var/lib/stenotype";
-//     auto p = stenotype::spawn_pipeline(system, opts);   // throws on setup errors
-//     self->monitor(p.supervisor);
-//     self->send(p.supervisor, stenotype::stop_atom::value); // later: flush and stop
+//     auto capture = stenotype::spawn_pipeline(system, opts);   // throws on setup errors
+//     self->send(capture, subscribe_atom::value, written_atom::value, my_actor); // file events
+//     self->send(capture, stop_atom::value);                      // later: flush and stop
+//     self->request(capture, caf::infinite, wait_atom::value).receive(...);
 //
 // Rings are opened inside spawn_pipeline, in the caller's thread, so this is
 // the call that needs CAP_NET_RAW; afterwards privileges may be dropped.
@@ -15,7 +16,6 @@
 #pragma once
 
 #include <functional>
-#include <vector>
 
 #include <caf/actor_system.hpp>
 
@@ -24,19 +24,15 @@
 
 namespace stenotype {
 
-struct pipeline {
-  supervisor_actor supervisor;          ///< stop, wait, status for the whole capture
-  std::vector<reader_actor> readers;    ///< one per thread
-  std::vector<writer_actor> writers;    ///< one per thread
-  std::vector<indexer_actor> indexers;  ///< one per thread, empty with --no_index
-};
-
 /// Validates `opts`, creates DIR/PKT<n> and DIR/IDX<n>, recovers what a
 /// crash left there, opens one ring per thread, calls `before_start` (the
 /// place to drop privileges: rings are open, no file is written yet), and
-/// spawns the actors. Throws std::runtime_error (one line) when any of that
-/// fails; nothing is left running then.
-pipeline spawn_pipeline(caf::actor_system& system, const capture_options& opts,
-                        const std::function<void()>& before_start = {});
+/// spawns the actors. Returns the capture's handle, valid for the
+/// capture's whole life (restarted components stay behind it). Throws a
+/// one-line std::exception when any of that fails -- a stenotype::failure
+/// with its code where there is one (bad_option for options validate()
+/// rejects, permission, interface_gone, ...); nothing is left running then.
+capture_actor spawn_pipeline(caf::actor_system& system, const capture_options& opts,
+                             const std::function<void()>& before_start = {});
 
 } // namespace stenotype

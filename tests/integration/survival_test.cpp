@@ -139,7 +139,7 @@ TEST_CASE("a hung disk trips the watchdog, which names the stuck component and e
   REQUIRE(std::system(("fsfreeze --freeze " + fs.path()).c_str()) == 0);
   lab.send(big_frames(3000), 200, 2000);
   // Watchdog: max(3 x fileage, blockage + 10) = 11 s without an answer.
-  const bool fired = cap.wait_for_stderr("watchdog: writer 0 made no progress", 40);
+  const bool fired = cap.wait_for_stderr("watchdog: writer-0 made no progress", 40);
   std::system(("fsfreeze --unfreeze " + fs.path()).c_str()); // lets the exit complete
   INFO(cap.stderr_text());
   CHECK(fired);
@@ -181,11 +181,11 @@ TEST_CASE("a failing indexer is restarted: no packet lost, every file indexed, r
   const std::string idx = tmp.path() + "/IDX0";
   REQUIRE(::chmod(idx.c_str(), 0555) == 0);
   lab.send(batch(300));
-  const bool failed = cap.wait_for_stderr("indexer 0 failed", 15);
+  const bool failed = cap.wait_for_stderr("indexer-0 failed", 15);
   ::chmod(idx.c_str(), 0755); // before the restart, 1 s later
   INFO(cap.stderr_text());
   REQUIRE(failed);
-  REQUIRE(cap.wait_for_stderr("indexer 0 restarted (restart 1)", 10));
+  REQUIRE(cap.wait_for_stderr("indexer-0 restarted (restart 1)", 10));
   lab.send(batch(600));
   std::this_thread::sleep_for(3s);
   int status = -1;

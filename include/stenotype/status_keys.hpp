@@ -1,0 +1,87 @@
+// stenotype/status_keys.hpp -- the names in the capture's status tree.
+//
+// The capture answers `status` with one caf::settings: a subtree per
+// component ("reader-0", "writer-0", "indexer-0", ...), the actor tree
+// under "actors", and a few values of the whole capture. The components
+// fill it, the supervisor assembles it, and the metrics exporter,
+// `stenotype-ctl` and embedding applications read it -- all through these
+// constants, so a key cannot be spelled two ways. What each value means:
+// docs/OPERATING_AND_EMBEDDING.md. Free of CAF.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace stenotype::status_key {
+
+// --- components ----------------------------------------------------------------
+// Named "<role>-<thread>" for a component of one capture thread, "<role>"
+// for one of the whole capture.
+inline constexpr std::string_view reader = "reader";
+inline constexpr std::string_view writer = "writer";
+inline constexpr std::string_view indexer = "indexer";
+
+/// "reader-0".
+inline std::string component(std::string_view role, int thread) {
+  return std::string(role) + "-" + std::to_string(thread);
+}
+
+/// "reader-0.kernel-drops": a value's path in the tree (caf::get_if).
+inline std::string path(std::string_view component, std::string_view key) {
+  return std::string(component) + "." + std::string(key);
+}
+
+// --- every component of a thread -------------------------------------------------
+inline constexpr std::string_view thread = "thread";
+
+// --- reader-N --------------------------------------------------------------------
+inline constexpr std::string_view packets = "packets";
+inline constexpr std::string_view blocks = "blocks";
+inline constexpr std::string_view bytes = "bytes";
+inline constexpr std::string_view kernel_packets = "kernel-packets";
+inline constexpr std::string_view kernel_drops = "kernel-drops";
+inline constexpr std::string_view freezes = "freezes";
+inline constexpr std::string_view polls = "polls";
+inline constexpr std::string_view current_file = "current-file";
+inline constexpr std::string_view current_file_age_s = "current-file-age-s";
+inline constexpr std::string_view current_file_bytes = "current-file-bytes";
+inline constexpr std::string_view blocks_on_loan = "blocks-on-loan";
+inline constexpr std::string_view subscribers = "subscribers";
+inline constexpr std::string_view subscriber_blocks_lent = "subscriber-blocks-lent";
+inline constexpr std::string_view subscriber_blocks_skipped = "subscriber-blocks-skipped";
+inline constexpr std::string_view subscriber_leases_out = "subscriber-leases-out";
+
+// --- writer-N --------------------------------------------------------------------
+inline constexpr std::string_view blocks_written = "blocks-written";
+inline constexpr std::string_view bytes_written = "bytes-written";
+inline constexpr std::string_view files_written = "files-written"; // also of the whole capture
+inline constexpr std::string_view aio_in_flight = "aio-in-flight";
+inline constexpr std::string_view aio_max_latency_us = "aio-max-latency-us";
+inline constexpr std::string_view aio_writes_completed = "aio-writes-completed";
+inline constexpr std::string_view aio_latency_sum_us = "aio-latency-sum-us";
+inline constexpr std::string_view aio_mean_latency_us = "aio-mean-latency-us";
+inline constexpr std::string_view direct_io = "direct-io";
+
+// --- indexer-N -------------------------------------------------------------------
+inline constexpr std::string_view files_indexed = "files-indexed";
+inline constexpr std::string_view blocks_indexed = "blocks-indexed";
+inline constexpr std::string_view next_block = "next-block";
+inline constexpr std::string_view packets_indexed = "packets-indexed";
+inline constexpr std::string_view open_file_keys = "open-file-keys";
+inline constexpr std::string_view memory_bytes = "memory-bytes";
+inline constexpr std::string_view peak_memory_bytes = "peak-memory-bytes";
+inline constexpr std::string_view awaiting_packet_file = "awaiting-packet-file";
+inline constexpr std::string_view files_indexed_from_disk = "files-indexed-from-disk";
+
+// --- the whole capture -------------------------------------------------------------
+inline constexpr std::string_view stopping = "stopping";
+inline constexpr std::string_view last_error = "last-error";           // also per actor
+inline constexpr std::string_view last_error_code = "last-error-code"; // also per actor: an errc name
+inline constexpr std::string_view actors = "actors";                   // the actor tree
+
+// --- actors.<component> --------------------------------------------------------------
+inline constexpr std::string_view state = "state"; // running | restarting | hung | done | failed
+inline constexpr std::string_view id = "id";       // CAF actor id of the current incarnation
+inline constexpr std::string_view restarts = "restarts";
+
+} // namespace stenotype::status_key

@@ -1,0 +1,145 @@
+// The supervisor's parts that need no pipeline: the child table (names,
+// states, the actor tree) and a round of status requests.
+#include <catch2/catch.hpp>
+
+#include <caf/all.hpp>
+
+#include "actors/children.hpp"
+#include "actors/status_collector.hpp"
+#include "stenotype/status_keys.hpp"
+
+using namespace stenotype;
+
+namespace {
+
+status_api::behavior_type answering(status_api::pointer) {
+  return {[](status_atom) { return caf::settings{}; }};
+}
+
+struct actors_fixture {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  status_api spawn() { return sys.spawn(answering); }
+};
+
+std::string text(const caf::settings& s, const std::string& path) {
+  auto v = caf::get_if<std::string>(&s, path);
+  return v ? *v : "";
+}
+
+} // namespace
+
+TEST_CASE("components are named role-thread, or by role alone for the whole capture") {
+  CHECK(child_key{role::reader, 0}.name() == "reader-0");
+  CHECK(child_key{role::indexer, 12}.name() == "indexer-12");
+  CHECK(child_key{role::writer, -1}.name() == "writer");
+  CHECK(child_key{role::writer, 3}.name() == status_key::component(status_key::writer, 3));
+  CHECK(to_string(child_state::restarting) == "restarting");
+  CHECK(to_string(child_state::hung) == "hung");
+}
+
+TEST_CASE("the child table finds components by address and knows when all are down") {
+  actors_fixture f;
+  child_table t;
+  const auto r = f.spawn(), w = f.spawn(), i = f.spawn();
+  t.add({role::reader, 0}, r);
+  t.add({role::writer, 0}, w);
+  t.add({role::indexer, 0}, i, restart_policy{restart_budget{3, std::chrono::seconds(60), std::chrono::seconds(1)},
+                                              [&] { return f.spawn(); }});
+  auto* row = t.find(w.address());
+  REQUIRE(row);
+  CHECK(row->first == child_key{role::writer, 0});
+  CHECK_FALSE(row->second.restart);
+  CHECK(t.at({role::indexer, 0}).restart);
+  CHECK_FALSE(t.find(f.spawn().address()));
+  CHECK(t.running_handles().size() == 3);
+
+  t.at({role::reader, 0}).state = child_state::done;
+  t.at({role::writer, 0}).state = child_state::failed;
+  t.at({role::indexer, 0}).state = child_state::restarting;
+  CHECK_FALSE(t.running({role::reader, 0}));
+  CHECK(t.running_handles().empty());
+  CHECK_FALSE(t.all_down()); // a replacement is on its way
+  t.at({role::indexer, 0}).state = child_state::hung;
+  CHECK_FALSE(t.all_down()); // alive, only silent
+  t.at({role::indexer, 0}).state = child_state::failed;
+  CHECK(t.all_down());
+  for (auto h : {r, w, i})
+    caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("the actor tree shows state, incarnation, restarts and the last failure with its code") {
+  actors_fixture f;
+  child_table t;
+  const auto r = f.spawn(), i = f.spawn();
+  t.add({role::reader, 0}, r);
+  auto& c = t.add({role::indexer, 0}, i);
+  c.restarts = 2;
+  c.last_error = "cannot create index /d/IDX0/.1: Permission denied";
+  c.last_error_code = errc::permission;
+  const caf::settings tree = t.tree();
+  CHECK(text(tree, "reader-0.state") == "running");
+  CHECK(caf::get_or(tree, "reader-0.id", int64_t{0}) == static_cast<int64_t>(r.id()));
+  CHECK(caf::get_or(tree, "reader-0.restarts", int64_t{-1}) == 0);
+  CHECK_FALSE(caf::get_if(&tree, "reader-0.last-error"));
+  CHECK(caf::get_or(tree, "indexer-0.restarts", int64_t{0}) == 2);
+  CHECK(text(tree, "indexer-0.last-error") == c.last_error);
+  CHECK(text(tree, "indexer-0.last-error-code") == "permission");
+  for (auto h : {r, i})
+    caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("a status round ends once, after every component answered, timed out or was gone") {
+  int calls = 0;
+  status_results got;
+  status_round round{3, [&](status_results&& r) {
+                       ++calls;
+                       got = std::move(r);
+                     }};
+  caf::settings s;
+  caf::put(s, "packets", int64_t{7});
+  round.answered({role::reader, 0}, s);
+  round.failed({role::writer, 0}, caf::make_error(caf::sec::request_timeout));
+  CHECK(calls == 0);
+  round.failed({role::indexer, 0}, caf::make_error(caf::sec::request_receiver_down));
+  CHECK(calls == 1);
+  REQUIRE(got.answers.size() == 1);
+  CHECK(got.answers[0].first == child_key{role::reader, 0});
+  CHECK(caf::get_or(got.answers[0].second, "packets", int64_t{0}) == 7);
+  REQUIRE(got.silent.size() == 1); // only the timeout counts as silence: the gone one has its down message
+  CHECK(got.silent[0] == child_key{role::writer, 0});
+
+  int empty_calls = 0;
+  status_round nobody{0, [&](status_results&& r) {
+                        ++empty_calls;
+                        CHECK(r.answers.empty());
+                      }};
+  CHECK(empty_calls == 1);
+}
+
+TEST_CASE("collect_status asks real actors and reports a silent one") {
+  actors_fixture f;
+  const status_api quick = f.spawn();
+  const status_api slow = f.sys.spawn([](status_api::pointer self) -> status_api::behavior_type {
+    return {[=](status_atom) -> caf::result<caf::settings> {
+      return self->make_response_promise<caf::settings>(); // never delivered
+    }};
+  });
+  caf::scoped_actor self{f.sys};
+  auto done = std::make_shared<status_results>();
+  auto asker = f.sys.spawn([=](caf::event_based_actor* me) -> caf::behavior {
+    collect_status(me, {{child_key{role::reader, 0}, quick}, {child_key{role::writer, 0}, slow}},
+                   std::chrono::milliseconds(200), [=](status_results&& r) {
+                     *done = std::move(r);
+                     me->quit();
+                   });
+    return {[](int) {}};
+  });
+  self->wait_for(asker);
+  REQUIRE(done->answers.size() == 1);
+  CHECK(done->answers[0].first == child_key{role::reader, 0});
+  REQUIRE(done->silent.size() == 1);
+  CHECK(done->silent[0] == child_key{role::writer, 0});
+  for (auto h : {quick, slow})
+    caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+}
