@@ -3,8 +3,11 @@
 //   stenoread --dir=/data 'host 10.1.2.3 and port 443 and after 10m ago' -w out.pcap
 //   stenoread --dir=/data 'tcp and net 10.0.0.0/8' | tcpdump -nr -
 //
-// Exit status: 0 answered (also when nothing matched), 1 the answer could
-// not be written or a file was damaged, 2 bad command line or query.
+// Exit status (io/read_problem.hpp; docs/OPERATIONS.md "Exit codes and
+// warnings"): 0 the complete answer, also when nothing matched; 1 the answer
+// could not be written; 2 bad command line or query, or no such directory;
+// 3 the answer is incomplete: data could not be read (warnings name it);
+// 4 nothing could be looked at: not a data directory, or unreadable.
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <csignal>
@@ -19,6 +22,21 @@
 #include "main/parse_command_line.hpp"
 
 using namespace stenotype;
+
+namespace {
+
+// The exit status of an answer, with one line saying why it is not 0: the
+// warnings above it name what was not read.
+int final_status(const io::problem_tally& problems, bool quiet) {
+  const int rc = problems.exit_status();
+  if (rc == io::exit_status::incomplete && !quiet)
+    std::fprintf(stderr, "stenoread: the answer is incomplete: some data could not be read (exit status 3)\n");
+  else if (rc == io::exit_status::not_read)
+    std::fprintf(stderr, "stenoread: error: nothing could be read (exit status 4)\n");
+  return rc;
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
   std::string dir, out_path = "-", format = "pcap";
@@ -74,7 +92,7 @@ int main(int argc, char** argv) {
   static char buffer[1 << 20];
   std::setvbuf(out, buffer, _IOFBF, sizeof buffer);
   io::pcap_writer writer{out, format == "pcap" ? io::pcap_precision::nano : io::pcap_precision::micro};
-  bool write_failed = false, reader_gone = false, damaged = false;
+  bool write_failed = false, reader_gone = false;
   const auto stats = query::run_query(
     dir, q,
     [&](const io::packet_ref& p) {
@@ -83,16 +101,14 @@ int main(int argc, char** argv) {
       (errno == EPIPE ? reader_gone : write_failed) = true;
       return false;
     },
-    [&](const std::string& problem) {
-      if (problem.find("damaged") != std::string::npos || problem.find("skipped") != std::string::npos)
-        damaged = true;
-      std::fprintf(stderr, "stenoread: warning: %s\n", problem.c_str());
+    [&](const io::problem& problem) {
+      std::fprintf(stderr, "stenoread: warning: %s\n", problem.text.c_str());
     });
   if (!write_failed && !reader_gone && (!writer.flush() || (out != stdout && std::fclose(out) != 0)))
     (errno == EPIPE ? reader_gone : write_failed) = true;
   if (write_failed) {
     std::fprintf(stderr, "stenoread: error: cannot write %s: %s\n", out_path.c_str(), std::strerror(errno));
-    return 1;
+    return io::exit_status::output_failed;
   }
   if (!quiet)
     std::fprintf(stderr, "stenoread: %llu packets from %llu of %llu files (%llu pruned by time, %llu without index)\n",
@@ -100,5 +116,5 @@ int main(int argc, char** argv) {
                  static_cast<unsigned long long>(stats.files - stats.pruned),
                  static_cast<unsigned long long>(stats.files), static_cast<unsigned long long>(stats.pruned),
                  static_cast<unsigned long long>(stats.scanned_unindexed));
-  return damaged || stats.skipped_damaged ? 1 : 0;
+  return final_status(stats.problems, quiet);
 }

@@ -281,7 +281,8 @@ TEST_CASE("stenoread answers a table of queries with exactly the right packets, 
     REQUIRE(truncate(victim.c_str(), 64 * 1024 + 3000) == 0); // one block and a bit
     std::string err;
     const int rc = run_process({STENOREAD_BINARY, "--dir=" + dir, "udp", "-w", tmp.path() + "/t.pcap"}, 60, &err);
-    CHECK((rc == 0 || rc == 1));
+    CHECK(rc == 3); // the answer is incomplete (docs/OPERATIONS.md, exit codes)
+    CHECK(err.find("warning: " + victim) != std::string::npos);
     CHECK(read_pcap(tmp.path() + "/t.pcap").size() > 0);
   }
 }
