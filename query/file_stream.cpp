@@ -210,7 +210,14 @@ void file_stream::load_packets(std::uint32_t b, std::size_t first) {
     tpacket3_hdr h;
     std::memcpy(&h, one_.data(), sizeof h);
     const std::uint64_t need = std::uint64_t{h.tp_mac} + h.tp_snaplen;
-    if (h.tp_mac < sizeof h || h.tp_snaplen > h.tp_len || pos + need > end || pos + need > file_size_) {
+    // The index's position is believed only where the kernel's record is: it
+    // marks every packet TP_STATUS_USER and steps exactly to the next 8-byte
+    // boundary past the frame (0 after the last). An index that does not fit
+    // the file points into frames, whose bytes rarely pass this.
+    const bool kernel_record = (h.tp_status & TP_STATUS_USER)
+                               && (h.tp_next_offset == 0 || h.tp_next_offset == ((need + 7) & ~std::uint64_t{7}));
+    if (h.tp_mac < sizeof h || h.tp_snaplen > h.tp_len || pos + need > end || pos + need > file_size_
+        || !kernel_record) {
       ++bad_;
       continue;
     }
