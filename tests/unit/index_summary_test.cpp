@@ -8,6 +8,7 @@
 
 #include "index/index_file.hpp"
 #include "index/keys.hpp"
+#include "support/damage.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace stenotype::index;
@@ -15,25 +16,13 @@ using stenotype::test::temp_dir;
 
 namespace {
 
-std::string be(std::uint64_t v, int bytes) {
-  std::string s;
-  for (int i = bytes - 1; i >= 0; --i)
-    s.push_back(static_cast<char>(v >> (8 * i)));
-  return s;
-}
-
 // An index file with the given summary and block table, and no positions.
 void write_index(const std::string& path, const file_summary& s, const std::vector<block_times>& blocks) {
-  std::string table;
-  for (const auto& b : blocks)
-    table += be(b.first_ns, 8) + be(b.last_ns, 8) + be(b.packets, 4);
-  const std::string summary =
-    be(s.packets, 8) + be(s.first_ns, 8) + be(s.last_ns, 8) + be(s.blocks, 4) + be(s.block_size, 4);
   write_index_entries(
     [&](const entry_fn& put) {
-      put(version_key, be(format_version, 4));
-      put(block_meta_key, table);
-      put(file_meta_key, summary);
+      put(version_key, stenotype::test::big_endian(format_version, 4));
+      put(block_meta_key, stenotype::test::block_table_value(blocks));
+      put(file_meta_key, stenotype::test::summary_value(s));
     },
     path);
 }

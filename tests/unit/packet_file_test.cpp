@@ -27,19 +27,8 @@ using bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-// 1514-byte IPv4/UDP frames, numbered in bytes 42..45 (planted structure
-// goes past byte 50).
 std::vector<bytes> numbered_frames(std::uint32_t n, std::size_t size = 1514) {
-  std::vector<bytes> out;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    test::frame_builder b;
-    b.ipv4({10, 0, 0, static_cast<std::uint8_t>(1 + i % 4)}, {10, 0, 0, 100}, 17).ports(1000, 53);
-    auto f = b.build();
-    f.resize(size, static_cast<std::uint8_t>(i));
-    std::memcpy(f.data() + 42, &i, 4);
-    out.push_back(std::move(f));
-  }
-  return out;
+  return test::numbered_frames(n, size);
 }
 
 struct read_result {
