@@ -96,12 +96,19 @@ void file_stream::prefetch() {
       }
       run_end = s + block_size_;
     }
-  for (auto pos : sel_.positions) {
-    if (pos > run_end + 65536) {
+  // Packets read one by one need their block's header (checked first) too.
+  auto want = [&](std::uint64_t from, std::uint64_t len) {
+    if (from > run_end + 65536) {
       flush();
-      run_start = pos;
+      run_start = from;
     }
-    run_end = std::max<std::uint64_t>(run_end, pos + 2048);
+    run_end = std::max<std::uint64_t>(run_end, from + len);
+  };
+  std::uint64_t header = UINT64_MAX;
+  for (auto pos : sel_.positions) {
+    if (const std::uint64_t h = pos / block_size_ * block_size_; h != header)
+      want(header = h, io::marked_first_packet);
+    want(pos, 2048);
   }
   flush();
 }
