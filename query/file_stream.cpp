@@ -269,6 +269,7 @@ bool file_stream::next() {
     return true;
   if (!ended_) {
     ended_ = true;
+    bad_ += sel_.positions.size() - next_pos_; // past the last whole block: never reached
     report_damage();
   }
   return false;

@@ -45,8 +45,6 @@ public:
   }
   const std::string& path() const { return path_; }
   const io::block_layout& layout() const { return layout_; }
-  /// Candidate positions that did not hold a valid packet (a damaged file or index).
-  std::uint64_t bad_positions() const { return bad_; }
 
 private:
   void check_against_index(const index::file_summary& s);
@@ -76,7 +74,7 @@ private:
   std::size_t ready_pos_ = 0;
   bool started_ = false, ended_ = false;
   std::vector<std::uint8_t> block_, arena_, one_;
-  std::uint64_t bad_ = 0;
+  std::uint64_t bad_ = 0; // candidate positions that did not hold a packet
   io::damage_tally damage_;
   std::uint64_t read_errors_ = 0;
   std::string first_read_error_;
