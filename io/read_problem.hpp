@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace stenotype::io {
 
@@ -59,15 +60,18 @@ constexpr int exit_status_of(problem_kind k) {
   }
 }
 
-/// The worst of the problems seen so far, as an exit status (complete,
-/// incomplete or not_read; a failed output is the caller's to add).
-class problem_tally {
-public:
-  void add(problem_kind k) { worst_ = std::max(worst_, exit_status_of(k)); }
-  int exit_status() const { return worst_; }
+/// The problems of a run, in the order found, and the exit status they make
+/// (complete, incomplete or not_read; a failed output is the caller's to add).
+struct problem_list {
+  std::vector<problem> all;
 
-private:
-  int worst_ = exit_status::complete;
+  void add(const problem& p) { all.push_back(p); }
+  int exit_status() const {
+    int worst = exit_status::complete;
+    for (const auto& p : all)
+      worst = std::max(worst, exit_status_of(p.kind));
+    return worst;
+  }
 };
 
 } // namespace stenotype::io

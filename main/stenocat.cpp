@@ -48,10 +48,10 @@ int main(int argc, char** argv) {
     return exit_status::output_failed;
   }
   pcap_writer writer{out, format == "pcap" ? pcap_precision::nano : pcap_precision::micro};
-  problem_tally problems;
+  problem_list problems;
   std::size_t unreadable = 0;
   const problem_sink warn = [&](const problem& p) {
-    problems.add(p.kind);
+    problems.add(p);
     std::fprintf(stderr, "stenocat: warning: %s\n", p.text.c_str());
   };
   for (const auto& f : files) {

@@ -27,7 +27,7 @@ namespace {
 
 // The exit status of an answer, with one line saying why it is not 0: the
 // warnings above it name what was not read.
-int final_status(const io::problem_tally& problems, bool quiet) {
+int final_status(const io::problem_list& problems, bool quiet) {
   const int rc = problems.exit_status();
   if (rc == io::exit_status::incomplete && !quiet)
     std::fprintf(stderr, "stenoread: the answer is incomplete: some data could not be read (exit status 3)\n");

@@ -74,7 +74,7 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
                     const io::problem_sink& report) {
   run_stats stats;
   const io::problem_sink note = [&](const io::problem& p) {
-    stats.problems.add(p.kind);
+    stats.problems.add(p);
     if (p.kind == io::problem_kind::index_missing || p.kind == io::problem_kind::index_unusable)
       ++stats.scanned_unindexed;
     report(p);

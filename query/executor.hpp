@@ -24,15 +24,15 @@ struct run_stats {
   std::uint64_t scanned_unindexed = 0; ///< read whole: index missing or unusable
   std::uint64_t skipped_damaged = 0;  ///< unreadable packet files
   std::uint64_t packets = 0;          ///< written
-  io::problem_tally problems;         ///< the worst problem reported: what the answer is worth
+  io::problem_list problems;          ///< everything that was not read, or read the slow way
 };
 
 /// Runs `q` over DIR/PKT<n>/ (complete files only) and calls `emit` for each
 /// matching packet in time order. `report` receives every problem as it is
 /// found: what could not be looked at, what the indexes promise and the
-/// files do not hold, slower ways taken (io/read_problem.hpp); the tally in
-/// the result says whether the answer is complete. `emit` returns false to
-/// stop early.
+/// files do not hold, slower ways taken (io/read_problem.hpp); the result
+/// lists them all, and its problems' exit_status() says whether the answer is
+/// complete. `emit` returns false to stop early.
 run_stats run_query(const std::string& dir, const node_ptr& q,
                     const std::function<bool(const io::packet_ref&)>& emit,
                     const io::problem_sink& report);

@@ -358,3 +358,28 @@ TEST_CASE("only regular files are opened, and opening never waits") {
   CHECK_THROWS_WITH(regular_file(tmp.path() + "/none"), Catch::Contains("No such file"));
   alarm(0);
 }
+
+TEST_CASE("every problem kind makes its documented exit status, the worst one wins") {
+  using k = problem_kind;
+  const std::pair<k, int> table[] = {
+    {k::index_missing, 0},   {k::index_unusable, 0},    {k::index_short, 0},
+    {k::file_unreadable, 3}, {k::file_truncated, 3},    {k::block_damaged, 3},
+    {k::packets_missing, 3}, {k::folder_unreadable, 3}, {k::not_a_data_directory, 4},
+  };
+  problem_list all;
+  CHECK(all.exit_status() == exit_status::complete);
+  for (const auto& [kind, status] : table) {
+    CHECK(exit_status_of(kind) == status);
+    problem_list one;
+    one.add({kind, "f", "f: x"});
+    CHECK(one.exit_status() == status);
+  }
+  all.add({k::index_missing, "a", "a"});
+  CHECK(all.exit_status() == 0);
+  all.add({k::block_damaged, "b", "b"});
+  all.add({k::index_short, "c", "c"});
+  CHECK(all.exit_status() == 3);
+  all.add({k::not_a_data_directory, "d", "d"});
+  CHECK(all.exit_status() == 4);
+  CHECK(all.all.size() == 4);
+}
