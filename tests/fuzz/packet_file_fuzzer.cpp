@@ -126,5 +126,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check_inside(without.current(), without.layout().block_size);
   } catch (const std::runtime_error&) {
   }
+  ::unlink(file_path().c_str()); // (libFuzzer may end without running exit handlers)
   return 0;
 }
