@@ -74,6 +74,7 @@ struct reader_state {
     std::uint32_t index;
     for (auto block = init.ring->try_next(index); !block.empty();
          block = init.ring->try_next(index)) {
+      io::write_block_mark(block); // ours now, until released: say what it is before it is written
       io::block_header bh{};
       if (!io::read_block_header(block, bh)) // never from a live kernel; count nothing
         bh.num_pkts = 0;

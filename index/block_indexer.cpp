@@ -3,6 +3,8 @@
 #include "stenotype/block_format.hpp"
 #include "io/packet_file_reader.hpp"
 
+#include <stdexcept>
+
 namespace stenotype::index {
 
 std::uint32_t index_block(index_builder& builder, std::span<const std::uint8_t> block,
@@ -21,6 +23,12 @@ std::uint32_t index_block(index_builder& builder, std::span<const std::uint8_t> 
 
 std::uint64_t index_packet_file(const std::string& path, index_builder& builder) {
   io::packet_file_reader reader{path, builder.summary().block_size};
+  // An index numbers blocks by the builder's size: a file of other blocks
+  // (its block mark says so) would get an index that fits nothing.
+  if (reader.block_size() != builder.summary().block_size)
+    throw std::runtime_error(path + " has blocks of " + std::to_string(reader.block_size() / 1024)
+                             + " KiB (its block mark), not " + std::to_string(builder.summary().block_size / 1024)
+                             + " KiB");
   std::uint64_t damaged = 0;
   reader.for_each_block([&](std::span<const std::uint8_t> block, std::uint64_t offset) {
     io::block_header bh;

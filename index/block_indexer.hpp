@@ -17,9 +17,9 @@ namespace stenotype::index {
 std::uint32_t index_block(index_builder& builder, std::span<const std::uint8_t> block,
                           std::uint64_t block_offset);
 
-/// Indexes a whole packet file (block size detected unless given). Throws
-/// std::runtime_error naming the file if it cannot be read. Returns the number
-/// of damaged blocks skipped.
+/// Indexes a whole packet file, in blocks of the builder's size (throws when
+/// the file's block mark says otherwise). Throws std::runtime_error naming
+/// the file if it cannot be read. Returns the number of damaged blocks skipped.
 std::uint64_t index_packet_file(const std::string& path, index_builder& builder);
 
 } // namespace stenotype::index

@@ -1,5 +1,7 @@
 #include "index/index_file.hpp"
 
+#include "stenotype/block_format.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -7,6 +9,8 @@
 #include <sys/stat.h>
 #include <stdexcept>
 #include <unistd.h>
+
+#include <linux/if_packet.h>
 
 #include "index/block_indexer.hpp"
 #include "io/layout.hpp"
@@ -66,12 +70,16 @@ std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 } // namespace
 
 void write_index_file(const index_builder& builder, const std::string& path) {
+  write_index_entries([&](const entry_fn& put) { builder.for_each_entry(put); }, path);
+}
+
+void write_index_entries(const std::function<void(const entry_fn&)>& entries, const std::string& path) {
   rocksdb::Options options = sst_options();
   rocksdb::SstFileWriter writer{rocksdb::EnvOptions{}, options};
   if (auto s = writer.Open(path); !s.ok())
     fail("cannot create index " + path, s);
   rocksdb::Status status;
-  builder.for_each_entry([&](std::string_view k, std::string_view v) {
+  entries([&](std::string_view k, std::string_view v) {
     if (status.ok())
       status = writer.Put(rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(v.data(), v.size()));
   });
@@ -128,19 +136,16 @@ bool decode_positions(std::string_view value, std::vector<std::uint32_t>& out) {
 
 // The last 8 bytes of a table file. RocksDB treats LevelDB's magic as a legacy
 // format and, in Debian's build, can abort on such files (stenographer's
-// indexes): refuse anything but a current block-based table up front.
-static void check_magic(const std::string& path) {
+// indexes): refuse anything but a current block-based table up front. The
+// file is opened here first, without blocking, and must be a regular file:
+// RocksDB's own open() of a FIFO would wait forever. (Replacing the file
+// between here and RocksDB's open needs write access to the data directory.)
+static void check_magic(const std::string& path, io::links l) {
   constexpr std::uint64_t rocksdb_magic = 0x88e241b785f4cff7ull;
   constexpr std::uint64_t leveldb_magic = 0xdb4775248b80fb57ull;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    throw failure(errc_from_errno(errno), "cannot open index " + path + ": " + std::strerror(errno));
-  struct stat st;
+  const io::regular_file f{path, l};
   std::uint8_t tail[8];
-  const bool ok = ::fstat(fd, &st) == 0 && st.st_size >= 8
-                  && ::pread(fd, tail, 8, st.st_size - 8) == 8;
-  ::close(fd);
-  if (!ok)
+  if (f.size() < 8 || ::pread(f.fd(), tail, 8, static_cast<off_t>(f.size() - 8)) != 8)
     throw std::runtime_error("index " + path + " is too short to be a table file");
   std::uint64_t magic = 0;
   for (int i = 7; i >= 0; --i)
@@ -151,8 +156,32 @@ static void check_magic(const std::string& path) {
     throw std::runtime_error("index " + path + " is not a stenotype index (bad magic)");
 }
 
-index_reader::index_reader(const std::string& path, bool verify) : path_(path) {
-  check_magic(path);
+std::string summary_problem(const file_summary& s, const std::vector<block_times>& blocks) {
+  if (!io::valid_block_size(s.block_size))
+    return "impossible block size " + std::to_string(s.block_size);
+  // Positions are 32-bit: a packet file holds at most 4 GiB.
+  if (std::uint64_t{s.blocks} * s.block_size > (std::uint64_t{1} << 32))
+    return std::to_string(s.blocks) + " blocks of " + std::to_string(s.block_size) + " bytes exceed 4 GiB";
+  if (blocks.size() != s.blocks)
+    return "the block table has " + std::to_string(blocks.size()) + " blocks, the summary "
+           + std::to_string(s.blocks);
+  // The smallest packet record is its tpacket3_hdr alone.
+  const std::uint64_t per_block = s.block_size / sizeof(tpacket3_hdr);
+  std::uint64_t sum = 0;
+  for (const auto& b : blocks) {
+    if (b.packets > per_block || (b.packets > 0 && b.first_ns > b.last_ns))
+      return "a block table entry cannot describe a block";
+    sum += b.packets;
+  }
+  if (sum != s.packets)
+    return "the block table counts " + std::to_string(sum) + " packets, the summary " + std::to_string(s.packets);
+  if (s.packets > 0 && s.first_ns > s.last_ns)
+    return "the summary's first packet is later than its last";
+  return "";
+}
+
+index_reader::index_reader(const std::string& path, bool verify, io::links l) : path_(path) {
+  check_magic(path, l);
   rocksdb::Options options = sst_options();
   reader_ = std::make_unique<rocksdb::SstFileReader>(options);
   if (auto s = reader_->Open(path); !s.ok())
@@ -184,6 +213,8 @@ index_reader::index_reader(const std::string& path, bool verify) : path_(path) {
   summary_ = {get_be(fv, 0, 8), get_be(fv, 8, 8), get_be(fv, 16, 8),
               static_cast<std::uint32_t>(get_be(fv, 24, 4)),
               static_cast<std::uint32_t>(get_be(fv, 28, 4))};
+  if (const auto why = summary_problem(summary_, blocks_); !why.empty())
+    throw std::runtime_error("damaged index " + path + ": " + why);
 }
 
 index_reader::~index_reader() = default;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "index/index_builder.hpp"
+#include "io/regular_file.hpp"
 
 namespace rocksdb {
 class Iterator;
@@ -35,18 +36,32 @@ void write_index_file(const index_builder& builder, const std::string& path);
 std::uint64_t index_and_publish(const std::string& packet_file, index_builder& builder,
                                 const std::string& dir, const std::string& name);
 
+/// The same for entries from anywhere (tools and tests rewriting an index):
+/// `entries(put)` calls put(key, value) in ascending key order.
+using entry_fn = std::function<void(std::string_view, std::string_view)>;
+void write_index_entries(const std::function<void(const entry_fn&)>& entries, const std::string& path);
+
 /// Decodes a value of a position key into file offsets (ascending). Returns
 /// false on a malformed value (truncated varint, overflow past 4 GiB).
 bool decode_positions(std::string_view value, std::vector<std::uint32_t>& out);
 
+/// Why a file summary and block table, as read from an index, cannot
+/// describe a packet file ("" when they can): an impossible block size,
+/// more blocks than a 4 GiB file holds, counts that disagree with each other
+/// or exceed what the blocks can hold. A reader must not divide by, or
+/// allocate for, a summary that fails this.
+std::string summary_problem(const file_summary& s, const std::vector<block_times>& blocks);
+
 class index_reader {
 public:
   /// Opens `path`; throws std::runtime_error (one line, naming the file)
-  /// when it is missing, damaged, of an unknown format version, or a
-  /// stenographer (LevelDB) index. Every block read is checked against its
-  /// checksum, and lookups throw on a mismatch; `verify` additionally checks
-  /// the whole file up front (tools; queries read only what they need).
-  explicit index_reader(const std::string& path, bool verify = true);
+  /// when it is missing, not a regular file (never waits on a FIFO), damaged,
+  /// of an unknown format version, a stenographer (LevelDB) index, or when
+  /// its summary fails summary_problem. Every block read is checked against
+  /// its checksum, and lookups throw on a mismatch; `verify` additionally
+  /// checks the whole file up front (tools; queries read only what they need).
+  /// `l`: whether `path` may be a symbolic link (io/regular_file.hpp).
+  explicit index_reader(const std::string& path, bool verify = true, io::links l = io::links::follow);
   ~index_reader();
   index_reader(index_reader&&) noexcept;
 

@@ -1,6 +1,8 @@
 // io/ring.cpp -- AF_PACKET TPACKET_V3 setup and block hand-over.
 #include "io/ring.hpp"
 
+#include "stenotype/block_format.hpp"
+
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -70,6 +72,10 @@ ring::ring(const capture_options& opts, int thread) : packet_source(opts.block_s
     // stenotype's timeout: a block is retired at the latest after blockage_sec.
     req.tp_retire_blk_tov = opts.blockage_sec * 1000 - 1;
     req.tp_feature_req_word = 0;
+    // A private area per block, which the kernel leaves alone: the reader
+    // writes our block mark there (stenotype/block_format.hpp), so that a
+    // packet file says its own block size. Packets start after it.
+    req.tp_sizeof_priv = block_mark_size;
     if (setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0)
       fail("cannot create a ring of " + std::to_string(block_count_) + " blocks of "
            + std::to_string(block_size()) + " bytes");

@@ -3,9 +3,11 @@
 //   stenoread --dir=/data 'host 10.1.2.3 and port 443 and after 10m ago' -w out.pcap
 //   stenoread --dir=/data 'tcp and net 10.0.0.0/8' | tcpdump -nr -
 //
-// Exit status: 0 answered (also when nothing matched), 1 the answer could
-// not be written or a file was damaged, 2 bad command line or query (see
-// exit_status below; stenoread(1), docs/OPERATIONS.md).
+// Exit status (io/read_problem.hpp; docs/OPERATIONS.md "Exit codes and
+// warnings"): 0 the complete answer, also when nothing matched; 1 the answer
+// could not be written; 2 bad command line or query, or no such directory;
+// 3 the answer is incomplete: data could not be read (warnings name it);
+// 4 nothing could be looked at: not a data directory, or unreadable.
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <csignal>
@@ -25,21 +27,15 @@ using namespace stenotype;
 
 namespace {
 
-// The exit status for what went wrong, nothing = the query was answered.
-int exit_status(std::optional<errc> problem) {
-  if (!problem)
-    return 0;
-  switch (*problem) {
-    case errc::bad_option:
-    case errc::bad_query: return 2;
-    default: return 1;
-  }
-}
-
-// Problems after which the answer may lack packets; the others (no index:
-// the file is scanned instead) only cost time.
-bool answer_incomplete(errc code) {
-  return code == errc::damaged_packet_file || code == errc::damaged_index;
+// The exit status of an answer, with one line saying why it is not 0: the
+// warnings above it name what was not read.
+int final_status(const io::problem_list& problems, bool quiet) {
+  const int rc = problems.exit_status();
+  if (rc == io::exit_status::incomplete && !quiet)
+    std::fprintf(stderr, "stenoread: the answer is incomplete: some data could not be read (exit status 3)\n");
+  else if (rc == io::exit_status::not_read)
+    std::fprintf(stderr, "stenoread: error: nothing could be read (exit status 4)\n");
+  return rc;
 }
 
 } // namespace
@@ -79,28 +75,26 @@ int main(int argc, char** argv) {
                                    + static_cast<std::uint64_t>(now.tv_nsec));
   } catch (const query::parse_error& e) {
     std::fprintf(stderr, "stenoread: query error at column %zu: %s\n", e.column(), e.what());
-    return exit_status(errc::bad_query);
+    return io::exit_status::usage;
   }
   if (explain)
     std::fprintf(stderr, "stenoread: query: %s\n", query::to_string(*q).c_str());
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     std::fprintf(stderr, "stenoread: error: no data directory %s\n", dir.c_str());
-    return exit_status(errc::bad_option);
+    return io::exit_status::usage;
   }
 
   std::signal(SIGPIPE, SIG_IGN); // a closed pipe is an EPIPE we end on quietly
   std::FILE* out = out_path == "-" ? stdout : std::fopen(out_path.c_str(), "wb");
   if (!out) {
-    const int err = errno;
-    std::fprintf(stderr, "stenoread: error: cannot write %s: %s\n", out_path.c_str(), std::strerror(err));
-    return exit_status(errc_from_errno(err));
+    std::fprintf(stderr, "stenoread: error: cannot write %s: %s\n", out_path.c_str(), std::strerror(errno));
+    return io::exit_status::output_failed;
   }
   static char buffer[1 << 20];
   std::setvbuf(out, buffer, _IOFBF, sizeof buffer);
   io::pcap_writer writer{out, format == "pcap" ? io::pcap_precision::nano : io::pcap_precision::micro};
   bool write_failed = false, reader_gone = false;
-  std::optional<errc> incomplete; // the first problem that may have cost packets
   const auto stats = query::run_query(
     dir, q,
     [&](const io::packet_ref& p) {
@@ -109,17 +103,14 @@ int main(int argc, char** argv) {
       (errno == EPIPE ? reader_gone : write_failed) = true;
       return false;
     },
-    [&](errc code, const std::string& problem) {
-      if (answer_incomplete(code) && !incomplete)
-        incomplete = code;
-      std::fprintf(stderr, "stenoread: warning: %s\n", problem.c_str());
+    [&](const io::problem& problem) {
+      std::fprintf(stderr, "stenoread: warning: %s\n", problem.text.c_str());
     });
   if (!write_failed && !reader_gone && (!writer.flush() || (out != stdout && std::fclose(out) != 0)))
     (errno == EPIPE ? reader_gone : write_failed) = true;
   if (write_failed) {
-    const int err = errno;
-    std::fprintf(stderr, "stenoread: error: cannot write %s: %s\n", out_path.c_str(), std::strerror(err));
-    return exit_status(errc_from_errno(err));
+    std::fprintf(stderr, "stenoread: error: cannot write %s: %s\n", out_path.c_str(), std::strerror(errno));
+    return io::exit_status::output_failed;
   }
   if (!quiet)
     std::fprintf(stderr, "stenoread: %llu packets from %llu of %llu files (%llu pruned by time, %llu without index)\n",
@@ -127,7 +118,5 @@ int main(int argc, char** argv) {
                  static_cast<unsigned long long>(stats.files - stats.pruned),
                  static_cast<unsigned long long>(stats.files), static_cast<unsigned long long>(stats.pruned),
                  static_cast<unsigned long long>(stats.scanned_unindexed));
-  if (stats.skipped_damaged && !incomplete) // unreadable packet files, each warned about
-    incomplete = errc::damaged_packet_file;
-  return exit_status(incomplete);
+  return final_status(stats.problems, quiet);
 }

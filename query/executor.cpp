@@ -1,7 +1,11 @@
 #include "query/executor.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <sys/stat.h>
 
@@ -14,13 +18,36 @@
 namespace stenotype::query {
 namespace {
 
-bool exists(const std::string& p) {
+// Whether something is at `p`, of any kind: an index that is there but is not
+// a regular file, or cannot be reached, is a damaged index, not "no index".
+bool present(const std::string& p) {
   struct stat st;
-  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  return ::lstat(p.c_str(), &st) == 0 || errno != ENOENT;
+}
+
+// Whether `dir` can be listed (list_directory says "empty" for both); `why`
+// receives the reason when not.
+bool can_list(const std::string& dir, std::string& why) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) {
+    why = std::strerror(errno);
+    return false;
+  }
+  ::closedir(d);
+  return true;
+}
+
+// A file without candidates is not opened, unless it holds whole blocks
+// past those its index knows (their packets are unknown to the index).
+bool holds_unindexed_blocks(const std::string& path, const index::file_summary& s) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0
+         && static_cast<std::uint64_t>(st.st_size) >= (std::uint64_t{s.blocks} + 1) * s.block_size;
 }
 
 struct candidate_file {
   std::string packets, index;
+  bool index_present = false; // an index file is there (usable or not)
   bool indexed = false;
   std::uint64_t first_ns = 0;  // 0 when unknown (no index): opened first
   std::uint32_t block_size = 0;
@@ -42,14 +69,39 @@ struct later {
 
 run_stats run_query(const std::string& dir, const node_ptr& q,
                     const std::function<bool(const io::packet_ref&)>& emit,
-                    const std::function<void(errc, const std::string&)>& warn) {
+                    const io::problem_sink& report) {
   run_stats stats;
+  const io::problem_sink note = [&](const io::problem& p) {
+    stats.problems.add(p);
+    if (p.kind == io::problem_kind::index_missing || p.kind == io::problem_kind::index_unusable)
+      ++stats.scanned_unindexed;
+    report(p);
+  };
   const time_bounds tb = bounds_of(*q);
   std::vector<candidate_file> files;
 
   // 1. Complete files, pruned by time without opening anything where possible.
-  for (const int t : io::list_threads(dir)) {
+  // "Found nothing" must not be confused with "could not look": a directory
+  // that cannot be read, or is not a data directory, is reported as such.
+  std::string why;
+  if (!can_list(dir, why)) {
+    note({io::problem_kind::not_a_data_directory, dir, "cannot read data directory " + dir + ": " + why});
+    return stats;
+  }
+  const std::vector<int> threads = io::list_threads(dir);
+  if (threads.empty()) {
+    note({io::problem_kind::not_a_data_directory, dir,
+          dir + " holds no PKT<n> folder: not a stenotype data directory"});
+    return stats;
+  }
+  std::size_t unreadable_threads = 0;
+  for (const int t : threads) {
     const std::string pkt = io::packet_dir(dir, t), idx = io::index_dir(dir, t);
+    if (!can_list(pkt, why)) {
+      ++unreadable_threads;
+      note({io::problem_kind::folder_unreadable, pkt, "cannot read " + pkt + ": " + why + "; its packets are missing"});
+      continue;
+    }
     const auto ids = io::list_final_ids(pkt); // hidden files are still being written
     for (std::size_t i = 0; i < ids.size(); ++i) {
       ++stats.files;
@@ -62,9 +114,10 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
       candidate_file f;
       f.packets = pkt + "/" + io::final_name(ids[i]);
       f.index = idx + "/" + io::final_name(ids[i]);
-      if (exists(f.index)) {
+      f.index_present = present(f.index);
+      if (f.index_present) {
         try {
-          index::index_reader idx{f.index, /*verify=*/false}; // blocks are checked as read
+          index::index_reader idx{f.index, /*verify=*/false, io::links::refuse}; // blocks are checked as read
           const auto& s = idx.summary();
           if (s.packets == 0 || s.last_ns < tb.lo || s.first_ns >= tb.hi) {
             ++stats.pruned;
@@ -74,16 +127,14 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
           f.first_ns = s.first_ns;
           f.block_size = s.block_size;
         } catch (const std::exception& e) {
-          warn(code_of(e), std::string(e.what()) + "; scanning the packet file instead");
+          note({io::problem_kind::index_unusable, f.index, std::string(e.what()) + "; reading the packet file whole"});
         }
-      } else {
-        warn(errc::not_found, "no index for " + f.packets + "; scanning it (rebuild with stenoindex)");
-      }
-      if (!f.indexed)
-        ++stats.scanned_unindexed;
+      } // no index: reported when the packet file is opened, with how it is cut into blocks
       files.push_back(std::move(f));
     }
   }
+  if (unreadable_threads == threads.size())
+    note({io::problem_kind::not_a_data_directory, dir, "none of the PKT<n> folders of " + dir + " could be read"});
   std::stable_sort(files.begin(), files.end(),
                    [](const candidate_file& a, const candidate_file& b) { return a.first_ns < b.first_ns; });
 
@@ -95,28 +146,26 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
     const candidate_file& f = files[next_file];
     const std::size_t order = next_file++;
     try {
-      selection sel;
-      std::uint32_t bs = f.block_size;
-      bool scan = !f.indexed;
+      std::optional<selection> sel; // none: every packet is a candidate
+      std::optional<index::file_summary> summary;
       if (f.indexed) {
         try {
-          index::index_reader idx{f.index, /*verify=*/false};
+          index::index_reader idx{f.index, /*verify=*/false, io::links::refuse};
           sel = select(*q, idx);
+          summary = idx.summary();
         } catch (const std::exception& e) {
-          warn(code_of(e), std::string(e.what()) + "; scanning the packet file instead");
-          ++stats.scanned_unindexed;
-          scan = true;
+          note({io::problem_kind::index_unusable, f.index, std::string(e.what()) + "; reading the packet file whole"});
+          sel.reset();
         }
       }
-      if (scan) {
-        io::packet_file_reader probe{f.packets};
-        bs = static_cast<std::uint32_t>(probe.block_size());
-        sel = select_all(static_cast<std::uint32_t>((probe.file_size() + bs - 1) / bs));
-      }
-      if (sel.empty())
+      if (sel && sel->empty() && !holds_unindexed_blocks(f.packets, *summary))
         return;
       auto a = std::make_unique<active>();
-      a->stream = std::make_unique<file_stream>(f.packets, bs, std::move(sel), q);
+      a->stream = std::make_unique<file_stream>(f.packets, summary ? &*summary : nullptr, std::move(sel), q, note);
+      if (!f.index_present)
+        note({io::problem_kind::index_missing, f.packets,
+              "no index for " + f.packets + "; read whole, in " + io::describe(a->stream->layout())
+                + " (rebuild it with stenoindex)"});
       a->order = order;
       if (!a->stream->next())
         return;
@@ -125,7 +174,7 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
       storage.push_back(std::move(a));
     } catch (const std::exception& e) {
       ++stats.skipped_damaged;
-      warn(code_of(e), std::string(e.what()) + "; skipped");
+      note({io::problem_kind::file_unreadable, f.packets, std::string(e.what()) + "; its packets are missing"});
     }
   };
   while (next_file < files.size() || !heap.empty()) {
@@ -146,10 +195,7 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
     if (a->stream->next()) {
       a->ts = a->stream->current_ts_ns();
       heap.push(a);
-    } else {
-      if (a->stream->bad_positions())
-        warn(errc::damaged_packet_file, a->stream->path() + ": " + std::to_string(a->stream->bad_positions())
-             + " index positions did not hold a packet (damaged file or index?)");
+    } else { // (the stream has reported what it could not deliver)
       storage.erase(std::find_if(storage.begin(), storage.end(),
                                  [&](const auto& p) { return p.get() == a; }));
     }

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "io/pcap_writer.hpp"
+#include "io/read_problem.hpp"
 #include "query/query.hpp"
 #include "stenotype/error.hpp"
 
@@ -24,14 +25,17 @@ struct run_stats {
   std::uint64_t scanned_unindexed = 0; ///< read whole: index missing or unusable
   std::uint64_t skipped_damaged = 0;  ///< unreadable packet files
   std::uint64_t packets = 0;          ///< written
+  io::problem_list problems;          ///< everything that was not read, or read the slow way
 };
 
 /// Runs `q` over DIR/PKT<n>/ (complete files only) and calls `emit` for each
-/// matching packet in time order. `warn` receives one-line problems with
-/// their code (damaged files, missing indexes). `emit` returns false to
-/// stop early.
+/// matching packet in time order. `report` receives every problem as it is
+/// found: what could not be looked at, what the indexes promise and the
+/// files do not hold, slower ways taken (io/read_problem.hpp); the result
+/// lists them all, and its problems' exit_status() says whether the answer is
+/// complete. `emit` returns false to stop early.
 run_stats run_query(const std::string& dir, const node_ptr& q,
                     const std::function<bool(const io::packet_ref&)>& emit,
-                    const std::function<void(errc, const std::string&)>& warn);
+                    const io::problem_sink& report);
 
 } // namespace stenotype::query

@@ -1,10 +1,9 @@
 #include "query/file_stream.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <stdexcept>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "stenotype/error.hpp"
@@ -16,26 +15,70 @@ namespace {
 // the whole block is read once (one large read beats many small ones).
 constexpr std::size_t whole_block_threshold = 32;
 
+// Positions are 32-bit: no stenotype writer makes a larger packet file.
+constexpr std::uint64_t max_file_size = std::uint64_t{1} << 32;
+
 } // namespace
 
-file_stream::file_stream(const std::string& path, std::uint32_t block_size, selection candidates,
-                         node_ptr q)
-  : path_(path), block_size_(block_size), sel_(std::move(candidates)), q_(std::move(q)) {
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0)
-    throw failure(errc_from_errno(errno), "cannot open " + path + ": " + std::strerror(errno));
-  struct stat st;
-  if (::fstat(fd_, &st) != 0) {
-    ::close(fd_);
-    throw failure(errc_from_errno(errno), "cannot stat " + path);
+file_stream::file_stream(const std::string& path, const index::file_summary* summary,
+                         std::optional<selection> candidates, node_ptr q, io::problem_sink report)
+  : path_(path), file_(path, io::links::refuse), report_(std::move(report)), q_(std::move(q)) {
+  file_size_ = file_.size();
+  std::uint8_t head[io::marked_first_packet] = {};
+  const ssize_t n = ::pread(file_.fd(), head, sizeof head, 0);
+  if (n < 0)
+    throw failure(errc_from_errno(errno), "cannot read " + path + ": " + std::strerror(errno));
+  layout_ = io::choose_block_layout(std::span<const std::uint8_t>(head, static_cast<std::size_t>(n)),
+                                    summary ? summary->block_size : 0, 0);
+  if (summary && !layout_.index_rejected.empty()) {
+    report_({io::problem_kind::index_unusable, path_,
+             path_ + ": its index does not fit it (" + layout_.index_rejected + "); read whole, in "
+               + io::describe(layout_)});
+    summary = nullptr;
+    candidates.reset();
   }
-  file_size_ = static_cast<std::uint64_t>(st.st_size);
-  blocks_ = static_cast<std::uint32_t>((file_size_ + block_size_ - 1) / block_size_);
+  if (!layout_.mark_rejected.empty())
+    report_({io::problem_kind::block_damaged, path_,
+             path_ + ": " + layout_.mark_rejected + "; read in " + io::describe(layout_)});
+  block_size_ = static_cast<std::uint32_t>(layout_.block_size);
+  if (file_size_ > max_file_size)
+    report_({io::problem_kind::block_damaged, path_,
+             path_ + " is larger than 4 GiB, which no stenotype writer makes; the rest is not read"});
+  blocks_ = static_cast<std::uint32_t>(std::min(file_size_, max_file_size) / block_size_);
+  if (auto tail = io::tail_problem(path_, file_size_, block_size_); !tail.empty())
+    report_({io::problem_kind::file_truncated, path_, tail});
+  sel_ = candidates ? std::move(*candidates) : select_all(blocks_);
+  if (summary)
+    check_against_index(*summary);
   sel_.blocks.resize(blocks_, false);
   prefetch();
 }
 
-file_stream::~file_stream() { ::close(fd_); }
+void file_stream::check_against_index(const index::file_summary& s) {
+  // What the index promises beyond the file's whole blocks cannot be read.
+  const std::uint64_t end = std::uint64_t{blocks_} * block_size_;
+  if (s.blocks > blocks_) {
+    const auto cut = std::lower_bound(sel_.positions.begin(), sel_.positions.end(), end);
+    const auto lost_positions = static_cast<std::uint64_t>(sel_.positions.end() - cut);
+    std::uint64_t lost_blocks = 0;
+    for (std::size_t b = blocks_; b < sel_.blocks.size(); ++b)
+      lost_blocks += sel_.blocks[b];
+    sel_.positions.erase(cut, sel_.positions.end());
+    report_({io::problem_kind::file_truncated, path_,
+             path_ + " holds " + std::to_string(blocks_) + " whole block(s), its index "
+               + std::to_string(s.blocks) + ": the file was cut; " + std::to_string(lost_positions)
+               + " candidate packet(s) and " + std::to_string(lost_blocks)
+               + " candidate block(s) past its end are lost"});
+  } else if (s.blocks < blocks_) {
+    // Packets the index does not know about: read those blocks whole.
+    sel_.blocks.resize(blocks_, false);
+    for (std::size_t b = s.blocks; b < blocks_; ++b)
+      sel_.blocks[b] = true;
+    report_({io::problem_kind::index_short, path_,
+             path_ + ": its index covers " + std::to_string(s.blocks) + " of its " + std::to_string(blocks_)
+               + " blocks; the others are read whole"});
+  }
+}
 
 void file_stream::prefetch() {
   // Start reading every candidate region at once (the kernel queues them in
@@ -43,7 +86,7 @@ void file_stream::prefetch() {
   std::uint64_t run_start = 0, run_end = 0;
   auto flush = [&] {
     if (run_end > run_start)
-      ::posix_fadvise(fd_, static_cast<off_t>(run_start), static_cast<off_t>(run_end - run_start),
+      ::posix_fadvise(file_.fd(), static_cast<off_t>(run_start), static_cast<off_t>(run_end - run_start),
                       POSIX_FADV_WILLNEED);
   };
   for (std::uint32_t b = 0; b < blocks_; ++b)
@@ -55,14 +98,31 @@ void file_stream::prefetch() {
       }
       run_end = s + block_size_;
     }
-  for (auto pos : sel_.positions) {
-    if (pos > run_end + 65536) {
+  // Packets read one by one need their block's header (checked first) too.
+  auto want = [&](std::uint64_t from, std::uint64_t len) {
+    if (from > run_end + 65536) {
       flush();
-      run_start = pos;
+      run_start = from;
     }
-    run_end = std::max<std::uint64_t>(run_end, pos + 2048);
+    run_end = std::max<std::uint64_t>(run_end, from + len);
+  };
+  std::uint64_t header = UINT64_MAX;
+  for (auto pos : sel_.positions) {
+    if (const std::uint64_t h = pos / block_size_ * block_size_; h != header)
+      want(header = h, io::marked_first_packet);
+    want(pos, 2048);
   }
   flush();
+}
+
+bool file_stream::read_at(std::uint64_t offset, std::uint8_t* into, std::size_t n) {
+  const ssize_t got = ::pread(file_.fd(), into, n, static_cast<off_t>(offset));
+  if (got == static_cast<ssize_t>(n))
+    return true;
+  if (read_errors_++ == 0)
+    first_read_error_ = "at byte " + std::to_string(offset) + ": "
+                        + (got < 0 ? std::strerror(errno) : "the file got shorter");
+  return false;
 }
 
 void file_stream::consider(const io::packet_ref& p, bool copy) {
@@ -85,41 +145,72 @@ void file_stream::load_block(std::uint32_t b) {
   arena_offsets_.clear();
   arena_.clear();
   ready_pos_ = 0;
-  const std::uint64_t start = std::uint64_t{b} * block_size_, end = start + block_size_;
+  const std::uint64_t end = std::uint64_t{b + 1} * block_size_;
   // Candidate positions inside this block.
-  std::size_t first = next_pos_;
+  const std::size_t first = next_pos_;
   while (next_pos_ < sel_.positions.size() && sel_.positions[next_pos_] < end)
     ++next_pos_;
-  const std::size_t count = next_pos_ - first;
-  if (sel_.blocks[b] || count > whole_block_threshold) {
-    block_.resize(block_size_);
-    const ssize_t n = ::pread(fd_, block_.data(), block_size_, static_cast<off_t>(start));
-    std::span<const std::uint8_t> block(block_.data(), n > 0 ? static_cast<std::size_t>(n) : 0);
-    if (sel_.blocks[b]) {
-      io::for_each_packet(block, [&](const io::packet_ref& p) { consider(p, false); });
-      return;
-    }
-    // Only the candidates: walk the block, test the packets at those offsets.
-    std::size_t i = first;
-    io::for_each_packet(block, [&](const io::packet_ref& p) {
-      while (i < next_pos_ && sel_.positions[i] < start + p.offset) {
-        ++bad_; // a position between packets: the index does not fit the file
-        ++i;
-      }
-      if (i < next_pos_ && sel_.positions[i] == start + p.offset) {
-        consider(p, false);
-        ++i;
-      }
-    });
-    bad_ += next_pos_ - i;
+  if (sel_.blocks[b] || next_pos_ - first > whole_block_threshold)
+    load_whole_block(b, first);
+  else if (next_pos_ > first)
+    load_packets(b, first);
+}
+
+void file_stream::load_whole_block(std::uint32_t b, std::size_t first) {
+  const std::uint64_t start = std::uint64_t{b} * block_size_;
+  block_.resize(block_size_);
+  if (!read_at(start, block_.data(), block_size_)) {
+    bad_ += next_pos_ - first;
     return;
   }
-  // Few candidates: read each packet on its own.
+  const std::span<const std::uint8_t> block(block_);
+  if (sel_.blocks[b]) {
+    // Every packet is looked at: the block's candidate positions need no test.
+    damage_.add(b, start, io::check_block(block, layout_.mark, [&](const io::packet_ref& p) { consider(p, false); }));
+    return;
+  }
+  // Only the candidates: walk the block, test the packets at those offsets.
+  std::size_t i = first;
+  damage_.add(b, start, io::check_block(block, layout_.mark, [&](const io::packet_ref& p) {
+    while (i < next_pos_ && sel_.positions[i] < start + p.offset) {
+      ++bad_; // a position between packets: the index does not fit the file
+      ++i;
+    }
+    if (i < next_pos_ && sel_.positions[i] == start + p.offset) {
+      consider(p, false);
+      ++i;
+    }
+  }));
+  bad_ += next_pos_ - i;
+}
+
+void file_stream::load_packets(std::uint32_t b, std::size_t first) {
+  // Few candidates: check the block's header and mark, then read each packet
+  // on its own.
+  const std::uint64_t start = std::uint64_t{b} * block_size_;
+  std::uint8_t head[io::marked_first_packet];
+  io::block_header bh{};
+  if (!read_at(start, head, sizeof head)) {
+    bad_ += next_pos_ - first;
+    return;
+  }
+  if (const auto fault = io::check_block_header(head, block_size_, layout_.mark, bh); fault != io::block_fault::none) {
+    damage_.add(b, start, {fault, 0, 0});
+    bad_ += next_pos_ - first;
+    return;
+  }
+  // Packets lie between the first packet and blk_len (the kernel counts each).
+  const std::uint64_t lo = start + bh.offset_to_first_pkt;
+  const std::uint64_t end = start + std::min<std::uint64_t>(bh.blk_len, block_size_);
   for (std::size_t i = first; i < next_pos_; ++i) {
     const std::uint64_t pos = sel_.positions[i];
+    if (pos < lo || pos + sizeof(tpacket3_hdr) > end) {
+      ++bad_;
+      continue;
+    }
     const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(end - pos, 2048));
     one_.resize(std::max<std::size_t>(one_.size(), want));
-    ssize_t n = ::pread(fd_, one_.data(), want, static_cast<off_t>(pos));
+    ssize_t n = ::pread(file_.fd(), one_.data(), want, static_cast<off_t>(pos));
     if (n < static_cast<ssize_t>(sizeof(tpacket3_hdr))) {
       ++bad_;
       continue;
@@ -127,13 +218,19 @@ void file_stream::load_block(std::uint32_t b) {
     tpacket3_hdr h;
     std::memcpy(&h, one_.data(), sizeof h);
     const std::uint64_t need = std::uint64_t{h.tp_mac} + h.tp_snaplen;
-    if (!io::packet_fits(h, static_cast<std::size_t>(std::min(end, file_size_) - pos))) {
+    // The index's position is believed only where the kernel's record is: it
+    // marks every packet TP_STATUS_USER and steps exactly to the next 8-byte
+    // boundary past the frame (0 after the last). An index that does not fit
+    // the file points into frames, whose bytes rarely pass this.
+    const bool kernel_record = (h.tp_status & TP_STATUS_USER)
+                               && (h.tp_next_offset == 0 || h.tp_next_offset == ((need + 7) & ~std::uint64_t{7}));
+    if (!io::packet_fits(h, static_cast<std::size_t>(std::min(end, file_size_) - pos)) || !kernel_record) {
       ++bad_;
       continue;
     }
     if (need > static_cast<std::uint64_t>(n)) {
       one_.resize(need);
-      n = ::pread(fd_, one_.data(), need, static_cast<off_t>(pos));
+      n = ::pread(file_.fd(), one_.data(), need, static_cast<off_t>(pos));
       if (n < static_cast<ssize_t>(need)) {
         ++bad_;
         continue;
@@ -147,13 +244,32 @@ void file_stream::load_block(std::uint32_t b) {
       ready_[k].frame = arena_.data() + arena_offsets_[k];
 }
 
+void file_stream::report_damage() {
+  if (read_errors_)
+    report_({io::problem_kind::file_unreadable, path_,
+             "cannot read " + path_ + " " + first_read_error_ + " (" + std::to_string(read_errors_)
+               + " failed read(s)); what was there is missing"});
+  if (damage_.blocks())
+    report_({io::problem_kind::block_damaged, path_, damage_.text(path_)});
+  if (bad_)
+    report_({io::problem_kind::packets_missing, path_,
+             path_ + ": " + std::to_string(bad_) + " index position(s) did not hold a packet (damaged file or index?)"});
+}
+
 bool file_stream::next() {
   if (started_ && ready_pos_ < ready_.size())
     ++ready_pos_;
   started_ = true;
   while (ready_pos_ >= ready_.size() && next_block_ < blocks_)
     load_block(next_block_++);
-  return ready_pos_ < ready_.size();
+  if (ready_pos_ < ready_.size())
+    return true;
+  if (!ended_) {
+    ended_ = true;
+    bad_ += sel_.positions.size() - next_pos_; // past the last whole block: never reached
+    report_damage();
+  }
+  return false;
 }
 
 } // namespace stenotype::query

@@ -1,11 +1,21 @@
 // query/file_stream.hpp -- the matching packets of one packet file, in file
 // order, reading only candidate blocks and packets.
+//
+// The file is cut into blocks by what its writer recorded (its index's
+// summary, else its block mark, else 1 MiB: io::choose_block_layout), never
+// by looking for headers. Every block read is checked before a packet of it
+// is believed; whatever the index promises and the file cannot deliver is
+// reported, never silently left out.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "io/packet_file_reader.hpp"
+#include "io/read_problem.hpp"
+#include "io/regular_file.hpp"
 #include "stenotype/block_format.hpp"
 #include "query/evaluate.hpp"
 
@@ -13,9 +23,16 @@ namespace stenotype::query {
 
 class file_stream {
 public:
-  /// Opens `path`; throws std::runtime_error naming it.
-  file_stream(const std::string& path, std::uint32_t block_size, selection candidates, node_ptr q);
-  ~file_stream();
+  /// Opens `path` (a regular file and no link: names in a data directory are
+  /// ours) and decides its layout. `summary`: its index's (nullptr: no usable
+  /// index); `candidates`: from that index (nullopt: every packet). An index
+  /// that does not fit the file (another block size than the file's mark) is
+  /// set aside and every packet becomes a candidate. Problems go to `report`:
+  /// those of the file as a whole now, damage found while reading once, when
+  /// the stream ends. Throws std::runtime_error naming the file when it
+  /// cannot be opened.
+  file_stream(const std::string& path, const index::file_summary* summary,
+              std::optional<selection> candidates, node_ptr q, io::problem_sink report);
   file_stream(const file_stream&) = delete;
   file_stream& operator=(const file_stream&) = delete;
 
@@ -27,19 +44,25 @@ public:
     return std::uint64_t{current().sec} * 1000000000u + current().nsec;
   }
   const std::string& path() const { return path_; }
-  /// Candidate positions that did not hold a valid packet (a damaged file or index).
-  std::uint64_t bad_positions() const { return bad_; }
+  const io::block_layout& layout() const { return layout_; }
 
 private:
+  void check_against_index(const index::file_summary& s);
   void load_block(std::uint32_t b); // fills ready_ with block b's matches
+  void load_whole_block(std::uint32_t b, std::size_t first);
+  void load_packets(std::uint32_t b, std::size_t first);
+  bool read_at(std::uint64_t offset, std::uint8_t* into, std::size_t n);
   void consider(const io::packet_ref& p, bool copy);
   void prefetch();
+  void report_damage();
 
   std::string path_;
-  int fd_ = -1;
+  io::regular_file file_;
+  io::problem_sink report_;
+  io::block_layout layout_;
   std::uint64_t file_size_ = 0;
-  std::uint32_t block_size_;
-  std::uint32_t blocks_;
+  std::uint32_t block_size_ = 0;
+  std::uint32_t blocks_ = 0; // whole blocks: a partial last one is not read
   selection sel_;
   node_ptr q_;
   std::uint32_t next_block_ = 0;
@@ -49,9 +72,12 @@ private:
   std::vector<io::packet_ref> ready_;
   std::vector<std::size_t> arena_offsets_; // for refs into arena_, else SIZE_MAX
   std::size_t ready_pos_ = 0;
-  bool started_ = false;
+  bool started_ = false, ended_ = false;
   std::vector<std::uint8_t> block_, arena_, one_;
-  std::uint64_t bad_ = 0;
+  std::uint64_t bad_ = 0; // candidate positions that did not hold a packet
+  io::damage_tally damage_;
+  std::uint64_t read_errors_ = 0;
+  std::string first_read_error_;
 };
 
 } // namespace stenotype::query

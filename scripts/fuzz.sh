@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (packet parser, block reader, query parser,
-# pcap importer) with clang (build-fuzz/) and runs each for
+# pcap importer, whole packet files through the readers) with clang
+# (build-fuzz/) and runs each for
 # SECONDS (default 30), seeded from ../shared/corpus when it is present.
 # Exit status non-zero on any finding; crashing inputs land in build-fuzz/.
 #   scripts/fuzz.sh [SECONDS]
@@ -12,8 +13,8 @@ cmake -S tests/fuzz -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYP
 cmake --build build-fuzz -j"$(nproc)" >/dev/null
 
 seeds=build-fuzz/seeds
-if [[ ! -d $seeds ]]; then
-  mkdir -p "$seeds/frames" "$seeds/blocks" "$seeds/queries" "$seeds/pcaps"
+if [[ ! -d $seeds/files ]]; then
+  mkdir -p "$seeds/frames" "$seeds/blocks" "$seeds/queries" "$seeds/pcaps" "$seeds/files"
   printf '%s' 'host 10.1.2.3 and port 443 and after 10m ago' > "$seeds/queries/1"
   printf '%s' '(tcp or udp) && net 2001:db8::/32 || vlan 100' > "$seeds/queries/2"
   printf '%s' 'net 10.0.0.0 mask 255.0.0.0 and before 2026-11-27T10:02:00.5+01:00' > "$seeds/queries/3"
@@ -27,7 +28,8 @@ if [[ ! -d $seeds ]]; then
   fi
 fi
 
-for target in packet_parser_fuzzer:frames block_fuzzer:blocks query_parser_fuzzer:queries pcap_import_fuzzer:pcaps; do
+for target in packet_parser_fuzzer:frames block_fuzzer:blocks query_parser_fuzzer:queries pcap_import_fuzzer:pcaps \
+              packet_file_fuzzer:files; do
   name=${target%%:*} dir=${target##*:}
   mkdir -p "build-fuzz/corpus-$name"
   echo "fuzz: $name for ${seconds}s"

@@ -46,7 +46,7 @@ public:
     if (!file_open_)
       open_file(ts_ns);
     // A frame that cannot fit any block is cut, keeping its wire length.
-    const std::uint32_t room = opts_.block_size - 48 - block_builder::mac_offset - 8;
+    const auto room = static_cast<std::uint32_t>(block_builder::max_frame(opts_.block_size));
     if (caplen > room) {
       caplen = room;
       ++stats.truncated;

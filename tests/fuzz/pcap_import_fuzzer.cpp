@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   pcap_pkthdr* h;
   const u_char* pkt;
   for (int n = 0; n < 10000 && pcap_next_ex(p, &h, &pkt) == 1; ++n) {
-    const std::uint32_t room = static_cast<std::uint32_t>(block.size()) - 48 - 82 - 8;
+    const auto room = static_cast<std::uint32_t>(stenotype::io::block_builder::max_frame(block.size()));
     const std::uint32_t caplen = h->caplen > room ? room : h->caplen;
     const auto sec = static_cast<std::uint32_t>(h->ts.tv_sec), nsec = static_cast<std::uint32_t>(h->ts.tv_usec);
     if (!bb.add(sec, nsec, {pkt, caplen}, h->len)) {

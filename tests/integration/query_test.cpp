@@ -282,7 +282,8 @@ TEST_CASE("stenoread answers a table of queries with exactly the right packets, 
     REQUIRE(truncate(victim.c_str(), 64 * 1024 + 3000) == 0); // one block and a bit
     std::string err;
     const int rc = run_process({STENOREAD_BINARY, "--dir=" + dir, "udp", "-w", tmp.path() + "/t.pcap"}, 60, &err);
-    CHECK((rc == 0 || rc == 1));
+    CHECK(rc == 3); // the answer is incomplete (docs/OPERATIONS.md, exit codes)
+    CHECK(err.find("warning: " + victim) != std::string::npos);
     CHECK(read_pcap(tmp.path() + "/t.pcap").size() > 0);
   }
 }
@@ -300,7 +301,9 @@ TEST_CASE("queries agree with tcpdump on the tcpdump test corpus") {
     if (count_lines("tcpdump -nr '" + f + "' 'vlan or mpls' 2>/dev/null") != 0)
       continue;
     const std::string dir = tmp.path() + "/" + std::to_string(files++);
-    if (run_process({STENOIMPORT_BINARY, "--dir=" + dir, "--blocksize_kb=64", "--filesize_mb=2", f}, 30) > 1)
+    // 128 KiB blocks hold any frame whole (64 KiB ones cut the corpus's 65 KB
+    // frames, and tcpdump then decodes the cut frame differently).
+    if (run_process({STENOIMPORT_BINARY, "--dir=" + dir, "--blocksize_kb=128", "--filesize_mb=2", f}, 30) > 1)
       FAIL_CHECK("stenoimport failed on " << f);
     // One address and one port seen in the file, as a user would pick them.
     std::FILE* p = popen(("tcpdump -nr '" + f + "' -c 50 'ip and (tcp or udp)' 2>/dev/null").c_str(), "r");

@@ -76,9 +76,11 @@ TEST_CASE("damaged blocks end the walk without reading outside the block") {
   }
   SECTION("a packet's snaplen runs past the end") {
     // second packet: make its snaplen huge
+    block_header bh;
+    REQUIRE(read_block_header(whole, bh));
     tpacket3_hdr h;
-    std::memcpy(&h, block.data() + 48, sizeof h);
-    const std::size_t second = 48 + h.tp_next_offset;
+    std::memcpy(&h, block.data() + bh.offset_to_first_pkt, sizeof h);
+    const std::size_t second = bh.offset_to_first_pkt + h.tp_next_offset;
     std::uint32_t huge = 100000;
     std::memcpy(block.data() + second + offsetof(tpacket3_hdr, tp_snaplen), &huge, 4);
     int seen = 0;
@@ -95,7 +97,7 @@ TEST_CASE("damaged blocks end the walk without reading outside the block") {
   SECTION("a truncated block (file cut short)") {
     int seen = 0;
     for_each_packet(whole.first(300), [&](auto&) { ++seen; });
-    CHECK(seen == 1); // only the first 48+82+100 bytes fit
+    CHECK(seen == 1); // only the first packet (header, mark, 82 + 100 bytes) fits
     CHECK(for_each_packet(whole.first(20), [&](auto&) { ++seen; }) == 0);
   }
 }
