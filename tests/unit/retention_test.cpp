@@ -15,6 +15,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include <linux/ioprio.h>
+
 #include <caf/all.hpp>
 
 #include "actors/retention.hpp"
@@ -474,6 +476,19 @@ struct retention_lab {
 
 constexpr std::uint64_t sec = 1'000'000; // ids are microseconds
 
+// The I/O priority class of this process's thread named `name`, or -1.
+int io_priority_class(const std::string& name) {
+  for (const auto& tid : io::list_directory("/proc/self/task")) {
+    std::ifstream comm("/proc/self/task/" + tid + "/comm");
+    std::string n;
+    if (std::getline(comm, n) && n == name) {
+      const long prio = ::syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, std::stoi(tid));
+      return prio < 0 ? -1 : static_cast<int>(IOPRIO_PRIO_CLASS(prio));
+    }
+  }
+  return -1;
+}
+
 } // namespace
 
 TEST_CASE("retention actor: written events trigger deletions, oldest first, and status shows what is kept") {
@@ -508,6 +523,7 @@ TEST_CASE("retention actor: written events trigger deletions, oldest first, and 
   CHECK(lab.data.names(lab.data.idx(0)) == lab.data.names(lab.data.pkt(0)));
   CHECK(lab.data.names(lab.data.pkt(1)) == set_of({"1700000100000000"}));
   CHECK(lab.number(s, "errors") == 0);
+  CHECK(io_priority_class("steno-retain") == IOPRIO_CLASS_IDLE);
 }
 
 TEST_CASE("retention actor: the byte budget, orphan indexes and a thread's newest file") {
@@ -682,5 +698,28 @@ TEST_CASE("retention on ext4: the actor keeps the line as files arrive, and free
   CHECK(lab.free_request(d.pkt(0)));
   s = lab.await("free-requests", 1);
   CHECK(lab.number(s, "files-deleted.free-space") > 11);
+
+  // Other data fills the disk: the newest file stays, and status says the
+  // line cannot be held and where.
+  while (d.names(d.pkt(0)).size() > 2)
+    REQUIRE(lab.free_request(d.pkt(0)));
+  struct statvfs v {};
+  REQUIRE(::statvfs(fs.path().c_str(), &v) == 0);
+  REQUIRE(std::system(("fallocate -l " + std::to_string(std::uint64_t{v.f_bavail} * v.f_frsize - 4096) + " "
+                       + fs.path() + "/filler")
+                        .c_str())
+          == 0);
+  const auto checks = lab.number(lab.status(), "checks");
+  lab.written(0, 30 * sec);
+  s = lab.await("checks", checks + 1);
+  CHECK(d.names(d.pkt(0)) == set_of({"30000000"}));
+  CHECK_FALSE(caf::get_or(s, "limits-met", true));
+  const auto below = caf::get_if<caf::config_value::list>(&s, "filesystems-below-line");
+  REQUIRE(below);
+  REQUIRE(below->size() == 1);
+  const auto* dir = caf::get_if<std::string>(&(*below)[0]);
+  REQUIRE(dir);
+  CHECK(dir->find(fs.path()) == 0);
+  CHECK(io::file_exists(fs.path() + "/filler"));
   CHECK(lab.number(s, "errors") == 0);
 }
