@@ -9,7 +9,6 @@
 #include <seccomp.h>
 #include <set>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
@@ -609,6 +608,12 @@ void add_big(fake_data_dir& d, int thread, std::uint64_t id, int mb) {
   ::close(fd);
 }
 
+// Another program takes all the space left, but a page, on the filesystem of `path`.
+void fill_with_other_data(const std::string& path) {
+  const auto fs = io::filesystem_space_of(path.substr(0, path.rfind('/')));
+  REQUIRE(std::system(("fallocate -l " + std::to_string(fs.available - 4096) + " " + path).c_str()) == 0);
+}
+
 } // namespace
 
 TEST_CASE("retention on ext4: the line holds after deleting the oldest, foreign data untouched, two filesystems") {
@@ -656,12 +661,7 @@ TEST_CASE("retention on ext4: the line holds after deleting the oldest, foreign 
   // Foreign data fills the disk: everything of ours but the newest goes,
   // and the plan says the line cannot be met; the foreign files stay.
   enforce(d.dir, files_max(2));
-  struct statvfs v {};
-  REQUIRE(::statvfs(fs1.path().c_str(), &v) == 0);
-  REQUIRE(std::system(("fallocate -l " + std::to_string(std::uint64_t{v.f_bavail} * v.f_frsize - 4096) + " "
-                       + fs1.path() + "/filler")
-                        .c_str())
-          == 0);
+  fill_with_other_data(fs1.path() + "/filler");
   const auto full = enforce(d.dir, free_pct(10));
   CHECK_FALSE(full.limits_met());
   CHECK(full.below_line == std::vector<std::uint64_t>{io::device_of(fs1.path())});
@@ -703,12 +703,7 @@ TEST_CASE("retention on ext4: the actor keeps the line as files arrive, and free
   // line cannot be held and where.
   while (d.names(d.pkt(0)).size() > 2)
     REQUIRE(lab.free_request(d.pkt(0)));
-  struct statvfs v {};
-  REQUIRE(::statvfs(fs.path().c_str(), &v) == 0);
-  REQUIRE(std::system(("fallocate -l " + std::to_string(std::uint64_t{v.f_bavail} * v.f_frsize - 4096) + " "
-                       + fs.path() + "/filler")
-                        .c_str())
-          == 0);
+  fill_with_other_data(fs.path() + "/filler");
   const auto checks = lab.number(lab.status(), "checks");
   lab.written(0, 30 * sec);
   s = lab.await("checks", checks + 1);
