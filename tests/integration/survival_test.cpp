@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "index/index_file.hpp"
+#include "support/loop_fs.hpp"
 #include "support/netns.hpp"
 #include "support/skip.hpp"
 #include "support/packet_files.hpp"
@@ -18,30 +19,6 @@ using namespace stenotype::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// An ext4 filesystem of `mb` MiB in a file, loop-mounted, world-traversable.
-class loop_fs {
-public:
-  explicit loop_fs(int mb) {
-    image_ = tmp_.path() + "/fs.img";
-    mount_ = tmp_.path() + "/mnt";
-    ok_ = std::system(("truncate -s " + std::to_string(mb) + "M " + image_ + " && mkfs.ext4 -q -F " + image_
-                       + " >/dev/null 2>&1 && mkdir -p " + mount_ + " && mount -o loop " + image_ + " "
-                       + mount_ + " && chmod 755 " + mount_)
-                        .c_str())
-          == 0;
-  }
-  ~loop_fs() {
-    std::system(("fsfreeze --unfreeze " + mount_ + " >/dev/null 2>&1; umount " + mount_ + " >/dev/null 2>&1").c_str());
-  }
-  bool ok() const { return ok_; }
-  const std::string& path() const { return mount_; }
-
-private:
-  temp_dir tmp_;
-  std::string image_, mount_;
-  bool ok_ = false;
-};
 
 std::vector<std::string> args(const veth_lab& lab, const std::string& dir, std::vector<std::string> extra) {
   std::vector<std::string> a = {STENOTYPE_BINARY, "--iface=" + lab.capture_if(), "--dir=" + dir,

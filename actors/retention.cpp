@@ -1,0 +1,281 @@
+// actors/retention.cpp -- deleting the oldest files, off the capture's threads.
+//
+// The loop sleeps in the mailbox until the next periodic check; a `written`
+// event makes the next check due as soon as the mailbox is empty, so a
+// burst of rotations (several threads) costs one scan. A check that has
+// much to delete (a limit lowered across a restart) stops after about a
+// second and resumes after serving the mailbox: stop, status and a
+// writer's free request never wait behind thousands of deletions.
+#include "actors/retention.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/ioprio.h>
+
+#include <caf/all.hpp>
+
+#include "actors/thread_setup.hpp"
+#include "store/retention.hpp"
+#include "stenotype/log.hpp"
+
+namespace stenotype {
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+constexpr auto deletion_budget_per_check = 1s;
+
+struct thread_figures {
+  std::uint64_t files = 0, bytes = 0;
+  std::uint64_t oldest_id = 0;
+  std::int64_t oldest_second = 0; // first packet of the oldest file
+};
+
+struct retention_state {
+  explicit retention_state(retention_init&& in)
+    : init(std::move(in)), policy(init.limits), scanner(init.directory) {}
+
+  retention_init init;
+  store::retention_policy policy;
+  store::data_dir_scanner scanner;
+  bool check_due = true; // at start: a limit may have been lowered across a restart
+  std::map<int, thread_figures> threads;
+  std::array<std::uint64_t, 3> deleted{}; // by deletion_reason
+  std::uint64_t bytes_deleted = 0, orphans_removed = 0, free_requests = 0, free_refused = 0, checks = 0,
+                errors = 0;
+  std::string last_error;
+  std::vector<std::string> below_line; // directories on filesystems that stay below the line
+  bool budget_unmet = false;
+
+  void note_error(const std::string& what) {
+    ++errors;
+    if (what != last_error)
+      LOG_WARN("%s", what.c_str());
+    last_error = what;
+  }
+
+  // Deletes one file; false if it could not (logged, counted).
+  bool remove(const store::retained_file& f, store::deletion_reason why) {
+    try {
+      const auto r = store::delete_file(init.directory, f.thread, f.id);
+      if (!r.packet_removed) // someone else deleted it: not ours to count
+        return true;
+      ++deleted[static_cast<std::size_t>(why)];
+      bytes_deleted += f.bytes();
+      LOG_INFO("retention: deleted %s/PKT%d/%llu and its index (%s, %llu bytes)", init.directory.c_str(),
+               f.thread, static_cast<unsigned long long>(f.id), store::to_string(why),
+               static_cast<unsigned long long>(f.bytes()));
+      return true;
+    } catch (const std::exception& e) {
+      note_error(e.what());
+      return false;
+    }
+  }
+
+  void remove_orphans(const store::data_dir_scan& scan) {
+    for (int t : scan.orphan_index_threads) {
+      try {
+        for (auto id : store::remove_orphan_indexes(init.directory, t)) {
+          ++orphans_removed;
+          LOG_INFO("retention: removed %s/IDX%d/%llu (its packet file is gone)", init.directory.c_str(), t,
+                   static_cast<unsigned long long>(id));
+        }
+      } catch (const std::exception& e) {
+        note_error(e.what());
+      }
+    }
+  }
+
+  // Logs when a limit becomes unmeetable, and when it is met again.
+  void note_limits(const store::retention_plan& plan, const store::data_dir_scan& scan) {
+    std::vector<std::string> dirs;
+    for (auto dev : plan.below_line)
+      dirs.push_back(scan.directory_on.count(dev) ? scan.directory_on.at(dev) : "?");
+    for (const auto& d : dirs)
+      if (std::find(below_line.begin(), below_line.end(), d) == below_line.end())
+        LOG_WARN("retention: the filesystem of %s stays below %u%% free: only other data and each thread's "
+                 "newest file are left on it",
+                 d.c_str(), policy.limits().disk_free_percentage);
+    if (plan.byte_budget_unmet && !budget_unmet)
+      LOG_WARN("retention: each thread's newest file alone exceeds --max_data_mb=%llu",
+               static_cast<unsigned long long>(policy.limits().max_data_mb));
+    if ((!below_line.empty() || budget_unmet) && plan.limits_met())
+      LOG_INFO("retention: every limit holds again");
+    below_line = std::move(dirs);
+    budget_unmet = plan.byte_budget_unmet;
+  }
+
+  void update_figures(const std::vector<store::retained_file>& kept) {
+    std::map<int, thread_figures> now;
+    for (const auto& f : kept) {
+      auto& t = now[f.thread];
+      ++t.files;
+      t.bytes += f.bytes();
+      if (t.files == 1 || f.id < t.oldest_id)
+        t.oldest_id = f.id;
+    }
+    for (auto& [thread, t] : now) {
+      if (auto it = threads.find(thread); it != threads.end() && it->second.oldest_id == t.oldest_id) {
+        t.oldest_second = it->second.oldest_second; // read once per oldest file
+        continue;
+      }
+      const auto first = store::first_packet_second(io_path(thread, t.oldest_id));
+      t.oldest_second = first ? *first : static_cast<std::int64_t>(t.oldest_id / 1'000'000);
+    }
+    threads = std::move(now);
+  }
+
+  std::string io_path(int thread, std::uint64_t id) const {
+    return init.directory + "/PKT" + std::to_string(thread) + "/" + std::to_string(id);
+  }
+
+  // Scan, delete what the plan says (for at most the budget), remove
+  // orphan indexes. True when it stopped early and more is to be deleted.
+  bool check() {
+    ++checks;
+    store::data_dir_scan scan;
+    try {
+      scan = scanner.scan();
+    } catch (const std::exception& e) {
+      note_error(e.what());
+      return false;
+    }
+    remove_orphans(scan);
+    bool more = false;
+    std::set<std::pair<int, std::uint64_t>> gone;
+    if (policy.limits().any()) {
+      const auto plan = policy.plan(scan.files, scan.filesystems);
+      const auto deadline = steady::now() + deletion_budget_per_check;
+      for (const auto& d : plan.deletions) {
+        if (steady::now() >= deadline) {
+          more = true;
+          break;
+        }
+        if (remove(d.file, d.reason))
+          gone.insert({d.file.thread, d.file.id});
+      }
+      if (!more)
+        note_limits(plan, scan);
+    }
+    std::vector<store::retained_file> kept;
+    for (const auto& f : scan.files)
+      if (!gone.count({f.thread, f.id}))
+        kept.push_back(f);
+    update_figures(kept);
+    return more;
+  }
+
+  bool free_now(const std::string& path) {
+    ++free_requests;
+    check_due = true; // the figures change, and the other limits may need work too
+    if (policy.limits().any()) {
+      try {
+        const auto scan = scanner.scan();
+        if (auto f = store::retention_policy::oldest_on_filesystem(scan.files, store::device_of(path))) {
+          if (remove(*f, store::deletion_reason::free_space))
+            return true;
+        } else {
+          LOG_WARN("retention: no space left on the filesystem of %s, and nothing of ours left to delete there",
+                   path.c_str());
+        }
+      } catch (const std::exception& e) {
+        note_error(e.what());
+      }
+    }
+    ++free_refused;
+    return false;
+  }
+
+  caf::settings status() const {
+    caf::settings s;
+    std::uint64_t files = 0, bytes = 0;
+    for (const auto& [thread, t] : threads) {
+      const std::string k = "thread-" + std::to_string(thread);
+      caf::settings ts;
+      caf::put(ts, "files-kept", static_cast<int64_t>(t.files));
+      caf::put(ts, "bytes-kept", static_cast<int64_t>(t.bytes));
+      caf::put(ts, "oldest-packet-time", t.oldest_second);
+      s.emplace(k, std::move(ts));
+      files += t.files;
+      bytes += t.bytes;
+    }
+    caf::put(s, "files-kept", static_cast<int64_t>(files));
+    caf::put(s, "bytes-kept", static_cast<int64_t>(bytes));
+    caf::settings by_reason;
+    for (auto r : {store::deletion_reason::free_space, store::deletion_reason::file_count, store::deletion_reason::byte_budget})
+      caf::put(by_reason, store::to_string(r), static_cast<int64_t>(deleted[static_cast<std::size_t>(r)]));
+    s.emplace("files-deleted", std::move(by_reason));
+    caf::put(s, "bytes-deleted", static_cast<int64_t>(bytes_deleted));
+    caf::put(s, "orphan-indexes-removed", static_cast<int64_t>(orphans_removed));
+    caf::put(s, "free-requests", static_cast<int64_t>(free_requests));
+    caf::put(s, "free-requests-refused", static_cast<int64_t>(free_refused));
+    caf::put(s, "checks", static_cast<int64_t>(checks));
+    caf::put(s, "errors", static_cast<int64_t>(errors));
+    if (!last_error.empty())
+      caf::put(s, "last-error", last_error);
+    caf::put(s, "limits-met", below_line.empty() && !budget_unmet);
+    caf::config_value::list dirs;
+    for (const auto& d : below_line)
+      dirs.emplace_back(d);
+    caf::put(s, "filesystems-below-line", std::move(dirs));
+    return s;
+  }
+};
+
+} // namespace
+
+bool set_current_thread_idle_io_priority() {
+  // who = 0 with IOPRIO_WHO_PROCESS is the calling thread, not the process.
+  if (::syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0)) == 0)
+    return true;
+  LOG_WARN("retention: cannot set idle I/O priority: %s", std::strerror(errno));
+  return false;
+}
+
+std::span<const char* const> retention_syscalls() {
+  static constexpr const char* names[] = {
+    "openat", "close", "getdents64", "fstat", "newfstatat", "statx", "fcntl", // listing, stat
+    "statfs", "fstatfs",                                                      // statvfs
+    "unlink", "unlinkat", "fsync",                                            // deleting durably
+    "read", "pread64",                                                        // first block header
+    "ioprio_set"};                                                            // (before the role's filter)
+  return names;
+}
+
+void retention_main(caf::blocking_actor* self, retention_init init) {
+  name_current_thread("steno-retain");
+  set_current_thread_idle_io_priority(); // nice: inherited, the operator's choice
+  retention_state st{std::move(init)};
+  // Wiring: install_seccomp(seccomp_role::retention, st.init.seccomp) here,
+  // with retention_syscalls() as the role's list.
+  auto next_check = steady::now();
+  bool done = false;
+  while (!done) {
+    const auto now = steady::now();
+    const auto wait = st.check_due ? 0ms
+                                   : std::max(0ms, std::chrono::duration_cast<std::chrono::milliseconds>(next_check - now));
+    bool idle = false;
+    self->receive(
+      [&](written_atom, const file_event&) { st.check_due = true; },
+      [&](free_atom, const std::string& path) { return st.free_now(path); },
+      [&](status_atom) { return st.status(); },
+      [&](stop_atom) { done = true; },
+      caf::after(wait) >> [&] { idle = true; });
+    if (done || !idle)
+      continue;
+    if (st.check_due || steady::now() >= next_check) {
+      st.check_due = st.check();
+      next_check = steady::now() + st.init.check_interval;
+    }
+  }
+}
+
+} // namespace stenotype
