@@ -22,23 +22,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::size_t block_kb = 64;
+constexpr std::size_t block_kb = test_block_kb;
 
+// Captures here need no index (index_test.cpp checks those).
 std::vector<std::string> capture_args(const veth_lab& lab, const std::string& dir,
                                       std::vector<std::string> extra) {
-  std::vector<std::string> args = {STENOTYPE_BINARY, "--iface=" + lab.capture_if(),
-                                   "--dir=" + dir, "--blocks=64",
-                                   "--blocksize_kb=" + std::to_string(block_kb),
-                                   "--aiops=8", "--blockage_sec=1",
-                                   "--no_index", "--filter=" + std::string(test_frame_filter), "-v"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
-}
-
-// Waits until the capture says its rings are open.
-void wait_ready(background_process& p) {
-  if (!p.wait_for_stderr("capturing on", 10))
-    FAIL("capture did not start: " << p.stderr_text());
+  extra.insert(extra.begin(), "--no_index");
+  return capture_command(lab, dir, extra);
 }
 
 } // namespace
@@ -139,10 +129,7 @@ TEST_CASE("SIGTERM mid-capture leaves every captured frame in renamed files") {
   wait_ready(cap);
   lab.send(frames);
   // The last block is still open in the kernel: stopping must wait for it.
-  const int rc = cap.stop(SIGTERM, 20);
-  INFO(cap.stderr_text());
-  REQUIRE(rc == 0);
-  check_all_captured(read_capture_dir(tmp.path(), block_kb * 1024), frames);
+  expect_clean_stop(cap, SIGTERM, tmp.path(), frames);
 }
 
 TEST_CASE("two threads spread packets over two rings and lose none") {

@@ -23,22 +23,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::size_t block_kb = 64;
+constexpr std::size_t block_kb = test_block_kb;
 
-std::vector<std::string> capture_args(const veth_lab& lab, const std::string& dir,
-                                      std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {STENOTYPE_BINARY, "--iface=" + lab.capture_if(), "--dir=" + dir,
-                                "--blocks=64", "--blocksize_kb=" + std::to_string(block_kb),
-                                "--aiops=8", "--blockage_sec=1",
-                                "--filter=" + std::string(test_frame_filter), "-v"};
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
-}
-
-void wait_ready(background_process& p) {
-  if (!p.wait_for_stderr("capturing on", 10))
-    FAIL("capture did not start: " << p.stderr_text());
-}
 
 // Names and sizes of everything under the data directory: what "touch
 // nothing" is checked against.
@@ -79,7 +65,7 @@ TEST_CASE("a second capture on a --dir in use refuses with one line and touches 
   temp_dir tmp;
   const auto frames = mixed_frames(1500);
   // Long blocks and files: the first capture keeps a hidden file open.
-  background_process first{capture_args(lab, tmp.path(), {"--blockage_sec=3", "--fileage_sec=60"})};
+  background_process first{capture_command(lab, tmp.path(), {"--blockage_sec=3", "--fileage_sec=60"})};
   wait_ready(first);
   lab.send(frames);
   // Past --blockage_sec: every block is written into the hidden file, whose
@@ -88,7 +74,7 @@ TEST_CASE("a second capture on a --dir in use refuses with one line and touches 
   const auto before = snapshot(tmp.path());
   REQUIRE(before.size() == 1); // PKT0/.<id>, held open by the first capture
   for (const auto& extra : std::vector<std::vector<std::string>>{{}, {"--threads=2"}, {"--no_index"}}) {
-    auto args = capture_args(other, tmp.path(), extra);
+    auto args = capture_command(other, tmp.path(), extra);
     std::string err;
     INFO(err);
     const int rc = run_process(args, 20, &err);
@@ -124,12 +110,12 @@ TEST_CASE("the directory lock dies with its capture: kill -9, then a new capture
   veth_lab lab;
   temp_dir tmp;
   {
-    background_process first{capture_args(lab, tmp.path(), {"--blockage_sec=3"})};
+    background_process first{capture_command(lab, tmp.path(), {"--blockage_sec=3"})};
     wait_ready(first);
     lab.send(mixed_frames(300));
     CHECK(first.stop(SIGKILL, 10) == -SIGKILL);
   }
-  background_process second{capture_args(lab, tmp.path())};
+  background_process second{capture_command(lab, tmp.path())};
   wait_ready(second);
   CHECK(second.stop(SIGTERM, 20) == 0);
   INFO(second.stderr_text());
@@ -143,13 +129,10 @@ TEST_CASE("SIGHUP, SIGPWR and SIGXCPU flush and stop like SIGTERM") {
     veth_lab lab;
     temp_dir tmp;
     const auto frames = mixed_frames(800);
-    background_process cap{capture_args(lab, tmp.path(), {"--blockage_sec=2"})};
+    background_process cap{capture_command(lab, tmp.path(), {"--blockage_sec=2"})};
     wait_ready(cap);
     lab.send(frames);
-    const int rc = cap.stop(sig, 20);
-    INFO(cap.stderr_text());
-    CHECK(rc == 0);
-    check_all_captured(read_capture_dir(tmp.path(), block_kb * 1024), frames);
+    expect_clean_stop(cap, sig, tmp.path(), frames);
   }
 }
 
@@ -161,7 +144,7 @@ TEST_CASE("stray signals at random moments cost no packet") {
   for (int round = 0; round < 4; ++round) {
     temp_dir tmp;
     const auto frames = mixed_frames(1200);
-    background_process cap{capture_args(lab, tmp.path())};
+    background_process cap{capture_command(lab, tmp.path())};
     wait_ready(cap);
     std::thread sender([&] { lab.send(frames, 32, 400); });
     for (int i = 0; i < 6; ++i) {
@@ -183,7 +166,7 @@ TEST_CASE("logging into a pipe nobody reads (stenotype -v | head) costs no packe
   const auto frames = mixed_frames(1000);
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
-  auto args = capture_args(lab, tmp.path(), {"--stats_sec=1", "-v"});
+  auto args = capture_command(lab, tmp.path(), {"--stats_sec=1", "-v"});
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
@@ -222,7 +205,7 @@ TEST_CASE("an interface deleted while the kernel still fills a block loses none 
     temp_dir tmp;
     auto lab = std::make_unique<veth_lab>();
     const auto frames = mixed_frames(300); // well under one block: all in the open one
-    background_process cap{capture_args(*lab, tmp.path(), {"--blockage_sec=" + std::to_string(blockage)})};
+    background_process cap{capture_command(*lab, tmp.path(), {"--blockage_sec=" + std::to_string(blockage)})};
     wait_ready(cap);
     lab->send(frames);
     lab.reset(); // at once: the block is still the kernel's

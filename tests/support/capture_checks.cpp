@@ -7,6 +7,29 @@
 
 namespace stenotype::test {
 
+std::vector<std::string> capture_command(const veth_lab& lab, const std::string& dir,
+                                         const std::vector<std::string>& extra) {
+  std::vector<std::string> a = {STENOTYPE_BINARY, "--iface=" + lab.capture_if(), "--dir=" + dir,
+                                "--blocks=64", "--blocksize_kb=" + std::to_string(test_block_kb),
+                                "--aiops=8", "--blockage_sec=1",
+                                "--filter=" + std::string(test_frame_filter), "-v"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+void wait_ready(background_process& p) {
+  if (!p.wait_for_stderr("capturing on", 10))
+    FAIL("capture did not start: " << p.stderr_text());
+}
+
+void expect_clean_stop(background_process& cap, int sig, const std::string& dir,
+                       const std::vector<frame>& sent) {
+  const int rc = cap.stop(sig, 20);
+  INFO("signal " << sig << ": " << cap.stderr_text());
+  REQUIRE(rc == 0);
+  check_all_captured(read_capture_dir(dir, test_block_kb * 1024), sent);
+}
+
 std::size_t mixed_frame_size(std::uint32_t seq) { return 60 + (seq * 97) % 1455; }
 
 std::vector<frame> mixed_frames(std::uint32_t n, std::uint32_t flows) {
