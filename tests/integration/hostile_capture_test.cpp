@@ -16,6 +16,7 @@
 #include "support/capture_checks.hpp"
 #include "support/netns.hpp"
 #include "support/packet_files.hpp"
+#include "support/pcap_file.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace stenotype::test;
@@ -41,21 +42,6 @@ std::vector<std::string> snapshot(const std::string& dir) {
 
 int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
-// A pcap of `frames` (microsecond stamps one ms apart), for stenoimport.
-void write_pcap(const std::string& path, const std::vector<frame>& frames) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  REQUIRE(f);
-  const std::uint32_t global[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
-  std::fwrite(global, sizeof global, 1, f);
-  std::uint32_t t = 1700000000;
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    const auto n = static_cast<std::uint32_t>(frames[i].size());
-    const std::uint32_t rec[4] = {t, static_cast<std::uint32_t>(i * 1000), n, n};
-    std::fwrite(rec, sizeof rec, 1, f);
-    std::fwrite(frames[i].data(), 1, n, f);
-  }
-  std::fclose(f);
-}
 
 } // namespace
 
@@ -86,7 +72,7 @@ TEST_CASE("a second capture on a --dir in use refuses with one line and touches 
   }
   // Neither stenoimport nor stenoindex may write into it either.
   temp_dir elsewhere;
-  write_pcap(elsewhere.path() + "/in.pcap", mixed_frames(20));
+  write_raw_pcap(elsewhere.path() + "/in.pcap", pcap_records_of(mixed_frames(20)));
   REQUIRE(run_process({STENOIMPORT_BINARY, "--dir=" + elsewhere.path() + "/data", elsewhere.path() + "/in.pcap"}, 20) == 0);
   const auto imported = list_dir(elsewhere.path() + "/data/PKT0");
   REQUIRE(imported.size() == 1);

@@ -35,4 +35,39 @@ inline std::vector<pcap_record> read_pcap_records(const std::string& path) {
   return out;
 }
 
+/// A pcap record as written, header fields free to lie about the bytes.
+struct raw_pcap_record {
+  std::uint32_t sec = 0, usec = 0, caplen = 0, len = 0;
+  std::vector<std::uint8_t> bytes; // written as they are, whatever caplen says
+};
+
+/// Writes a microsecond pcap (magic `magic`, link type `linktype`) of `records`.
+inline void write_raw_pcap(const std::string& path, const std::vector<raw_pcap_record>& records,
+                           std::uint32_t magic = 0xa1b2c3d4, std::uint32_t linktype = 1,
+                           std::uint32_t snaplen = 65535) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f)
+    return;
+  const std::uint32_t global[6] = {magic, 0x00040002, 0, 0, snaplen, linktype};
+  std::fwrite(global, sizeof global, 1, f);
+  for (const auto& r : records) {
+    const std::uint32_t rec[4] = {r.sec, r.usec, r.caplen, r.len};
+    std::fwrite(rec, sizeof rec, 1, f);
+    std::fwrite(r.bytes.data(), 1, r.bytes.size(), f);
+  }
+  std::fclose(f);
+}
+
+/// Honest records of `frames`, one millisecond apart from `first_sec`.
+inline std::vector<raw_pcap_record> pcap_records_of(const std::vector<std::vector<std::uint8_t>>& frames,
+                                                    std::uint32_t first_sec = 1700000000) {
+  std::vector<raw_pcap_record> out;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    const auto n = static_cast<std::uint32_t>(frames[i].size());
+    out.push_back({first_sec + static_cast<std::uint32_t>(i / 1000), static_cast<std::uint32_t>(i % 1000) * 1000,
+                   n, n, frames[i]});
+  }
+  return out;
+}
+
 } // namespace stenotype::test
