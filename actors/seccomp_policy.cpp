@@ -38,6 +38,14 @@ const list indexer = {"openat", "close", "read", "pread64", "pwrite64", "lseek",
                       "rename", "renameat", "renameat2", "unlink", "unlinkat", "fchmod", "uname",
                       "getdents64"};
 
+// Retention: list and stat the thread directories and their files, statvfs
+// their filesystems, unlink and sync the directory, read a packet file's
+// first block header (the oldest packet's time), and set its own idle I/O
+// priority (before its own filter, so under the process-wide list).
+const list retention = {"openat", "close", "getdents64", "fstat", "newfstatat", "statx", "fcntl",
+                        "statfs", "fstatfs", "unlink", "unlinkat", "fsync", "read", "pread64",
+                        "ioprio_set"};
+
 // The rest of the process after start-up: CAF's scheduler threads, the main
 // thread waiting for signals, spawning the actors' threads, and exit.
 const list process_only = {"clone", "clone3", "set_robust_list", "exit_group", "tgkill",
@@ -80,10 +88,12 @@ void install_seccomp(seccomp_role role, const std::string& mode, bool serves_htt
       case seccomp_role::reader: allow(ctx, reader); break;
       case seccomp_role::writer: allow(ctx, writer); break;
       case seccomp_role::indexer: allow(ctx, indexer); break;
+      case seccomp_role::retention: allow(ctx, retention); break;
       case seccomp_role::process:
         allow(ctx, reader);
         allow(ctx, writer);
         allow(ctx, indexer);
+        allow(ctx, retention);
         allow(ctx, process_only);
         if (serves_http)
           allow(ctx, http);
