@@ -75,7 +75,8 @@ capture_actor spawn_pipeline(caf::actor_system& system, const capture_options& o
     if (opts.index)
       t.indexer = spawn_indexer(system, t.indexer_config);
     t.writer = caf::actor_cast<writer_actor>(
-      system.spawn<caf::detached>(writer_main, writer_init{i, wc, t.indexer, opts.seccomp, locks, retention}));
+      system.spawn<caf::detached>(writer_main, writer_init{i, wc, t.indexer, opts.seccomp, locks,
+                                                           ri.limits.any() ? retention : retention_actor{}}));
     t.reader = caf::actor_cast<reader_actor>(system.spawn<caf::detached>(
       reader_main, reader_init{i, rings[static_cast<std::size_t>(i)], t.writer, t.indexer, opts}));
     threads.push_back(t);

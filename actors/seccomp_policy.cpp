@@ -24,10 +24,11 @@ const list common = {
 // gone?); unmap/close the ring if it is the last owner.
 const list reader = {"poll", "ppoll", "getsockopt", "setsockopt", "getsockname", "close"};
 
-// The writer: create files (openat), AIO, preallocate, trim, sync, rename.
+// The writer: create files (openat), AIO, preallocate, trim, sync, rename;
+// with retention on, how much space is left after a preallocation (fstatfs).
 const list writer = {"openat", "close", "io_submit", "io_getevents", "io_pgetevents", "io_destroy",
                      "fallocate", "ftruncate", "fsync", "fdatasync", "rename", "renameat",
-                     "renameat2", "fstat", "newfstatat"};
+                     "renameat2", "fstat", "newfstatat", "fstatfs"};
 
 // The indexer: RocksDB's SstFileWriter (open, append, range sync, fsync,
 // page-cache hints, file system block size via fstatfs/uname), our chmod

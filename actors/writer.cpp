@@ -41,7 +41,7 @@ struct writer_state {
 
   // Blocks until the retention actor answers: true, it deleted a file.
   bool ask_retention(caf::blocking_actor* self, const std::string& path) {
-    LOG_INFO("thread %d: no space left for %s; asking retention to delete the oldest file", init.thread,
+    LOG_INFO("thread %d: the disk of %s is full; asking retention to delete the oldest file", init.thread,
              path.c_str());
     bool freed = false;
     self->request(init.retention, free_space_patience, free_atom::value, init.config.directory)

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <libaio.h>
+#include <sys/statvfs.h>
 #include <stdexcept>
 #include <time.h>
 #include <utility>
@@ -131,6 +132,7 @@ void block_writer::write(std::uint64_t file_id, std::uint64_t offset, block_hand
         f.allocated = target;
         break;
       }
+    keep_headroom(f);
   }
   wait_for(cfg_.aiops - 1);
   const std::uint32_t index = free_slots_.back();
@@ -187,6 +189,19 @@ bool block_writer::retry_after_freeing(int err, const std::string& path, std::ui
   }
   ++stats_.no_space_retries;
   return true;
+}
+
+void block_writer::keep_headroom(const open_file& f) {
+  if (!cfg_.reclaim_space || refused_)
+    return;
+  struct statvfs v {};
+  if (::fstatvfs(f.fd, &v) != 0 || std::uint64_t{v.f_bavail} * v.f_frsize >= cfg_.grow_bytes)
+    return;
+  ++stats_.space_requests;
+  if (cfg_.reclaim_space(f.hidden))
+    ++frees_;
+  else
+    refused_ = true;
 }
 
 void block_writer::release(slot& s) {
@@ -290,6 +305,7 @@ std::optional<finished_file> block_writer::finish(std::uint64_t file_id) {
     }
   }
   finished_file done{f.id, f.final, f.end, f.blocks};
+  refused_ = false; // one more complete file of ours: something to delete again
   file_.reset();
   ++stats_.files;
   return done;

@@ -16,7 +16,10 @@
 // (writer_config::reclaim_space: the retention actor deletes the oldest
 // file): the write, the file's creation or its rename is retried, with the
 // same bytes at the same offset, so nothing the kernel handed over is lost
-// while there is something old to delete.
+// while there is something old to delete. And the writer does not take the
+// last free byte: when less than one preallocation step is left after it
+// reserved its next one, it has space freed first, so that the indexes of
+// its files (written by the indexer, which cannot wait like this) find room.
 //
 // Not thread-safe: one writer per capture thread, driven by the writer actor.
 #pragma once
@@ -43,10 +46,11 @@ struct writer_config {
   std::uint64_t preallocate_bytes = 0; ///< at file creation (--preallocate_file_mb)
   std::uint64_t grow_bytes = 64ull << 20; ///< then preallocate ahead in steps of this
   /// Called, blocking, when the file system is full (ENOSPC, EDQUOT) for the
-  /// file at `path`: true once space was freed (the operation is retried),
-  /// false when none can be (it fails as without this, and it is not asked
-  /// again). Asked again only by an operation that failed after the last
-  /// time space was freed. Empty: a full disk fails the write.
+  /// file at `path`, or has less than grow_bytes left after a preallocation:
+  /// true once space was freed (a failed operation is retried), false when
+  /// none can be (it fails as without this, and it is not asked again until
+  /// another file is finished). Asked again only by an operation that failed
+  /// after the last time space was freed. Empty: a full disk fails the write.
   std::function<bool(const std::string& path)> reclaim_space;
 };
 
@@ -101,6 +105,7 @@ private:
   void wait_for(std::uint32_t max_in_flight);
   int submit(slot& s); // 0, or the errno that io_submit failed with
   void release(slot& s);
+  void keep_headroom(const open_file& f); // see reclaim_space
   /// Whether an operation on `path` that failed with `err`, begun when
   /// `frees_` was `since`, is to be retried: the disk was full and space has
   /// been freed since (asking reclaim_space if not yet).
@@ -115,7 +120,7 @@ private:
   std::unique_ptr<open_file> file_;
   writer_stats stats_;
   std::uint64_t frees_ = 0; // times reclaim_space freed space
-  bool refused_ = false;    // reclaim_space found nothing to free: the disk stays full
+  bool refused_ = false;    // reclaim_space found nothing to free, since the last finished file
 };
 
 } // namespace stenotype::io

@@ -139,7 +139,7 @@ void fill_but(const std::string& dir, std::uint64_t keep) {
 
 } // namespace
 
-TEST_CASE("a full disk: the writer asks for space and writes the same block again, losing none") {
+TEST_CASE("a full disk: the writer asks for space (before it is full, when it preallocates) and writes every block") {
   if (::geteuid() != 0)
     SKIP_TEST("needs root to loop-mount a filesystem");
   stenotype::test::loop_fs fs{32};
@@ -153,7 +153,7 @@ TEST_CASE("a full disk: the writer asks for space and writes the same block agai
   cfg.directory = fs.path() + "/PKT0";
   cfg.block_size = bs;
   cfg.aiops = 8;
-  cfg.grow_bytes = 16 * bs;
+  cfg.grow_bytes = GENERATE(0, 16 * bs); // 0: no preallocation, the writes themselves find the disk full
   cfg.reclaim_space = [&](const std::string& path) {
     asked_for.push_back(path);
     if (old.empty())
@@ -172,7 +172,10 @@ TEST_CASE("a full disk: the writer asks for space and writes the same block agai
   CHECK(w.stats().space_requests == asked_for.size());
   CHECK(asked_for.size() >= 5); // 12.5 MiB in a 1 MiB gap: 2 MiB per deletion
   CHECK(asked_for.size() <= 8);
-  CHECK(w.stats().no_space_retries >= asked_for.size());
+  if (cfg.grow_bytes == 0)
+    CHECK(w.stats().no_space_retries >= asked_for.size());
+  else // space is freed when less than a step is left after reserving one: no write finds the disk full
+    CHECK(w.stats().no_space_retries == 0);
   for (const auto& p : asked_for)
     CHECK(p == cfg.directory + "/.1");
   const auto bytes = slurp(cfg.directory + "/1");
