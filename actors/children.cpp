@@ -4,12 +4,20 @@
 #include "stenotype/status_keys.hpp"
 
 namespace stenotype {
+namespace {
+
+bool is_alive(child_state s) {
+  return s == child_state::running || s == child_state::restarting || s == child_state::hung;
+}
+
+} // namespace
 
 std::string_view to_string(role r) {
   switch (r) {
     case role::reader: return status_key::reader;
     case role::writer: return status_key::writer;
     case role::indexer: return status_key::indexer;
+    case role::retention: return status_key::retention;
   }
   return "unknown";
 }
@@ -49,6 +57,11 @@ bool child_table::running(const child_key& key) const {
   return it != rows_.end() && it->second.state == child_state::running;
 }
 
+bool child_table::alive(const child_key& key) const {
+  auto it = rows_.find(key);
+  return it != rows_.end() && is_alive(it->second.state);
+}
+
 std::vector<std::pair<child_key, status_api>> child_table::running_handles() const {
   std::vector<std::pair<child_key, status_api>> out;
   for (const auto& [key, c] : rows_)
@@ -59,7 +72,7 @@ std::vector<std::pair<child_key, status_api>> child_table::running_handles() con
 
 bool child_table::all_down() const {
   for (const auto& [key, c] : rows_)
-    if (c.state == child_state::running || c.state == child_state::restarting || c.state == child_state::hung)
+    if (is_alive(c.state))
       return false;
   return true;
 }

@@ -25,7 +25,7 @@
 
 namespace stenotype {
 
-enum class role : std::uint8_t { reader, writer, indexer };
+enum class role : std::uint8_t { reader, writer, indexer, retention };
 
 /// The role's name in the status tree and in logs ("reader").
 std::string_view to_string(role r);
@@ -74,6 +74,8 @@ public:
   std::pair<const child_key, child>* find(const caf::actor_addr& addr);
   child& at(const child_key& key) { return rows_.at(key); }
   bool running(const child_key& key) const;
+  /// Running, hung, or restarting: not (yet) for good down.
+  bool alive(const child_key& key) const;
 
   /// Every running component, for a round of status requests.
   std::vector<std::pair<child_key, status_api>> running_handles() const;

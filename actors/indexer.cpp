@@ -18,6 +18,7 @@
 #include "index/index_file.hpp"
 #include "stenotype/block_handle.hpp"
 #include "io/layout.hpp"
+#include "stenotype/error.hpp"
 #include "stenotype/log.hpp"
 #include "stenotype/status_keys.hpp"
 
@@ -83,7 +84,15 @@ struct indexer_state {
 
   void index_from_disk(const file_event& ev) {
     index::index_builder from_disk{init.block_size};
-    index::index_and_publish(ev.path, from_disk, init.directory, io::final_name(ev.id));
+    try {
+      index::index_and_publish(ev.path, from_disk, init.directory, io::final_name(ev.id));
+    } catch (const failure& e) {
+      // Deleted meanwhile (retention makes room): nothing to index, not a failure.
+      if (e.code() != errc::not_found || io::exists(ev.path))
+        throw;
+      LOG_INFO("indexer %d: %s was deleted before it could be indexed", init.thread, ev.path.c_str());
+      return;
+    }
     ++files_indexed;
     ++files_from_disk;
     LOG_INFO("indexer %d: indexed %s from the packet file", init.thread, ev.path.c_str());

@@ -9,6 +9,7 @@
 
 #include "actors/indexer.hpp"
 #include "actors/reader.hpp"
+#include "actors/retention.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/writer.hpp"
 #include "io/block_writer.hpp"
@@ -47,6 +48,16 @@ capture_actor spawn_pipeline(caf::actor_system& system, const capture_options& o
   if (before_start)
     before_start();
 
+  // One for the whole capture: deletes the oldest files of every thread
+  // (even with every limit off it reports what is kept, and removes the
+  // orphan indexes an interrupted deletion leaves).
+  retention_init ri;
+  ri.directory = opts.dir;
+  ri.limits = store::effective_retention(opts);
+  ri.seccomp = opts.seccomp;
+  ri.directory_locks = locks;
+  const retention_actor retention = spawn_retention(system, ri);
+
   std::vector<thread_actors> threads;
   for (int i = 0; i < opts.threads; ++i) {
     thread_actors t;
@@ -64,7 +75,8 @@ capture_actor spawn_pipeline(caf::actor_system& system, const capture_options& o
     if (opts.index)
       t.indexer = spawn_indexer(system, t.indexer_config);
     t.writer = caf::actor_cast<writer_actor>(
-      system.spawn<caf::detached>(writer_main, writer_init{i, wc, t.indexer, opts.seccomp, locks}));
+      system.spawn<caf::detached>(writer_main, writer_init{i, wc, t.indexer, opts.seccomp, locks,
+                                                           ri.limits.any() ? retention : retention_actor{}}));
     t.reader = caf::actor_cast<reader_actor>(system.spawn<caf::detached>(
       reader_main, reader_init{i, rings[static_cast<std::size_t>(i)], t.writer, t.indexer, opts}));
     threads.push_back(t);
@@ -73,7 +85,7 @@ capture_actor spawn_pipeline(caf::actor_system& system, const capture_options& o
   // never less than a stop's wait for the kernel's last block, plus margin).
   const std::uint32_t watchdog_sec =
     opts.watchdogs ? std::max(3 * opts.fileage_sec, opts.blockage_sec + 10) : 0;
-  const supervisor_actor sup = system.spawn(supervisor, threads, watchdog_sec);
+  const supervisor_actor sup = system.spawn(supervisor, threads, retention, watchdog_sec);
   for (auto& t : threads)
     caf::anon_send(t.writer, subscribe_atom::value, caf::actor_cast<caf::actor>(sup));
   return sup;

@@ -5,6 +5,11 @@
 //     reader --block--> writer --written--> indexer
 //        \___________block____________________/^
 //
+// Beside the threads, one retention actor per capture deletes the oldest
+// complete files to keep the disk within its limits; it hears of every
+// written file (through the supervisor) and frees space when a writer finds
+// the disk full.
+//
 // The reader owns the ring, decides which file each block lands in (so the
 // writer and indexer agree on file boundaries) and sends each block handle to
 // both -- and, opt-in, to analysis actors that subscribed to blocks. A block
@@ -29,6 +34,21 @@ using eos_atom = caf::atom_constant<caf::atom("eos")>;
 using watchdog_atom = caf::atom_constant<caf::atom("watchdog")>;
 using indexer_atom = caf::atom_constant<caf::atom("indexer")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using free_atom = caf::atom_constant<caf::atom("free")>;
+
+/// The retention actor of the whole capture (actors/retention.hpp).
+using retention_actor = caf::typed_actor<
+  // A packet file is complete (forwarded by the supervisor): check the limits now.
+  caf::reacts_to<written_atom, file_event>,
+  // ENOSPC on the filesystem holding this path (a writer's PKT<n>, an
+  // indexer's IDX<n>): delete the oldest complete file there now, each
+  // thread's newest included, and answer true -- retry the write; false:
+  // nothing of ours is left there to delete (or retention is off, or the
+  // deletion failed) -- fail as without retention. One file per request:
+  // a retry that fails again asks again, so the exchange always ends.
+  caf::replies_to<free_atom, std::string>::with<bool>,
+  caf::reacts_to<stop_atom>>:: // the writers are gone: a last check, then quit
+  extend_with<status_api>;
 
 /// The indexer of one capture thread: blocks to one index file per packet file.
 using indexer_actor = caf::typed_actor<

@@ -10,20 +10,17 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <map>
 #include <set>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <linux/ioprio.h>
 
 #include <caf/all.hpp>
 
+#include "actors/end_with_failure.hpp"
+#include "actors/seccomp_policy.hpp"
 #include "actors/thread_setup.hpp"
 #include "store/retention.hpp"
 #include "stenotype/log.hpp"
+#include "stenotype/status_keys.hpp"
 
 namespace stenotype {
 namespace {
@@ -195,87 +192,90 @@ struct retention_state {
   }
 
   caf::settings status() const {
+    using namespace status_key;
+    auto count = [](std::uint64_t n) { return static_cast<int64_t>(n); };
     caf::settings s;
     std::uint64_t files = 0, bytes = 0;
     for (const auto& [thread, t] : threads) {
-      const std::string k = "thread-" + std::to_string(thread);
       caf::settings ts;
-      caf::put(ts, "files-kept", static_cast<int64_t>(t.files));
-      caf::put(ts, "bytes-kept", static_cast<int64_t>(t.bytes));
-      caf::put(ts, "oldest-packet-time", t.oldest_second);
-      s.emplace(k, std::move(ts));
+      caf::put(ts, files_kept, count(t.files));
+      caf::put(ts, bytes_kept, count(t.bytes));
+      caf::put(ts, oldest_packet_time, t.oldest_second);
+      s.emplace(component(status_key::thread, thread), std::move(ts));
       files += t.files;
       bytes += t.bytes;
     }
-    caf::put(s, "files-kept", static_cast<int64_t>(files));
-    caf::put(s, "bytes-kept", static_cast<int64_t>(bytes));
+    caf::put(s, files_kept, count(files));
+    caf::put(s, bytes_kept, count(bytes));
     caf::settings by_reason;
-    for (auto r : {store::deletion_reason::free_space, store::deletion_reason::file_count, store::deletion_reason::byte_budget})
-      caf::put(by_reason, store::to_string(r), static_cast<int64_t>(deleted[static_cast<std::size_t>(r)]));
-    s.emplace("files-deleted", std::move(by_reason));
-    caf::put(s, "bytes-deleted", static_cast<int64_t>(bytes_deleted));
-    caf::put(s, "orphan-indexes-removed", static_cast<int64_t>(orphans_removed));
-    caf::put(s, "free-requests", static_cast<int64_t>(free_requests));
-    caf::put(s, "free-requests-refused", static_cast<int64_t>(free_refused));
-    caf::put(s, "checks", static_cast<int64_t>(checks));
-    caf::put(s, "errors", static_cast<int64_t>(errors));
+    for (auto r : store::all_deletion_reasons)
+      caf::put(by_reason, store::to_string(r), count(deleted[static_cast<std::size_t>(r)]));
+    s.emplace(std::string(files_deleted), std::move(by_reason));
+    caf::put(s, status_key::bytes_deleted, count(bytes_deleted));
+    caf::put(s, orphan_indexes_removed, count(orphans_removed));
+    caf::put(s, status_key::free_requests, count(free_requests));
+    caf::put(s, free_requests_refused, count(free_refused));
+    caf::put(s, status_key::checks, count(checks));
+    caf::put(s, status_key::errors, count(errors));
     if (!last_error.empty())
-      caf::put(s, "last-error", last_error);
-    caf::put(s, "limits-met", below_line.empty() && !budget_unmet);
+      caf::put(s, status_key::last_error, last_error);
+    caf::put(s, limits_met, below_line.empty() && !budget_unmet);
     caf::config_value::list dirs;
     for (const auto& d : below_line)
       dirs.emplace_back(d);
-    caf::put(s, "filesystems-below-line", std::move(dirs));
+    caf::put(s, filesystems_below_line, std::move(dirs));
+    const auto& l = policy.limits();
+    caf::settings ls;
+    caf::put(ls, disk_free_percentage, static_cast<int64_t>(l.disk_free_percentage));
+    caf::put(ls, max_directory_files, count(l.max_directory_files));
+    caf::put(ls, max_data_mb, count(l.max_data_mb));
+    s.emplace(std::string(limits), std::move(ls));
     return s;
   }
 };
 
 } // namespace
 
-bool set_current_thread_idle_io_priority() {
-  // who = 0 with IOPRIO_WHO_PROCESS is the calling thread, not the process.
-  if (::syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0)) == 0)
-    return true;
-  LOG_WARN("retention: cannot set idle I/O priority: %s", std::strerror(errno));
-  return false;
-}
-
-std::span<const char* const> retention_syscalls() {
-  static constexpr const char* names[] = {
-    "openat", "close", "getdents64", "fstat", "newfstatat", "statx", "fcntl", // listing, stat
-    "statfs", "fstatfs",                                                      // statvfs
-    "unlink", "unlinkat", "fsync",                                            // deleting durably
-    "read", "pread64",                                                        // first block header
-    "ioprio_set"};                                                            // (before the role's filter)
-  return names;
-}
-
 void retention_main(caf::blocking_actor* self, retention_init init) {
   name_current_thread("steno-retain");
   set_current_thread_idle_io_priority(); // nice: inherited, the operator's choice
-  retention_state st{std::move(init)};
-  // Wiring: install_seccomp(seccomp_role::retention, st.init.seccomp) here,
-  // with retention_syscalls() as the role's list.
-  auto next_check = steady::now();
-  bool done = false;
-  while (!done) {
-    const auto now = steady::now();
-    const auto wait = st.check_due ? 0ms
-                                   : std::max(0ms, std::chrono::duration_cast<std::chrono::milliseconds>(next_check - now));
-    bool idle = false;
-    self->receive(
-      [&](written_atom, const file_event&) { st.check_due = true; },
-      [&](free_atom, const std::string& path) { return st.free_now(path); },
-      [&](status_atom) { return st.status(); },
-      [&](stop_atom) { done = true; },
-      caf::after(wait) >> [&] { idle = true; });
-    if (done || !idle)
-      continue;
-    if (st.check_due || steady::now() >= next_check) {
-      st.check_due = st.check();
-      next_check = steady::now() + st.init.check_interval;
+  try {
+    retention_state st{std::move(init)};
+    install_seccomp(seccomp_role::retention, st.init.seccomp);
+    auto next_check = steady::now();
+    bool stopping = false;
+    while (!stopping) {
+      const auto now = steady::now();
+      const auto wait = st.check_due ? 0ms
+                                     : std::max(0ms, std::chrono::duration_cast<std::chrono::milliseconds>(next_check - now));
+      bool idle = false;
+      self->receive(
+        [&](written_atom, const file_event&) { st.check_due = true; },
+        [&](free_atom, const std::string& path) { return st.free_now(path); },
+        [&](status_atom) { return st.status(); },
+        [&](stop_atom) { stopping = true; },
+        caf::after(wait) >> [&] { idle = true; });
+      if (stopping) {
+        // The writers are gone: their last files hold to the limits too.
+        if (st.check_due)
+          st.check();
+        break;
+      }
+      if (!idle)
+        continue;
+      if (st.check_due || steady::now() >= next_check) {
+        st.check_due = st.check();
+        next_check = steady::now() + st.init.check_interval;
+      }
     }
+  } catch (const std::exception& e) {
+    // Its own errors are logged and retried; only a bug ends up here.
+    end_with_failure(self, std::string(status_key::retention), e);
   }
+}
+
+retention_actor spawn_retention(caf::actor_system& system, const retention_init& init) {
+  return caf::actor_cast<retention_actor>(system.spawn<caf::detached>(retention_main, init));
 }
 
 } // namespace stenotype

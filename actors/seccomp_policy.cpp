@@ -24,10 +24,11 @@ const list common = {
 // gone?); unmap/close the ring if it is the last owner.
 const list reader = {"poll", "ppoll", "getsockopt", "setsockopt", "getsockname", "close"};
 
-// The writer: create files (openat), AIO, preallocate, trim, sync, rename.
+// The writer: create files (openat), AIO, preallocate, trim, sync, rename;
+// with retention on, how much space is left after a preallocation (fstatfs).
 const list writer = {"openat", "close", "io_submit", "io_getevents", "io_pgetevents", "io_destroy",
                      "fallocate", "ftruncate", "fsync", "fdatasync", "rename", "renameat",
-                     "renameat2", "fstat", "newfstatat"};
+                     "renameat2", "fstat", "newfstatat", "fstatfs"};
 
 // The indexer: RocksDB's SstFileWriter (open, append, range sync, fsync,
 // page-cache hints, file system block size via fstatfs/uname), our chmod
@@ -37,6 +38,14 @@ const list indexer = {"openat", "close", "read", "pread64", "pwrite64", "lseek",
                       "fallocate", "ftruncate", "fsync", "fdatasync", "sync_file_range",
                       "rename", "renameat", "renameat2", "unlink", "unlinkat", "fchmod", "uname",
                       "getdents64"};
+
+// Retention: list and stat the thread directories and their files, statvfs
+// their filesystems, unlink and sync the directory, read a packet file's
+// first block header (the oldest packet's time), and set its own idle I/O
+// priority (before its own filter, so under the process-wide list).
+const list retention = {"openat", "close", "getdents64", "fstat", "newfstatat", "statx", "fcntl",
+                        "statfs", "fstatfs", "unlink", "unlinkat", "fsync", "read", "pread64",
+                        "ioprio_set"};
 
 // The rest of the process after start-up: CAF's scheduler threads, the main
 // thread waiting for signals, spawning the actors' threads, and exit.
@@ -80,10 +89,12 @@ void install_seccomp(seccomp_role role, const std::string& mode, bool serves_htt
       case seccomp_role::reader: allow(ctx, reader); break;
       case seccomp_role::writer: allow(ctx, writer); break;
       case seccomp_role::indexer: allow(ctx, indexer); break;
+      case seccomp_role::retention: allow(ctx, retention); break;
       case seccomp_role::process:
         allow(ctx, reader);
         allow(ctx, writer);
         allow(ctx, indexer);
+        allow(ctx, retention);
         allow(ctx, process_only);
         if (serves_http)
           allow(ctx, http);

@@ -23,6 +23,7 @@ enum class seccomp_role {
   reader,  ///< ring polling, block hand-over
   writer,  ///< file creation, AIO, sync, rename
   indexer, ///< index building, RocksDB table writing
+  retention, ///< listing, stat'ing and deleting the oldest files
 };
 
 /// Installs `role`'s allow-list on the calling thread (process: on all

@@ -88,8 +88,33 @@ status_api respawn_indexer(self_ptr self, std::size_t i) {
   return t.indexer;
 }
 
+// The retention actor deletes while files are written; once no writer is
+// left (or about to be restarted) it makes a last check and quits.
+void stop_retention_after_writers(self_ptr self) {
+  auto& st = self->state;
+  if (!st.retention || !st.children.running({role::retention, -1}))
+    return;
+  for (std::size_t i = 0; i < st.threads.size(); ++i)
+    if (st.children.alive({role::writer, static_cast<int>(i)}))
+      return;
+  self->send(st.retention, stop_atom::value);
+}
+
+// An indexer that found its disk full: have the oldest file there deleted
+// before its replacement writes again (a writer asks for itself).
+void free_space_for(self_ptr self, const child_key& key, errc code) {
+  auto& st = self->state;
+  if (key.role != role::indexer || code != errc::no_space || !st.children.running({role::retention, -1}))
+    return;
+  self->request(st.retention, caf::infinite, free_atom::value,
+                st.threads[static_cast<std::size_t>(key.thread)].indexer_config.directory)
+    .then([](bool) {}, [](caf::error&) {});
+}
+
 // What a component's end means for the others of its thread.
 void tell_neighbours(self_ptr self, const child_key& key, bool failed) {
+  if (key.role == role::writer)
+    stop_retention_after_writers(self);
   if (key.thread < 0)
     return;
   auto& t = self->state.threads[static_cast<std::size_t>(key.thread)];
@@ -210,8 +235,10 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
     c.state = failed ? child_state::failed : child_state::done;
     if (failed) {
       record_failure(st, key, c, code, reason_text(self->system(), msg.reason));
-      if (schedule_restart(self, key, c, code))
+      if (schedule_restart(self, key, c, code)) {
+        free_space_for(self, key, code);
         return;
+      }
       LOG_ERROR("%s failed%s%s; stopping the capture", key.name().c_str(), logged ? "" : ": ",
                 logged ? "" : self->system().render(msg.reason).c_str());
       fail_capture(self, key.name(), code, c.last_error);
@@ -228,9 +255,12 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
 } // namespace
 
 supervisor_actor::behavior_type supervisor(self_ptr self, std::vector<thread_actors> threads,
-                                           std::uint32_t watchdog_sec) {
+                                           retention_actor retention, std::uint32_t watchdog_sec) {
   auto& st = self->state;
   st.threads = std::move(threads);
+  st.retention = std::move(retention);
+  if (st.retention)
+    st.children.add({role::retention, -1}, st.retention); // a failure stops the capture: it only fails on a bug
   for (std::size_t i = 0; i < st.threads.size(); ++i) {
     const auto& t = st.threads[i];
     const int thread = static_cast<int>(i);
@@ -260,6 +290,8 @@ supervisor_actor::behavior_type supervisor(self_ptr self, std::vector<thread_act
     [self](written_atom, const file_event& ev) {
       auto& st = self->state;
       ++st.files_written;
+      if (st.children.running({role::retention, -1}))
+        self->send(st.retention, written_atom::value, ev);
       if (ev.thread < 0 || static_cast<std::size_t>(ev.thread) >= st.threads.size())
         return;
       auto& t = st.threads[static_cast<std::size_t>(ev.thread)];

@@ -28,6 +28,7 @@ struct thread_actors {
 
 struct supervisor_state {
   std::vector<thread_actors> threads; // the pipeline's wiring, per capture thread
+  retention_actor retention;          // of the whole capture; may be invalid
   child_table children;               // every component watched, whatever its role
   caf::error outcome;                 // none until something fails the capture
   bool finished = false;              // outcome final: all down, or a component hung
@@ -50,10 +51,14 @@ inline constexpr std::uint32_t max_indexer_restarts = 3;
 inline constexpr std::chrono::seconds restart_window{60};
 inline constexpr std::chrono::seconds first_restart_delay{1};
 
-/// Monitors every actor in `threads`. A failing reader or writer stops the
-/// capture (all readers drain and stop, downstream actors of a dead reader
-/// get eos) and becomes the outcome; a failing indexer is replaced (see
-/// above) unless its code says a restart cannot help. When all are down,
+/// Monitors every actor in `threads` and the retention actor. A failing
+/// reader, writer or retention actor stops the capture (all readers drain
+/// and stop, downstream actors of a dead reader get eos) and becomes the
+/// outcome; a failing indexer is replaced (see above) unless its code says
+/// a restart cannot help -- one that failed for lack of space has the
+/// retention actor free space on its filesystem first. The retention actor
+/// hears of every written file from here, and is stopped once every writer
+/// is down. When all are down,
 /// `wait_atom` requests are answered with the outcome and the supervisor
 /// quits.
 /// With `watchdog_sec` > 0, every component must answer a status request
@@ -64,6 +69,6 @@ inline constexpr std::chrono::seconds first_restart_delay{1};
 /// restart it; hidden files are recovered then).
 supervisor_actor::behavior_type
 supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
-           std::vector<thread_actors> threads, std::uint32_t watchdog_sec);
+           std::vector<thread_actors> threads, retention_actor retention, std::uint32_t watchdog_sec);
 
 } // namespace stenotype

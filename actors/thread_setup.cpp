@@ -8,6 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <linux/ioprio.h>
+
 #include "stenotype/log.hpp"
 
 namespace stenotype {
@@ -39,6 +41,14 @@ void set_current_thread_nice(int level) {
   const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
   if (setpriority(PRIO_PROCESS, tid, level) != 0)
     LOG_WARN("cannot set nice level %d: %s", level, std::strerror(errno));
+}
+
+bool set_current_thread_idle_io_priority() {
+  // who = 0 with IOPRIO_WHO_PROCESS is the calling thread, not the process.
+  if (::syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0)) == 0)
+    return true;
+  LOG_WARN("cannot set idle I/O priority: %s", std::strerror(errno));
+  return false;
 }
 
 void name_current_thread(const char* name) {

@@ -12,6 +12,11 @@ void pin_current_thread(int cpu);
 /// Sets the calling thread's nice level (Linux: per thread).
 void set_current_thread_nice(int level);
 
+/// Sets the calling thread's I/O priority class to idle (Linux: per
+/// thread): its disk requests wait while anyone else's are queued. Returns
+/// false (and logs) if the kernel refuses.
+bool set_current_thread_idle_io_priority();
+
 /// Names the calling thread (visible in top -H, perf).
 void name_current_thread(const char* name);
 

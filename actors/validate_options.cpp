@@ -95,6 +95,8 @@ std::optional<std::string> validate(const capture_options& o) {
     return "--index_nicelevel must be in [-20, 19], got " + n(o.index_nicelevel);
   if (o.fanout_id < 0 || o.fanout_id > 0xffff)
     return "--fanout_id must be in [0, 65535], got " + n(o.fanout_id);
+  if (o.disk_free_percentage && *o.disk_free_percentage > 100)
+    return "--disk_free_percentage must be in [0, 100], got " + n(*o.disk_free_percentage);
   if (o.fanout_type < 0 || o.fanout_type > 0xffff)
     return "--fanout_type must be in [0, 65535], got " + n(o.fanout_type);
   return filter_problem(o.filter);

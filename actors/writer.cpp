@@ -22,8 +22,36 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// How long a writer waits for the retention actor to free space: one
+// deletion (ext4 takes its time over a 4 GiB file) after at most one
+// bounded check. Past that the disk counts as full.
+constexpr auto free_space_patience = 60s;
+
 struct writer_state {
-  explicit writer_state(writer_init&& in) : init(std::move(in)), writer(init.config) {}
+  writer_state(caf::blocking_actor* self, writer_init&& in)
+    : init(std::move(in)), writer(config_asking_retention(self)) {}
+
+  // The writer's configuration, with a full disk sent to the retention actor.
+  io::writer_config config_asking_retention(caf::blocking_actor* self) {
+    io::writer_config c = init.config;
+    if (init.retention)
+      c.reclaim_space = [this, self](const std::string& path) { return ask_retention(self, path); };
+    return c;
+  }
+
+  // Blocks until the retention actor answers: true, it deleted a file.
+  bool ask_retention(caf::blocking_actor* self, const std::string& path) {
+    LOG_INFO("thread %d: the disk of %s is full; asking retention to delete the oldest file", init.thread,
+             path.c_str());
+    bool freed = false;
+    self->request(init.retention, free_space_patience, free_atom::value, init.config.directory)
+      .receive([&](bool ok) { freed = ok; },
+               [&](caf::error& e) {
+                 LOG_WARN("thread %d: retention did not free space: %s", init.thread,
+                          self->system().render(e).c_str());
+               });
+    return freed;
+  }
 
   writer_init init;
   io::block_writer writer;
@@ -56,6 +84,8 @@ struct writer_state {
     caf::put(out, status_key::aio_latency_sum_us, static_cast<int64_t>(s.latency_sum_us));
     caf::put(out, status_key::aio_mean_latency_us, static_cast<int64_t>(s.completed ? s.latency_sum_us / s.completed : 0));
     caf::put(out, status_key::direct_io, writer.direct_io());
+    caf::put(out, status_key::space_requests, static_cast<int64_t>(s.space_requests));
+    caf::put(out, status_key::no_space_retries, static_cast<int64_t>(s.no_space_retries));
     return out;
   }
 };
@@ -67,7 +97,7 @@ void writer_main(caf::blocking_actor* self, writer_init init) {
   name_current_thread(("steno-write" + std::to_string(thread)).c_str());
   pin_current_thread(init.thread);
   try {
-    writer_state st{std::move(init)};
+    writer_state st{self, std::move(init)};
     install_seccomp(seccomp_role::writer, st.init.seccomp); // after io_setup and mkdir
     while (!st.done) {
       bool idle = false;

@@ -5,8 +5,10 @@
 #include <cstring>
 #include <fcntl.h>
 #include <libaio.h>
+#include <sys/statvfs.h>
 #include <stdexcept>
 #include <time.h>
+#include <utility>
 #include <unistd.h>
 
 #include "io/layout.hpp"
@@ -44,7 +46,10 @@ struct block_writer::slot {
   iocb cb{};
   block_handle block;
   open_file* file = nullptr;
+  std::uint64_t offset = 0;
   std::uint64_t submitted_us = 0;
+  std::uint64_t frees_at_submit = 0; // block_writer::frees_ when submitted
+  bool short_retried = false;
 };
 
 block_writer::block_writer(writer_config cfg) : cfg_(std::move(cfg)) {
@@ -89,20 +94,23 @@ block_writer::open_file& block_writer::file_for(std::uint64_t id) {
   f->hidden = cfg_.directory + "/" + hidden_name(id);
   f->final = cfg_.directory + "/" + final_name(id);
   const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
-  if (direct_) {
-    // O_DSYNC: a completed write is on stable storage, as with stenotype, so
-    // a crash loses at most the writes in flight.
-    f->fd = ::open(f->hidden.c_str(), flags | O_DIRECT | O_DSYNC, 0600);
-    if (f->fd < 0 && errno == EINVAL) {
+  auto create = [&] {
+    if (direct_) {
+      // O_DSYNC: a completed write is on stable storage, as with stenotype, so
+      // a crash loses at most the writes in flight.
+      const int fd = ::open(f->hidden.c_str(), flags | O_DIRECT | O_DSYNC, 0600);
+      if (fd >= 0 || errno != EINVAL)
+        return fd;
       LOG_WARN("%s does not support O_DIRECT; falling back to buffered writes "
                "(synced before each rename)", cfg_.directory.c_str());
       direct_ = false;
     }
-  }
-  if (!direct_)
-    f->fd = ::open(f->hidden.c_str(), flags, 0600);
-  if (f->fd < 0)
-    fail("cannot create " + f->hidden, errno);
+    return ::open(f->hidden.c_str(), flags, 0600);
+  };
+  // A full directory or inode table is a full disk too.
+  for (std::uint64_t since = frees_; (f->fd = create()) < 0; since = frees_)
+    if (!retry_after_freeing(errno, f->hidden, since))
+      fail("cannot create " + f->hidden, errno);
   if (cfg_.preallocate_bytes > 0 && ::fallocate(f->fd, 0, 0, static_cast<off_t>(cfg_.preallocate_bytes)) == 0)
     f->allocated = cfg_.preallocate_bytes;
   file_ = std::move(f);
@@ -124,29 +132,84 @@ void block_writer::write(std::uint64_t file_id, std::uint64_t offset, block_hand
         f.allocated = target;
         break;
       }
+    keep_headroom(f);
   }
   wait_for(cfg_.aiops - 1);
   const std::uint32_t index = free_slots_.back();
   slot& s = slots_[index];
   s.file = &f;
   s.block = std::move(block);
-  s.submitted_us = monotonic_us();
-  io_prep_pwrite(&s.cb, f.fd, const_cast<std::uint8_t*>(s.block.data()), s.block.size(),
-                 static_cast<long long>(offset));
-  s.cb.data = &s;
-  iocb* cbs[1] = {&s.cb};
-  int rc;
-  do
-    rc = io_submit(as_ctx(ctx_), 1, cbs);
-  while (rc == -EAGAIN || rc == -EINTR);
-  if (rc != 1) {
+  s.offset = offset;
+  s.short_retried = false;
+  if (const int err = submit(s)) {
     s.block.reset();
-    fail("cannot submit write to " + f.hidden, rc < 0 ? -rc : EIO);
+    s.file = nullptr;
+    fail("cannot submit write to " + f.hidden, err);
   }
   free_slots_.pop_back();
   ++f.in_flight;
   ++stats_.in_flight;
   f.end = std::max(f.end, end);
+}
+
+int block_writer::submit(slot& s) {
+  for (;;) {
+    s.frees_at_submit = frees_;
+    s.submitted_us = monotonic_us();
+    io_prep_pwrite(&s.cb, s.file->fd, const_cast<std::uint8_t*>(s.block.data()), s.block.size(),
+                   static_cast<long long>(s.offset));
+    s.cb.data = &s;
+    iocb* cbs[1] = {&s.cb};
+    int rc;
+    do
+      rc = io_submit(as_ctx(ctx_), 1, cbs);
+    while (rc == -EAGAIN || rc == -EINTR);
+    if (rc == 1)
+      return 0;
+    const int err = rc < 0 ? -rc : EIO;
+    if (!retry_after_freeing(err, s.file->hidden, s.frees_at_submit))
+      return err;
+  }
+}
+
+bool block_writer::retry_after_freeing(int err, const std::string& path, std::uint64_t since) {
+  if (errc_from_errno(err) != errc::no_space || !cfg_.reclaim_space)
+    return false;
+  // Writes submitted before the last deletion may fail for the space that
+  // deletion has since given back: they retry without asking for more.
+  if (since == frees_) {
+    if (refused_) // nothing of ours is left to delete: the other writes in flight need not ask again
+      return false;
+    ++stats_.space_requests;
+    if (!cfg_.reclaim_space(path)) {
+      refused_ = true;
+      return false;
+    }
+    ++frees_;
+  }
+  ++stats_.no_space_retries;
+  return true;
+}
+
+void block_writer::keep_headroom(const open_file& f) {
+  if (!cfg_.reclaim_space || refused_)
+    return;
+  struct statvfs v {};
+  if (::fstatvfs(f.fd, &v) != 0 || std::uint64_t{v.f_bavail} * v.f_frsize >= cfg_.grow_bytes)
+    return;
+  ++stats_.space_requests;
+  if (cfg_.reclaim_space(f.hidden))
+    ++frees_;
+  else
+    refused_ = true;
+}
+
+void block_writer::release(slot& s) {
+  --s.file->in_flight;
+  --stats_.in_flight;
+  s.block.reset(); // the block goes back to the ring once the indexer is done too
+  s.file = nullptr;
+  free_slots_.push_back(static_cast<std::uint32_t>(&s - slots_.data()));
 }
 
 void block_writer::complete_all(const io_event* events, int n) {
@@ -165,15 +228,25 @@ std::optional<failure> block_writer::complete(const io_event& ev) {
   open_file& f = *s.file;
   const auto expected = static_cast<long>(s.block.size());
   const long res = static_cast<long>(ev.res);
-  --f.in_flight;
-  --stats_.in_flight;
+  if (res != expected) {
+    // The same bytes at the same offset again: after a full disk once space
+    // was freed; after a short write (the disk filled mid-block) once as it
+    // is, and the retry then says what stopped it.
+    const bool again = res < 0 ? retry_after_freeing(static_cast<int>(-res), f.hidden, s.frees_at_submit)
+                               : !std::exchange(s.short_retried, true);
+    if (again) {
+      const int err = submit(s);
+      if (err == 0)
+        return {};
+      release(s);
+      return failure(errc_from_errno(err), "cannot submit write to " + f.hidden + ": " + std::strerror(err));
+    }
+  }
   const std::uint64_t latency = monotonic_us() - s.submitted_us;
   stats_.max_latency_us = std::max(stats_.max_latency_us, latency);
   stats_.latency_sum_us += latency;
   ++stats_.completed;
-  s.block.reset(); // the block goes back to the ring once the indexer is done too
-  s.file = nullptr;
-  free_slots_.push_back(static_cast<std::uint32_t>(&s - slots_.data()));
+  release(s);
   if (res != expected)
     return failure(res < 0 ? errc_from_errno(static_cast<int>(-res)) : errc::io_error,
                    "write to " + f.hidden + " failed: "
@@ -220,8 +293,19 @@ std::optional<finished_file> block_writer::finish(std::uint64_t file_id) {
     fail("cannot trim " + f.hidden, errno);
   ::close(f.fd); // publish() syncs the file and reports what failed
   f.fd = -1;
-  publish(dir_fd_, cfg_.directory, hidden_name(f.id), final_name(f.id));
+  // A rename into a directory that must grow can find the disk full: retry
+  // it while the file still has its hidden name (nothing changed yet).
+  for (std::uint64_t since = frees_;; since = frees_) {
+    try {
+      publish(dir_fd_, cfg_.directory, hidden_name(f.id), final_name(f.id));
+      break;
+    } catch (const failure& e) {
+      if (e.code() != errc::no_space || !exists(f.hidden) || !retry_after_freeing(ENOSPC, f.hidden, since))
+        throw;
+    }
+  }
   finished_file done{f.id, f.final, f.end, f.blocks};
+  refused_ = false; // one more complete file of ours: something to delete again
   file_.reset();
   ++stats_.files;
   return done;

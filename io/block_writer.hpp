@@ -12,6 +12,15 @@
 // performs a direct write that extends the file synchronously inside
 // io_submit (~0.65 ms per MiB measured), which would stall the pipeline.
 //
+// A full disk (ENOSPC, EDQUOT) is not final when the owner can free space
+// (writer_config::reclaim_space: the retention actor deletes the oldest
+// file): the write, the file's creation or its rename is retried, with the
+// same bytes at the same offset, so nothing the kernel handed over is lost
+// while there is something old to delete. And the writer does not take the
+// last free byte: when less than one preallocation step is left after it
+// reserved its next one, it has space freed first, so that the indexes of
+// its files (written by the indexer, which cannot wait like this) find room.
+//
 // Not thread-safe: one writer per capture thread, driven by the writer actor.
 #pragma once
 
@@ -36,6 +45,13 @@ struct writer_config {
   std::uint32_t aiops = 128;    ///< writes in flight at most
   std::uint64_t preallocate_bytes = 0; ///< at file creation (--preallocate_file_mb)
   std::uint64_t grow_bytes = 64ull << 20; ///< then preallocate ahead in steps of this
+  /// Called, blocking, when the file system is full (ENOSPC, EDQUOT) for the
+  /// file at `path`, or has less than grow_bytes left after a preallocation:
+  /// true once space was freed (a failed operation is retried), false when
+  /// none can be (it fails as without this, and it is not asked again until
+  /// another file is finished). Asked again only by an operation that failed
+  /// after the last time space was freed. Empty: a full disk fails the write.
+  std::function<bool(const std::string& path)> reclaim_space;
 };
 
 /// A packet file that is complete on disk under its final name.
@@ -52,6 +68,8 @@ struct writer_stats {
   std::uint64_t max_latency_us = 0; ///< longest submit-to-completion so far
   std::uint64_t latency_sum_us = 0; ///< of all completed writes (with `completed`: the mean)
   std::uint64_t completed = 0;      ///< writes completed
+  std::uint64_t space_requests = 0;   ///< times reclaim_space was asked
+  std::uint64_t no_space_retries = 0; ///< operations retried after a full disk
 };
 
 class block_writer {
@@ -85,6 +103,13 @@ private:
   std::optional<failure> complete(const io_event& ev); // the write's error, if it failed
   void complete_all(const io_event* events, int n);
   void wait_for(std::uint32_t max_in_flight);
+  int submit(slot& s); // 0, or the errno that io_submit failed with
+  void release(slot& s);
+  void keep_headroom(const open_file& f); // see reclaim_space
+  /// Whether an operation on `path` that failed with `err`, begun when
+  /// `frees_` was `since`, is to be retried: the disk was full and space has
+  /// been freed since (asking reclaim_space if not yet).
+  bool retry_after_freeing(int err, const std::string& path, std::uint64_t since);
 
   writer_config cfg_;
   int dir_fd_ = -1;
@@ -94,6 +119,8 @@ private:
   std::vector<std::uint32_t> free_slots_;
   std::unique_ptr<open_file> file_;
   writer_stats stats_;
+  std::uint64_t frees_ = 0; // times reclaim_space freed space
+  bool refused_ = false;    // reclaim_space found nothing to free, since the last finished file
 };
 
 } // namespace stenotype::io

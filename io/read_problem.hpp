@@ -19,6 +19,7 @@ enum class problem_kind : std::uint8_t {
   index_missing,  ///< a packet file has no index: it was read whole
   index_unusable, ///< its index is damaged, of another version, or does not fit the file: read whole
   index_short,    ///< its index covers fewer blocks than the file holds: the others were read whole
+  file_deleted,   ///< a listed packet file was deleted before it could be opened (retention makes room): skipped
   // Packets may be missing from the answer.
   file_unreadable,   ///< a packet file could not be opened or read (permission, not a regular file, I/O error)
   file_truncated,    ///< a packet file is empty, shorter than its index says, or ends inside a block
@@ -52,6 +53,7 @@ constexpr int exit_status_of(problem_kind k) {
     case problem_kind::index_missing:
     case problem_kind::index_unusable:
     case problem_kind::index_short:
+    case problem_kind::file_deleted: // the answer is complete for what the directory holds
       return exit_status::complete;
     case problem_kind::not_a_data_directory:
       return exit_status::not_read;

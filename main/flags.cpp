@@ -5,6 +5,7 @@
 #include "io/bpf_filter.hpp"
 #include "main/numeric_flags.hpp"
 #include "main/privileges.hpp"
+#include "store/retention_policy.hpp"
 
 namespace stenotype {
 namespace {
@@ -18,7 +19,8 @@ constexpr const char* usage_text =
   "            [--seccomp=STRING] [--stats_blocks=NUM] [--stats_sec=NUM]\n"
   "            [--threads=NUM] [--uid=NUM] [--metrics_port=NUM]\n"
   "            [--metrics_address=ADDR] [--control_port=NUM]\n"
-  "            [--control_address=ADDR] [--help] [--usage]\n";
+  "            [--control_address=ADDR] [--disk_free_percentage=NUM]\n"
+  "            [--max_directory_files=NUM] [--max_data_mb=NUM] [--help] [--usage]\n";
 
 } // namespace
 
@@ -69,6 +71,19 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
              "Publish the capture's status actor over CAF on this TCP port, for stenotype-ctl (0: off)");
   app.add_option("--control_address", out.control_address,
                  "Address the control port listens on")->capture_default_str();
+  // Disk space, after stenographer's server configuration. The defaults
+  // shown are effective_retention()'s; a value is set only when given.
+  const store::retention_limits retention_defaults;
+  std::uint32_t disk_free_percentage = retention_defaults.disk_free_percentage;
+  std::uint64_t max_directory_files = retention_defaults.max_directory_files;
+  std::uint64_t max_data_mb = retention_defaults.max_data_mb;
+  auto* disk_free_flag = add_number(app, "--disk_free_percentage", disk_free_percentage,
+                                    "Keep this % of each filesystem holding PKT<n>/IDX<n> free, deleting the oldest files (0: off)",
+                                    std::uint32_t{0}, std::uint32_t{100});
+  auto* max_files_flag = add_number(app, "--max_directory_files", max_directory_files,
+                                    "Keep at most this many packet files per thread, deleting the oldest (0: off)");
+  auto* max_data_flag = add_number(app, "--max_data_mb", max_data_mb,
+                                   "Keep packet and index files within this many MiB, deleting the oldest (0: off)");
   app.add_flag("-v", verbose, "Verbose logging, may be given multiple times");
   app.add_flag("-q", quiet, "Quiet logging. Each -q counteracts one -v");
 
@@ -88,6 +103,12 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
     out.message = usage_text;
     return out;
   }
+  if (disk_free_flag->count())
+    o.disk_free_percentage = disk_free_percentage;
+  if (max_files_flag->count())
+    o.max_directory_files = max_directory_files;
+  if (max_data_flag->count())
+    o.max_data_mb = max_data_mb;
   o.index = !no_index;
   o.promiscuous = !no_promisc;
   o.watchdogs = !no_watchdogs;

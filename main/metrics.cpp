@@ -4,9 +4,11 @@
 #include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
+#include <limits>
 #include <stdexcept>
 
 #include "stenotype/status_keys.hpp"
+#include "store/retention_policy.hpp"
 
 namespace stenotype {
 
@@ -14,6 +16,13 @@ struct metrics_exporter::thread_metrics {
   prometheus::Counter *packets, *drops, *kernel_packets, *blocks, *bytes_written, *files_written,
     *files_indexed, *packets_indexed, *indexer_restarts, *aio_writes, *aio_latency_sum;
   prometheus::Gauge *aio_in_flight, *aio_max_latency, *index_lag_blocks, *index_memory, *blocks_on_loan;
+  prometheus::Gauge *oldest_packet, *files_kept, *bytes_kept; // the retention horizon
+};
+
+struct metrics_exporter::retention_metrics {
+  std::vector<std::pair<std::string, prometheus::Counter*>> files_deleted; // by reason
+  prometheus::Counter* bytes_deleted;
+  prometheus::Gauge* limits_met;
 };
 
 metrics_exporter::metrics_exporter(const std::string& address, std::uint16_t port,
@@ -48,13 +57,35 @@ metrics_exporter::metrics_exporter(const std::string& address, std::uint16_t por
                               "Sum of submit-to-completion times of the completed writes "
                               "(rate of this / rate of stenotype_aio_writes_total = recent mean latency)");
   auto& loan = gauge("stenotype_blocks_on_loan", "Ring blocks not yet given back to the kernel (back-pressure)");
+  auto& oldest = gauge("stenotype_oldest_packet_timestamp_seconds",
+                       "Capture time of the first packet of the thread's oldest file on disk "
+                       "(time() minus this is how far back queries reach; NaN: no file)");
+  auto& kept_files = gauge("stenotype_kept_files", "Complete packet files on disk");
+  auto& kept_bytes = gauge("stenotype_kept_bytes", "Packet and index files on disk, bytes of disk space");
+  auto& deleted = counter("stenotype_files_deleted_total",
+                          "Packet files (each with its index) deleted to keep a limit, by reason: "
+                          "free-space (--disk_free_percentage, or a full disk), file-count "
+                          "(--max_directory_files), byte-budget (--max_data_mb)");
+  auto& deleted_bytes = counter("stenotype_deleted_bytes_total", "Disk space given back by deleted files");
+  auto& met = gauge("stenotype_retention_limits_met",
+                    "1 while every disk limit holds; 0: only other data and each thread's newest file are left");
   for (int t = 0; t < threads; ++t) {
     const prometheus::Labels l{{"thread", std::to_string(t)}, {"iface", iface}};
     threads_.push_back(std::make_unique<thread_metrics>(thread_metrics{
       &packets.Add(l), &drops.Add(l), &kpackets.Add(l), &blocks.Add(l), &bytes.Add(l), &files.Add(l),
       &indexed.Add(l), &pindexed.Add(l), &restarts.Add(l), &writes.Add(l), &latency_sum.Add(l), &inflight.Add(l), &latency.Add(l), &lag.Add(l),
-      &memory.Add(l), &loan.Add(l)}));
+      &memory.Add(l), &loan.Add(l), &oldest.Add(l), &kept_files.Add(l), &kept_bytes.Add(l)}));
   }
+  const prometheus::Labels whole{{"iface", iface}};
+  retention_ = std::make_unique<retention_metrics>();
+  for (auto r : store::all_deletion_reasons) {
+    const std::string reason = store::to_string(r);
+    auto labels = whole;
+    labels.emplace("reason", reason);
+    retention_->files_deleted.emplace_back(reason, &deleted.Add(labels));
+  }
+  retention_->bytes_deleted = &deleted_bytes.Add(whole);
+  retention_->limits_met = &met.Add(whole);
   exposer_->RegisterCollectable(registry_);
 }
 
@@ -75,6 +106,8 @@ void metrics_exporter::update(const caf::settings& status) {
     before = now;
   };
   using namespace status_key;
+  // A component that did not answer in time is absent: its values stay as they were.
+  const bool have_retention = caf::get_if(&status, std::string(retention)) != nullptr;
   for (std::size_t t = 0; t < threads_.size(); ++t) {
     const int thread = static_cast<int>(t);
     const std::string r = component(reader, thread), w = component(writer, thread),
@@ -97,7 +130,21 @@ void metrics_exporter::update(const caf::settings& status) {
     const double lag = value(path(r, blocks)) - value(path(i, next_block));
     m.index_lag_blocks->Set(caf::get_if(&status, i) ? std::max(0.0, lag) : 0);
     m.index_memory->Set(value(path(i, memory_bytes)));
+    if (!have_retention)
+      continue;
+    const std::string kept = path(retention, component(status_key::thread, thread));
+    const auto first = caf::get_if<int64_t>(&status, path(kept, oldest_packet_time));
+    m.oldest_packet->Set(first ? static_cast<double>(*first) : std::numeric_limits<double>::quiet_NaN());
+    m.files_kept->Set(value(path(kept, files_kept)));
+    m.bytes_kept->Set(value(path(kept, bytes_kept)));
   }
+  if (!have_retention)
+    return;
+  for (auto& [reason, c] : retention_->files_deleted)
+    advance(c, path(path(retention, files_deleted), reason));
+  advance(retention_->bytes_deleted, path(retention, bytes_deleted));
+  const auto met = caf::get_if<bool>(&status, path(retention, limits_met));
+  retention_->limits_met->Set(met && *met ? 1 : 0);
 }
 
 } // namespace stenotype

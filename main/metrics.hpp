@@ -31,9 +31,11 @@ public:
 
 private:
   struct thread_metrics;
+  struct retention_metrics;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::vector<std::unique_ptr<thread_metrics>> threads_;
+  std::unique_ptr<retention_metrics> retention_;
   std::map<std::string, double> last_; // previous cumulative values, for counter deltas
 };
 

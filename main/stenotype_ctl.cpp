@@ -13,6 +13,9 @@
 #include <caf/io/all.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
+#include <string_view>
+#include <vector>
 
 #include "stenotype/protocol.hpp"
 #include "main/numeric_flags.hpp"
@@ -46,6 +49,78 @@ void table(const caf::settings& s) {
                 static_cast<long long>(num(s, path(w, aio_in_flight))),
                 indexing ? std::to_string(std::max<int64_t>(0, num(s, path(r, blocks)) - num(s, path(i, next_block)))).c_str() : "-",
                 indexing ? std::to_string(num(s, path(i, files_indexed))).c_str() : "-");
+  }
+}
+
+// "3d 4h", "2h 5m", "40s": how far back the oldest packet is.
+std::string age_text(int64_t seconds) {
+  if (seconds < 0)
+    seconds = 0;
+  char buf[32];
+  if (seconds >= 86400)
+    std::snprintf(buf, sizeof buf, "%lldd %lldh", static_cast<long long>(seconds / 86400),
+                  static_cast<long long>(seconds % 86400 / 3600));
+  else if (seconds >= 3600)
+    std::snprintf(buf, sizeof buf, "%lldh %lldm", static_cast<long long>(seconds / 3600),
+                  static_cast<long long>(seconds % 3600 / 60));
+  else
+    std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(seconds));
+  return buf;
+}
+
+// The retention horizon: what is kept per thread, since when, and what went.
+void retention_table(const caf::settings& s) {
+  using namespace status_key;
+  const auto found = caf::get_if<caf::settings>(&s, retention);
+  if (!found)
+    return;
+  const caf::settings* r = &*found;
+  std::vector<int> threads;
+  const std::string prefix = std::string(status_key::thread) + "-";
+  for (const auto& [name, v] : *r)
+    if (std::string n(name); n.rfind(prefix, 0) == 0 && caf::get_if<caf::settings>(&v))
+      if (auto t = parse_decimal<int>(std::string_view(n).substr(prefix.size())))
+        threads.push_back(*t);
+  std::sort(threads.begin(), threads.end());
+  std::printf("\n%-6s %10s %10s  %s\n", "thread", "files-kept", "MB-kept", "oldest packet");
+  const auto now = static_cast<int64_t>(std::time(nullptr));
+  for (int t : threads) {
+    const std::string k = component(status_key::thread, t);
+    std::string oldest = "-";
+    if (auto first = caf::get_if<int64_t>(r, path(k, oldest_packet_time))) {
+      char when[32];
+      const std::time_t tt = static_cast<std::time_t>(*first);
+      std::tm tm{};
+      gmtime_r(&tt, &tm);
+      std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      oldest = std::string(when) + " (" + age_text(now - *first) + " ago)";
+    }
+    std::printf("%-6d %10lld %10.1f  %s\n", t, static_cast<long long>(num(*r, path(k, files_kept))),
+                static_cast<double>(num(*r, path(k, bytes_kept))) / (1 << 20), oldest.c_str());
+  }
+  const std::string d(files_deleted);
+  const auto by_space = num(*r, path(d, free_space)), by_count = num(*r, path(d, file_count)),
+             by_budget = num(*r, path(d, byte_budget));
+  std::printf("deleted: %lld files, %.1f MB (free-space %lld, file-count %lld, byte-budget %lld)\n",
+              static_cast<long long>(by_space + by_count + by_budget),
+              static_cast<double>(num(*r, std::string(bytes_deleted))) / (1 << 20),
+              static_cast<long long>(by_space), static_cast<long long>(by_count),
+              static_cast<long long>(by_budget));
+  const std::string l(limits);
+  std::printf("limits: %lld%% free, %lld files per thread, %lld MB (0: off)", 
+              static_cast<long long>(num(*r, path(l, disk_free_percentage))),
+              static_cast<long long>(num(*r, path(l, max_directory_files))),
+              static_cast<long long>(num(*r, path(l, max_data_mb))));
+  const auto met = caf::get_if<bool>(r, std::string(limits_met));
+  if (!met || *met) {
+    std::printf("; held\n");
+  } else {
+    std::printf("; NOT held");
+    if (auto below = caf::get_if<caf::config_value::list>(r, std::string(filesystems_below_line)))
+      for (const auto& dir : *below)
+        if (auto text = caf::get_if<std::string>(&dir))
+          std::printf(" (%s below the line)", text->c_str());
+    std::printf("\n");
   }
 }
 
@@ -117,6 +192,7 @@ int main(int argc, char** argv) {
           actors(s);
         } else {
           table(s);
+          retention_table(s);
         }
         rc = 0;
       },

@@ -25,6 +25,18 @@ bool present(const std::string& p) {
   return ::lstat(p.c_str(), &st) == 0 || errno != ENOENT;
 }
 
+// Whether `e`, thrown while opening a file of the pair whose packet file is
+// `packets`, means the pair was deleted after it was listed: the capture's
+// retention deletes the oldest files, the packet file first.
+bool deleted_meanwhile(const std::exception& e, const std::string& packets) {
+  return code_of(e) == errc::not_found && !present(packets);
+}
+
+io::problem deleted_problem(const std::string& packets) {
+  return {io::problem_kind::file_deleted, packets,
+          packets + " was deleted after it was listed (the capture makes room for new packets); skipped"};
+}
+
 // Whether `dir` can be listed (list_directory says "empty" for both); `why`
 // receives the reason when not.
 bool can_list(const std::string& dir, std::string& why) {
@@ -127,7 +139,15 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
           f.first_ns = s.first_ns;
           f.block_size = s.block_size;
         } catch (const std::exception& e) {
-          note({io::problem_kind::index_unusable, f.index, std::string(e.what()) + "; reading the packet file whole"});
+          if (deleted_meanwhile(e, f.packets)) {
+            ++stats.skipped_deleted;
+            note(deleted_problem(f.packets));
+            continue;
+          }
+          if (code_of(e) == errc::not_found)
+            f.index_present = false; // only the index went: read whole, reported as without index
+          else
+            note({io::problem_kind::index_unusable, f.index, std::string(e.what()) + "; reading the packet file whole"});
         }
       } // no index: reported when the packet file is opened, with how it is cut into blocks
       files.push_back(std::move(f));
@@ -148,13 +168,17 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
     try {
       std::optional<selection> sel; // none: every packet is a candidate
       std::optional<index::file_summary> summary;
+      bool index_gone = !f.index_present;
       if (f.indexed) {
         try {
           index::index_reader idx{f.index, /*verify=*/false, io::links::refuse};
           sel = select(*q, idx);
           summary = idx.summary();
         } catch (const std::exception& e) {
-          note({io::problem_kind::index_unusable, f.index, std::string(e.what()) + "; reading the packet file whole"});
+          // Gone since the pruning: the packet file tells whether both went.
+          index_gone = code_of(e) == errc::not_found;
+          if (!index_gone)
+            note({io::problem_kind::index_unusable, f.index, std::string(e.what()) + "; reading the packet file whole"});
           sel.reset();
         }
       }
@@ -162,7 +186,7 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
         return;
       auto a = std::make_unique<active>();
       a->stream = std::make_unique<file_stream>(f.packets, summary ? &*summary : nullptr, std::move(sel), q, note);
-      if (!f.index_present)
+      if (index_gone)
         note({io::problem_kind::index_missing, f.packets,
               "no index for " + f.packets + "; read whole, in " + io::describe(a->stream->layout())
                 + " (rebuild it with stenoindex)"});
@@ -173,6 +197,11 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
       heap.push(a.get());
       storage.push_back(std::move(a));
     } catch (const std::exception& e) {
+      if (deleted_meanwhile(e, f.packets)) {
+        ++stats.skipped_deleted;
+        note(deleted_problem(f.packets));
+        return;
+      }
       ++stats.skipped_damaged;
       note({io::problem_kind::file_unreadable, f.packets, std::string(e.what()) + "; its packets are missing"});
     }

@@ -24,6 +24,7 @@ struct run_stats {
   std::uint64_t pruned = 0;           ///< skipped by their time range
   std::uint64_t scanned_unindexed = 0; ///< read whole: index missing or unusable
   std::uint64_t skipped_damaged = 0;  ///< unreadable packet files
+  std::uint64_t skipped_deleted = 0;  ///< deleted between listing and opening (retention)
   std::uint64_t packets = 0;          ///< written
   io::problem_list problems;          ///< everything that was not read, or read the slow way
 };

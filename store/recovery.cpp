@@ -13,6 +13,7 @@
 #include "index/index_file.hpp"
 #include "io/layout.hpp"
 #include "stenotype/block_format.hpp"
+#include "store/retention.hpp"
 
 namespace stenotype::store {
 
@@ -61,6 +62,8 @@ bool recover_packet_file(const std::string& pkt, std::uint64_t id, std::uint32_t
                          const std::function<void(const std::string&)>& log) {
   const std::string hidden = pkt + "/" + hidden_name(id), final = pkt + "/" + final_name(id);
   const int fd = ::open(hidden.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT)
+    return false; // deleted meanwhile (another program keeping the disk free): nothing to recover
   if (fd < 0)
     fail("cannot open", hidden);
   struct stat s;
@@ -122,6 +125,10 @@ void recover_thread_dir(const std::string& dir, int thread, std::uint32_t block_
       log("recovery: built the missing index of " + pkt + "/" + final_name(ids.back()));
     }
   }
+  // 4. Indexes whose packet file is gone: a deletion (retention deletes the
+  //    packet file first) cut short.
+  for (const auto id : remove_orphan_indexes(dir, thread))
+    log("recovery: removed " + idx + "/" + final_name(id) + " (its packet file was deleted)");
 }
 
 } // namespace stenotype::store

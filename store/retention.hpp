@@ -1,4 +1,4 @@
-// io/retention.hpp -- the file-system side of retention: what is on disk,
+// store/retention.hpp -- the file-system side of retention: what is on disk,
 // how full each filesystem is, and deleting a file so that a crash at any
 // moment leaves nothing a reader trips over.
 //

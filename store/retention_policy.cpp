@@ -4,6 +4,8 @@
 #include <limits>
 #include <map>
 
+#include "stenotype/status_keys.hpp"
+
 namespace stenotype::store {
 namespace {
 
@@ -51,11 +53,18 @@ private:
 
 const char* to_string(deletion_reason r) {
   switch (r) {
-    case deletion_reason::free_space: return "free-space";
-    case deletion_reason::file_count: return "file-count";
-    case deletion_reason::byte_budget: return "byte-budget";
+    case deletion_reason::free_space: return status_key::free_space.data();
+    case deletion_reason::file_count: return status_key::file_count.data();
+    case deletion_reason::byte_budget: return status_key::byte_budget.data();
   }
   return "?";
+}
+
+retention_limits effective_retention(const capture_options& opts) {
+  const retention_limits defaults;
+  return {opts.disk_free_percentage.value_or(defaults.disk_free_percentage),
+          opts.max_directory_files.value_or(defaults.max_directory_files),
+          opts.max_data_mb.value_or(defaults.max_data_mb)};
 }
 
 std::uint64_t retention_policy::free_space_deficit(const filesystem_space& fs) const {

@@ -1,6 +1,6 @@
-// io/retention_policy.hpp -- which complete files to delete, and why.
+// store/retention_policy.hpp -- which complete files to delete, and why.
 //
-// Pure: no I/O. io/retention.hpp gathers its input (the complete files of
+// Pure: no I/O. store/retention.hpp gathers its input (the complete files of
 // every thread, the filesystems' space) and carries the plan out; the
 // retention actor (actors/retention.hpp) runs both. Keeping the decision
 // apart makes every limit testable with tables of numbers.
@@ -12,7 +12,7 @@
 //  - max_directory_files: complete packet files per thread, exactly;
 //  - max_data_mb: all packet and index files together, in MiB on disk.
 //
-// Decisions (documented in docs/OPERATIONS.md once wired):
+// Decisions (docs/OPERATIONS.md, "Disk space"):
 //  - Oldest first across threads, by file id (creation microseconds, then
 //    thread): what goes is always the oldest data that helps the limit. For
 //    free space a file helps only if its packet or index file lives on a
@@ -39,6 +39,8 @@
 #include <string>
 #include <vector>
 
+#include "stenotype/options.hpp"
+
 namespace stenotype::store {
 
 struct retention_limits {
@@ -48,6 +50,13 @@ struct retention_limits {
 
   bool any() const { return disk_free_percentage || max_directory_files || max_data_mb; }
 };
+
+/// The limits a capture runs with: each one given in `opts`, else its
+/// default (the values above, stenographer's server's). The one place the
+/// defaults are decided, so a setting that changes them (a capture whose
+/// indexes stenographer's server reads, and whose files it deletes) is one
+/// condition here.
+retention_limits effective_retention(const capture_options& opts);
 
 /// One complete packet file and its index (if published).
 struct retained_file {
@@ -69,6 +78,8 @@ struct filesystem_space {
 };
 
 enum class deletion_reason { free_space, file_count, byte_budget };
+inline constexpr deletion_reason all_deletion_reasons[] = {deletion_reason::free_space, deletion_reason::file_count,
+                                                           deletion_reason::byte_budget};
 
 /// "free-space", "file-count", "byte-budget" (status keys, metric labels).
 const char* to_string(deletion_reason r);

@@ -47,6 +47,15 @@ struct capture_options {
   std::uint32_t fileage_sec = 60;    ///< --fileage_sec: rotate at this age.
   std::uint32_t preallocate_file_mb = 0; ///< --preallocate_file_mb (0 = grow in steps).
 
+  // --- disk space (stenographer's server configuration) ----------------------
+  // The oldest complete files are deleted to keep each limit; 0 turns one
+  // off. Nothing means "not given": the capture then runs with the default,
+  // computed in one place (store::effective_retention; docs/OPERATIONS.md,
+  // "Disk space").
+  std::optional<std::uint32_t> disk_free_percentage; ///< --disk_free_percentage: % of each filesystem kept free (default 10).
+  std::optional<std::uint64_t> max_directory_files;  ///< --max_directory_files: complete packet files per thread (default 30000).
+  std::optional<std::uint64_t> max_data_mb;          ///< --max_data_mb: packet and index files together, MiB (default 0: no budget).
+
   // --- indexing --------------------------------------------------------------
   bool index = true;                 ///< inverse of --no_index.
   int index_nicelevel = 0;           ///< --index_nicelevel.

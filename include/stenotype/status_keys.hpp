@@ -1,7 +1,7 @@
 // stenotype/status_keys.hpp -- the names in the capture's status tree.
 //
 // The capture answers `status` with one caf::settings: a subtree per
-// component ("reader-0", "writer-0", "indexer-0", ...), the actor tree
+// component ("reader-0", "writer-0", "indexer-0", ..., "retention"), the actor tree
 // under "actors", and a few values of the whole capture. The components
 // fill it, the supervisor assembles it, and the metrics exporter,
 // `stenotype-ctl` and embedding applications read it -- all through these
@@ -20,6 +20,7 @@ namespace stenotype::status_key {
 inline constexpr std::string_view reader = "reader";
 inline constexpr std::string_view writer = "writer";
 inline constexpr std::string_view indexer = "indexer";
+inline constexpr std::string_view retention = "retention"; // one for the whole capture
 
 /// "reader-0".
 inline std::string component(std::string_view role, int thread) {
@@ -61,6 +62,8 @@ inline constexpr std::string_view aio_writes_completed = "aio-writes-completed";
 inline constexpr std::string_view aio_latency_sum_us = "aio-latency-sum-us";
 inline constexpr std::string_view aio_mean_latency_us = "aio-mean-latency-us";
 inline constexpr std::string_view direct_io = "direct-io";
+inline constexpr std::string_view space_requests = "space-requests";     // disk full: asked retention to free space
+inline constexpr std::string_view no_space_retries = "no-space-retries"; // operations retried after it did
 
 // --- indexer-N -------------------------------------------------------------------
 inline constexpr std::string_view files_indexed = "files-indexed";
@@ -72,6 +75,30 @@ inline constexpr std::string_view memory_bytes = "memory-bytes";
 inline constexpr std::string_view peak_memory_bytes = "peak-memory-bytes";
 inline constexpr std::string_view awaiting_packet_file = "awaiting-packet-file";
 inline constexpr std::string_view files_indexed_from_disk = "files-indexed-from-disk";
+
+// --- retention ---------------------------------------------------------------------
+// Per capture thread n a subtree component(thread, n), "thread-0", with
+// files_kept, bytes_kept and oldest_packet_time (seconds since the epoch:
+// the first packet of the thread's oldest file; absent without files).
+inline constexpr std::string_view files_kept = "files-kept"; // also of the whole capture
+inline constexpr std::string_view bytes_kept = "bytes-kept"; // also of the whole capture
+inline constexpr std::string_view oldest_packet_time = "oldest-packet-time";
+inline constexpr std::string_view files_deleted = "files-deleted"; // a subtree: one count per reason
+inline constexpr std::string_view free_space = "free-space";   // reason: a filesystem was below the line
+inline constexpr std::string_view file_count = "file-count";   // reason: more than max_directory_files
+inline constexpr std::string_view byte_budget = "byte-budget"; // reason: more than max_data_mb
+inline constexpr std::string_view bytes_deleted = "bytes-deleted";
+inline constexpr std::string_view orphan_indexes_removed = "orphan-indexes-removed";
+inline constexpr std::string_view free_requests = "free-requests";
+inline constexpr std::string_view free_requests_refused = "free-requests-refused";
+inline constexpr std::string_view checks = "checks";
+inline constexpr std::string_view errors = "errors";
+inline constexpr std::string_view limits_met = "limits-met";
+inline constexpr std::string_view filesystems_below_line = "filesystems-below-line"; // a list of directories
+inline constexpr std::string_view limits = "limits"; // a subtree: the limits in force
+inline constexpr std::string_view disk_free_percentage = "disk-free-percentage";
+inline constexpr std::string_view max_directory_files = "max-directory-files";
+inline constexpr std::string_view max_data_mb = "max-data-mb";
 
 // --- the whole capture -------------------------------------------------------------
 inline constexpr std::string_view stopping = "stopping";

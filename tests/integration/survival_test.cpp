@@ -37,14 +37,18 @@ std::vector<frame> big_frames(std::uint32_t n) {
 
 } // namespace
 
-TEST_CASE("a full disk stops the capture with the file named, and finished files stay complete") {
+TEST_CASE("with retention off a full disk stops the capture with the file named, and finished files stay complete") {
   REQUIRE_ROOT();
   loop_fs fs{24};
   if (!fs.ok())
     SKIP_TEST("cannot loop-mount a filesystem here");
   veth_lab lab;
   const std::string dir = fs.path() + "/data";
-  background_process cap{args(lab, dir, {"--filesize_mb=4"})};
+  // Retention (on by default) would delete the oldest files instead:
+  // retention_test.cpp covers that; this is the capture without it.
+  const std::vector<std::string> no_retention = {"--filesize_mb=4", "--disk_free_percentage=0",
+                                                 "--max_directory_files=0"};
+  background_process cap{args(lab, dir, no_retention)};
   REQUIRE(cap.wait_for_stderr("capturing on", 10));
   lab.send(big_frames(40000), 200, 2000);
   const int rc = cap.wait(30);
@@ -64,7 +68,7 @@ TEST_CASE("a full disk stops the capture with the file named, and finished files
   }
   // A restart on the still-full disk recovers the hidden file and fails
   // again at once, without taking more space.
-  background_process again{args(lab, dir, {"--filesize_mb=4"})};
+  background_process again{args(lab, dir, no_retention)};
   REQUIRE(again.wait_for_stderr("capturing on", 10));
   lab.send(big_frames(2000), 200, 2000);
   CHECK(again.wait(30) == 1);

@@ -41,10 +41,11 @@ inline long frame_number(const std::vector<std::uint8_t>& f) {
 }
 
 /// A packet file of blocks of `block_size` bytes holding `frames` in order
-/// (packet i stamped 1700000000 + i s), laid out like `l`.
+/// (packet i stamped first_sec + i s), laid out like `l`.
 inline std::vector<std::uint8_t> build_packet_file(const std::vector<std::vector<std::uint8_t>>& frames,
                                                    std::size_t block_size,
-                                                   io::block_builder::layout l = io::block_builder::layout::marked) {
+                                                   io::block_builder::layout l = io::block_builder::layout::marked,
+                                                   std::uint32_t first_sec = 1700000000) {
   std::vector<std::uint8_t> file, block(block_size);
   io::block_builder b{block, l};
   std::uint64_t seq = 0;
@@ -54,7 +55,7 @@ inline std::vector<std::uint8_t> build_packet_file(const std::vector<std::vector
     b.reset();
   };
   for (std::size_t i = 0; i < frames.size(); ++i) {
-    const auto sec = static_cast<std::uint32_t>(1700000000 + i);
+    const auto sec = static_cast<std::uint32_t>(first_sec + i);
     const auto len = static_cast<std::uint32_t>(frames[i].size());
     if (!b.add(sec, 0, frames[i], len)) {
       flush();

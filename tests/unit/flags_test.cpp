@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "main/flags.hpp"
+#include "store/retention_policy.hpp"
 
 using stenotype::parse_flags;
 
@@ -37,6 +38,44 @@ TEST_CASE("defaults are stenotype's") {
   CHECK(o.promiscuous);
   CHECK(o.watchdogs);
   CHECK(o.iface == "eth0");
+}
+
+TEST_CASE("retention flags: not given means stenographer's server's default, and 0 turns one off") {
+  auto r = parse({"--dir=/d"});
+  REQUIRE_FALSE(r.exit_code);
+  CHECK_FALSE(r.options.disk_free_percentage);
+  CHECK_FALSE(r.options.max_directory_files);
+  CHECK_FALSE(r.options.max_data_mb);
+  auto l = stenotype::store::effective_retention(r.options);
+  CHECK(l.disk_free_percentage == 10);
+  CHECK(l.max_directory_files == 30000);
+  CHECK(l.max_data_mb == 0);
+  CHECK(l.any());
+
+  r = parse({"--dir=/d", "--disk_free_percentage=0", "--max_directory_files", "0", "--max_data_mb=0"});
+  REQUIRE_FALSE(r.exit_code);
+  REQUIRE(r.options.disk_free_percentage);
+  CHECK(*r.options.disk_free_percentage == 0);
+  l = stenotype::store::effective_retention(r.options);
+  CHECK_FALSE(l.any());
+
+  r = parse({"--dir=/d", "--disk_free_percentage=100", "--max_directory_files=7",
+             "--max_data_mb=18446744073709551615"});
+  REQUIRE_FALSE(r.exit_code);
+  l = stenotype::store::effective_retention(r.options);
+  CHECK(l.disk_free_percentage == 100);
+  CHECK(l.max_directory_files == 7);
+  CHECK(l.max_data_mb == 18446744073709551615ull);
+
+  r = parse({"--dir=/d", "--disk_free_percentage=101"});
+  REQUIRE(r.exit_code);
+  CHECK(r.message == "--disk_free_percentage: expected a whole number from 0 to 100, got '101'");
+  // An embedding application's options are checked too.
+  stenotype::capture_options o;
+  o.dir = "/d";
+  o.disk_free_percentage = 101;
+  REQUIRE(stenotype::validate(o));
+  CHECK(stenotype::validate(o)->find("--disk_free_percentage must be in [0, 100]") == 0);
 }
 
 TEST_CASE("flags take values as --flag=value and --flag value") {
@@ -219,6 +258,9 @@ TEST_CASE("every numeric flag of stenotype refuses what is not a number of its t
     {"--index_nicelevel", i32_min, i32_max},
     {"--count", min_of<std::int64_t>(), max_of<std::int64_t>()},
     {"--metrics_port", "0", "65535"}, {"--control_port", "0", "65535"},
+    {"--disk_free_percentage", "0", "100"},
+    {"--max_directory_files", "0", max_of<std::uint64_t>()},
+    {"--max_data_mb", "0", max_of<std::uint64_t>()},
   };
   for (const auto& f : flags) {
     const bool is_signed = f.type_min[0] == '-';

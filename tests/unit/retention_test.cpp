@@ -19,6 +19,8 @@
 #include <caf/all.hpp>
 
 #include "actors/retention.hpp"
+#include "actors/seccomp_policy.hpp"
+#include "actors/thread_setup.hpp"
 #include "io/block_builder.hpp"
 #include "io/block_writer.hpp"
 #include "io/layout.hpp"
@@ -374,19 +376,9 @@ TEST_CASE("retention io: every system call of the retention thread is in its sec
   REQUIRE(::unlink((d.pkt(0) + "/3").c_str()) == 0);
   const pid_t child = fork();
   if (child == 0) {
-    // The role's list and the bare minimum of a thread (seccomp_policy.cpp's
-    // common list is wider), killing the process on anything else.
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-    const auto role = retention_syscalls();
-    std::vector<const char*> names(role.begin(), role.end());
-    for (const char* n : {"brk", "mmap", "munmap", "mremap", "futex", "exit", "exit_group", "write", "getpid",
-                          "gettid", "rt_sigprocmask"})
-      names.push_back(n);
-    for (const char* n : names)
-      if (int nr = seccomp_syscall_resolve_name(n); nr != __NR_SCMP_ERROR)
-        seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-    if (seccomp_load(ctx) != 0)
-      syscall(SYS_exit, 3);
+    // The role's own filter, as the retention thread installs it (the
+    // lists of every role share seccomp_policy.cpp's common calls).
+    install_seccomp(seccomp_role::retention, "kill");
     set_current_thread_idle_io_priority();
     const auto scan = store::scan_data_dir(d.dir);
     const auto removed = store::remove_orphan_indexes(d.dir, 0);

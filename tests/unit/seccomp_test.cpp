@@ -27,7 +27,8 @@ int in_child(seccomp_role role, const char* mode, F body) {
 } // namespace
 
 TEST_CASE("kill mode kills the whole process on a forbidden call") {
-  for (auto role : {seccomp_role::reader, seccomp_role::writer, seccomp_role::indexer, seccomp_role::process}) {
+  for (auto role : {seccomp_role::reader, seccomp_role::writer, seccomp_role::indexer, seccomp_role::retention,
+                    seccomp_role::process}) {
     // Opening a socket, the first step of most exploits, is in no list.
     const int status = in_child(role, "kill", [] { return socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : 3; });
     CHECK(WIFSIGNALED(status));

@@ -1,11 +1,14 @@
 // The supervisor's parts that need no pipeline: the child table (names,
-// states, the actor tree) and a round of status requests.
+// states, the actor tree) and a round of status requests; and the
+// supervisor itself over stand-ins for the components, for how it wires
+// the retention actor in.
 #include <catch2/catch.hpp>
 
 #include <caf/all.hpp>
 
 #include "actors/children.hpp"
 #include "actors/status_collector.hpp"
+#include "actors/supervisor.hpp"
 #include "stenotype/status_keys.hpp"
 
 using namespace stenotype;
@@ -33,6 +36,7 @@ TEST_CASE("components are named role-thread, or by role alone for the whole capt
   CHECK(child_key{role::reader, 0}.name() == "reader-0");
   CHECK(child_key{role::indexer, 12}.name() == "indexer-12");
   CHECK(child_key{role::writer, -1}.name() == "writer");
+  CHECK(child_key{role::retention, -1}.name() == "retention");
   CHECK(child_key{role::writer, 3}.name() == status_key::component(status_key::writer, 3));
   CHECK(to_string(child_state::restarting) == "restarting");
   CHECK(to_string(child_state::hung) == "hung");
@@ -142,4 +146,80 @@ TEST_CASE("collect_status asks real actors and reports a silent one") {
   CHECK(done->silent[0] == child_key{role::writer, 0});
   for (auto h : {quick, slow})
     caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+using seen_atom = caf::atom_constant<caf::atom("seen")>;
+
+// A stand-in for a pipeline component: answers status (and a free request,
+// with true), tells `observer` (seen, name, what) of every stop, written
+// event and free request, quits after a stop if it is the reader or the
+// retention actor, and at (int code): normally for 0, else failing with errc(code).
+caf::behavior stand_in(caf::event_based_actor* self, caf::actor observer, std::string name) {
+  self->set_default_handler(caf::drop);
+  return {
+    [=](status_atom) { return caf::settings{}; },
+    [=](int code) {
+      if (code == 0)
+        self->quit();
+      else
+        self->quit(make_error(static_cast<errc>(code), name + " failed"));
+    },
+    [=](stop_atom) {
+      self->send(observer, seen_atom::value, name, std::string("stop"));
+      if (name == "reader" || name == "retention")
+        self->quit();
+    },
+    [=](written_atom, const file_event& ev) {
+      self->send(observer, seen_atom::value, name, "written " + std::to_string(ev.id));
+    },
+    [=](free_atom, const std::string& dir) {
+      self->send(observer, seen_atom::value, name, "free " + dir);
+      return true;
+    },
+  };
+}
+
+} // namespace
+
+TEST_CASE("the supervisor forwards written files to retention, has it free space for a full indexer, stops it after the writers") {
+  caf::actor_system_config cfg;
+  add_error_category(cfg);
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  auto spawn = [&](const char* name) { return sys.spawn(stand_in, caf::actor{self}, std::string(name)); };
+  const auto reader = spawn("reader"), writer = spawn("writer"), indexer = spawn("indexer"), retention = spawn("retention");
+  thread_actors t;
+  t.reader = caf::actor_cast<reader_actor>(reader);
+  t.writer = caf::actor_cast<writer_actor>(writer);
+  t.indexer = caf::actor_cast<indexer_actor>(indexer);
+  t.indexer_config.directory = "/nonexistent/IDX0"; // its replacement finds nothing to index there
+  const supervisor_actor sup = sys.spawn(supervisor, std::vector<thread_actors>{t},
+                                         caf::actor_cast<retention_actor>(retention), 0u);
+  auto next_seen = [&] {
+    std::string who, what;
+    self->receive([&](seen_atom, const std::string& w, const std::string& x) { who = w, what = x; },
+                  caf::after(std::chrono::seconds(10)) >> [] {});
+    return who + ": " + what;
+  };
+
+  self->send(sup, written_atom::value, file_event{0, 42, "/nonexistent/PKT0/42", 1, 1});
+  CHECK(next_seen() == "retention: written 42");
+  self->send(indexer, static_cast<int>(errc::no_space)); // its index did not fit
+  CHECK(next_seen() == "retention: free /nonexistent/IDX0");
+  // The status tree has the retention actor under its own name.
+  caf::settings status;
+  self->request(sup, std::chrono::seconds(10), status_atom::value).receive([&](caf::settings& s) { status = s; },
+                                                                         [](caf::error&) {});
+  CHECK(caf::get_if(&status, "retention") != nullptr);
+  CHECK(text(status, "actors.retention.state") == "running");
+
+  self->send(sup, stop_atom::value);
+  CHECK(next_seen() == "reader: stop");
+  self->send(writer, 0); // the writer finishes its files and ends
+  CHECK(next_seen() == "retention: stop");
+  bool clean = false;
+  self->request(sup, std::chrono::seconds(20), wait_atom::value).receive([&] { clean = true; }, [](caf::error&) {});
+  CHECK(clean); // a replaced indexer is not a failed capture
 }
