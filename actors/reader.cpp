@@ -41,7 +41,7 @@ struct reader_state {
   explicit reader_state(reader_init&& in)
     : init(std::move(in)),
       plan(init.opts.block_size(), std::uint64_t{init.opts.filesize_mb} << 20,
-           std::uint64_t{init.opts.fileage_sec} * 1000000u) {}
+           std::uint64_t{init.opts.fileage_sec} * 1000000u, rotates_idle_files(init.opts)) {}
 
   reader_init init;
   io::file_plan plan;

@@ -16,6 +16,7 @@
 #include "actors/reader.hpp"
 #include "actors/writer.hpp"
 #include "io/block_builder.hpp"
+#include "index/index_format.hpp"
 #include "io/block_writer.hpp"
 #include "io/layout.hpp"
 #include "io/memory_source.hpp"
@@ -68,8 +69,9 @@ std::set<std::string> final_names(const std::string& dir) {
 // test plays the kernel (produce) and, where it replaces an indexer, the
 // supervisor: it hears the writer's `written` events as the supervisor does.
 struct rootless_capture {
-  explicit rootless_capture(std::uint32_t fileage_sec = 60) {
+  explicit rootless_capture(std::uint32_t fileage_sec = 60, index_format format = index_format::native) {
     set_log_level(log_level::warning);
+    opts.index_format = format;
     opts.dir = tmp.path();
     opts.blocksize_kb = bs / 1024;
     opts.blocks = 8;
@@ -85,6 +87,7 @@ struct rootless_capture {
     wc.block_size = bs;
     wc.aiops = 4;
     wc.grow_bytes = 4 * bs;
+    wc.empty_files = rotates_idle_files(opts);
     indexer = spawn_indexer();
     writer = caf::actor_cast<writer_actor>(
       system.spawn<caf::detached>(writer_main, writer_init{0, wc, indexer, opts.seccomp, {}}));
@@ -104,7 +107,7 @@ struct rootless_capture {
 
   indexer_actor spawn_indexer() {
     auto fresh = caf::actor_cast<indexer_actor>(system.spawn<caf::detached>(
-      indexer_main, indexer_init{0, idx_dir, static_cast<std::uint32_t>(bs), 0, opts.seccomp, {}}));
+      indexer_main, indexer_init{0, idx_dir, static_cast<std::uint32_t>(bs), 0, opts.seccomp, {}, opts.index_format}));
     watch(fresh);
     return fresh;
   }
@@ -299,6 +302,60 @@ TEST_CASE("rootless pipeline: an idle file rotates at --fileage_sec, without ano
   c.stop();
   CHECK(c.next_written().blocks == 2);
   CHECK(file_blocks(c) == std::vector<std::uint64_t>{3, 2});
+  check_indexes(c);
+}
+
+TEST_CASE("rootless pipeline: with stenographer indexes an idle link gets an empty file at every file age") {
+  rootless_capture c{1, index_format::stenographer};
+  // Nothing captured: one empty packet file and a version-only index per second.
+  std::vector<file_event> idle;
+  for (int i = 0; i < 3; ++i)
+    idle.push_back(c.next_written(10s));
+  for (std::size_t i = 0; i < idle.size(); ++i) {
+    INFO("idle file " << i);
+    CHECK(idle[i].blocks == 0);
+    CHECK(idle[i].bytes == 0);
+    CHECK(slurp(idle[i].path).empty());
+    if (i > 0) { // one file age apart (the reader looks at the clock every 100 ms)
+      CHECK(idle[i].id - idle[i - 1].id >= 1'000'000);
+      CHECK(idle[i].id - idle[i - 1].id < 1'500'000);
+    }
+  }
+  // Then traffic: its blocks go into the file open at the time; the file
+  // after it is empty again.
+  c.produce(3);
+  file_event busy = c.next_written(10s);
+  for (int late = 0; busy.blocks == 0 && late < 3; ++late) // the disk may have been slow to tell
+    busy = c.next_written(10s);
+  CHECK(busy.id > idle.back().id);
+  CHECK(busy.blocks == 3);
+  CHECK(c.next_written(10s).blocks == 0);
+  c.stop();
+  // Every packet file has its index, in stenographer's format; the empty
+  // ones are exactly Google's idle index (the version record alone).
+  const auto idle_index = slurp(STENOTYPE_TEST_DATA_DIR "/stenographer/debian-capture/IDX0/1796170002061828");
+  const auto names = final_names(c.pkt_dir);
+  CHECK(names.size() >= 5);
+  for (const auto& name : names) {
+    INFO(name);
+    CHECK(index::detect_index_format(c.idx_dir + "/" + name) == index_format::stenographer);
+    if (slurp(c.pkt_dir + "/" + name).empty())
+      CHECK(slurp(c.idx_dir + "/" + name) == idle_index);
+  }
+  check_indexes(c);
+  const auto cap = test::read_capture_dir(c.tmp.path(), bs);
+  CHECK(cap.packets.size() == c.packets_sent());
+}
+
+TEST_CASE("rootless pipeline: with native indexes an idle link writes no files") {
+  rootless_capture c{1};
+  std::this_thread::sleep_for(2500ms);
+  CHECK(final_names(c.pkt_dir).empty());
+  CHECK(test::list_dir(c.pkt_dir).empty());
+  c.produce(1);
+  CHECK(c.next_written().blocks == 1);
+  c.stop();
+  CHECK(final_names(c.pkt_dir).size() == 1);
   check_indexes(c);
 }
 
