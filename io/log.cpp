@@ -3,7 +3,12 @@
 
 #include <atomic>
 #include <cstdarg>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <pthread.h>
+#include <sys/time.h>
 #include <mutex>
 
 namespace stenotype {
@@ -20,6 +25,17 @@ const char* level_name(log_level l) {
     case log_level::info: return "info";
     default: return "debug";
   }
+}
+
+// One line to the sink, or to stderr: with our prefix, or as it is.
+void emit(log_level level, const char* text, bool stamped) {
+  std::lock_guard<std::mutex> guard{sink_mutex};
+  if (sink)
+    sink(level, text);
+  else if (stamped)
+    std::fprintf(stderr, "%s\n", text);
+  else
+    std::fprintf(stderr, "stenotype: %s: %s\n", level_name(level), text);
 }
 
 } // namespace
@@ -41,11 +57,30 @@ void log(log_level level, const char* fmt, ...) {
   va_start(ap, fmt);
   std::vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  std::lock_guard<std::mutex> guard{sink_mutex};
-  if (sink)
-    sink(level, buf);
-  else
-    std::fprintf(stderr, "stenotype: %s: %s\n", level_name(level), buf);
+  emit(level, buf, false);
+}
+
+void log_stamped(log_level level, const char* file, int line, const char* fmt, ...) {
+  if (static_cast<int>(level) > max_level.load())
+    return;
+  // As stenotype/util.h's LogLine: "%Y-%m-%dT%H:%M:%S.<usec>Z T:<pthread_self() >> 8, hex> [file:line] ".
+  timeval tv;
+  ::gettimeofday(&tv, nullptr);
+  std::tm tm{};
+  ::gmtime_r(&tv.tv_sec, &tm);
+  char buf[1024];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  const char* base = std::strrchr(file, '/');
+  const auto tid = static_cast<std::uint32_t>(::pthread_self()) >> 8; // its low bits are always 0
+  n += static_cast<std::size_t>(std::snprintf(buf + n, sizeof buf - n, ".%06ldZ T:%06x [%s:%d] ",
+                                              static_cast<long>(tv.tv_usec), tid, base ? base + 1 : file, line));
+  if (n < sizeof buf) {
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(buf + n, sizeof buf - n, fmt, ap);
+    va_end(ap);
+  }
+  emit(level, buf, true);
 }
 
 } // namespace stenotype

@@ -6,6 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <mutex>
+#include <regex>
+#include <sstream>
 #include <iterator>
 #include <set>
 #include <thread>
@@ -69,7 +72,8 @@ std::set<std::string> final_names(const std::string& dir) {
 // test plays the kernel (produce) and, where it replaces an indexer, the
 // supervisor: it hears the writer's `written` events as the supervisor does.
 struct rootless_capture {
-  explicit rootless_capture(std::uint32_t fileage_sec = 60, index_format format = index_format::native) {
+  explicit rootless_capture(std::uint32_t fileage_sec = 60, index_format format = index_format::native,
+                            const std::function<void(capture_options&)>& adjust = {}) {
     set_log_level(log_level::warning);
     opts.index_format = format;
     opts.dir = tmp.path();
@@ -79,6 +83,8 @@ struct rootless_capture {
     opts.fileage_sec = fileage_sec;
     opts.blockage_sec = 1;
     opts.seccomp = "none";
+    if (adjust)
+      adjust(opts);
     io::make_directories(pkt_dir);
     io::make_directories(idx_dir);
     source = std::make_shared<io::memory_source>(opts.blocks, bs);
@@ -345,6 +351,50 @@ TEST_CASE("rootless pipeline: with stenographer indexes an idle link gets an emp
   check_indexes(c);
   const auto cap = test::read_capture_dir(c.tmp.path(), bs);
   CHECK(cap.packets.size() == c.packets_sent());
+}
+
+TEST_CASE("rootless pipeline: -v logs Google stenotype's stats line, field for field") {
+  std::mutex m;
+  std::vector<std::string> lines;
+  {
+    set_log_sink([&](log_level, std::string_view text) {
+      std::lock_guard<std::mutex> g{m};
+      lines.emplace_back(text);
+    });
+    rootless_capture c{60, index_format::native, [](capture_options& o) { o.stats_blocks = 2; }};
+    set_log_level(log_level::info);
+    for (const std::int64_t upto : {1, 3, 5}) {
+      c.produce(static_cast<std::uint64_t>(upto) - c.sent.size());
+      // The reader logs right after taking blocks, before it answers again.
+      const auto deadline = std::chrono::steady_clock::now() + 10s;
+      while (caf::get_or(c.status(c.reader), "blocks", std::int64_t{0}) < upto) {
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        std::this_thread::sleep_for(5ms);
+      }
+      c.status(c.reader);
+    }
+    c.stop();
+    set_log_sink(nullptr);
+    set_log_level(log_level::warning);
+  }
+  // Security Onion's telegraf script takes whitespace field 14 as drop%.
+  const std::regex layout{R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z T:[0-9a-f]{6,} \[reader\.cpp:\d+\] )"
+                          R"(Thread 0 stats: MB=\d+ secs=\S+ MBps=\S+ packets=\d+ blocks=\d+ polls=\d+ drops=\d+ drop%=\S+$)"};
+  std::vector<std::string> stats;
+  for (const auto& l : lines)
+    if (l.find(" stats: ") != std::string::npos)
+      stats.push_back(l);
+  INFO(Catch::Detail::stringify(lines));
+  REQUIRE(stats.size() == 4); // the first block, every 2 blocks, the last word at stop
+  for (const auto& l : stats) {
+    INFO(l);
+    CHECK(std::regex_match(l, layout));
+    std::istringstream fields{l};
+    std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+    REQUIRE(f.size() == 14);
+    CHECK(f[13].rfind("drop%=", 0) == 0);
+  }
+  CHECK(stats.back().find(" blocks=5 ") != std::string::npos);
 }
 
 TEST_CASE("rootless pipeline: with native indexes an idle link writes no files") {
