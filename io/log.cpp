@@ -6,9 +6,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
+#include <chrono>
 #include <pthread.h>
-#include <sys/time.h>
 #include <mutex>
 
 namespace stenotype {
@@ -64,16 +63,21 @@ void log_stamped(log_level level, const char* file, int line, const char* fmt, .
   if (static_cast<int>(level) > max_level.load())
     return;
   // As stenotype/util.h's LogLine: "%Y-%m-%dT%H:%M:%S.<usec>Z T:<pthread_self() >> 8, hex> [file:line] ".
-  timeval tv;
-  ::gettimeofday(&tv, nullptr);
-  std::tm tm{};
-  ::gmtime_r(&tv.tv_sec, &tm);
+  // Calendar arithmetic, not gmtime_r/strftime: those read the time zone
+  // files once (tzset), which the role threads' seccomp lists do not allow.
+  using namespace std::chrono;
+  const auto now = time_point_cast<microseconds>(system_clock::now());
+  const auto day = floor<days>(now);
+  const year_month_day ymd{day};
+  const hh_mm_ss<microseconds> tod{now - day};
   char buf[1024];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
   const char* base = std::strrchr(file, '/');
   const auto tid = static_cast<std::uint32_t>(::pthread_self()) >> 8; // its low bits are always 0
-  n += static_cast<std::size_t>(std::snprintf(buf + n, sizeof buf - n, ".%06ldZ T:%06x [%s:%d] ",
-                                              static_cast<long>(tv.tv_usec), tid, base ? base + 1 : file, line));
+  auto n = static_cast<std::size_t>(std::snprintf(
+    buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02lld.%06lldZ T:%06x [%s:%d] ", static_cast<int>(ymd.year()),
+    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), static_cast<int>(tod.hours().count()),
+    static_cast<int>(tod.minutes().count()), static_cast<long long>(tod.seconds().count()),
+    static_cast<long long>(tod.subseconds().count()), tid, base ? base + 1 : file, line));
   if (n < sizeof buf) {
     va_list ap;
     va_start(ap, fmt);
