@@ -354,6 +354,23 @@ TEST_CASE("stenographer's server runs our stenotype: Debian's stenoread gets exa
     CHECK(bytes_ok); // byte for byte as the kernel handed them over
   }
 
+  // Our own stenoread reads the same files, through PKT0/IDX0 symlinks as
+  // the server makes them: the frames as sent (stripped tags put back).
+  const std::string view = root + "/view";
+  io::make_directories(view);
+  REQUIRE(::symlink((data + "/thread0/packets").c_str(), (view + "/PKT0").c_str()) == 0);
+  REQUIRE(::symlink((data + "/thread0/index").c_str(), (view + "/IDX0").c_str()) == 0);
+  for (const auto& row : table) {
+    INFO("our stenoread: " << row.query);
+    std::string err;
+    const std::string out = root + "/ours.pcap";
+    CHECK(run_process({STENOREAD_BINARY, "--dir=" + view, row.query, "-w", out}, 60, &err) == 0);
+    CHECK(err.find("warning") == std::string::npos);
+    bool bytes_ok = false;
+    CHECK(sequence(read_pcap_records(out), traffic, /*stored=*/false, bytes_ok) == expected(traffic, row.want));
+    CHECK(bytes_ok);
+  }
+
   const std::string text = server_log();
   INFO(text);
   // No index rejected, ever; our stenotype never stopped while the server ran.
@@ -450,11 +467,29 @@ TEST_CASE("a data directory captured by Debian's stenotype answers our stenoread
     CHECK(got == (stripped_tag ? std::vector<long>{} : expected(traffic, row.want)));
     CHECK(bytes_ok); // stripped tags put back: as sent
   }
-  // Rebuilt by stenoindex, which keeps the format of the index it replaces.
-  for (const auto id : io::list_final_ids(dir + "/PKT0"))
+  // stenoindex --dump reads Google's indexes.
+  const auto ids = io::list_final_ids(dir + "/PKT0");
+  REQUIRE(ids.size() >= 3);
+  int status = -1;
+  const std::string dump = command_output("'" STENOINDEX_BINARY "' --dump '" + dir + "/IDX0/" + io::final_name(ids.front())
+                                          + "' 2>&1", &status);
+  CHECK(status == 0);
+  CHECK(dump.rfind("format: stenographer\n", 0) == 0);
+  // Rebuilt by stenoindex, which keeps the format of the index it replaces
+  // (now with the stripped tags); one file in ours: a directory may mix them.
+  for (const auto id : ids)
     REQUIRE(run_process({STENOINDEX_BINARY, "--force", dir + "/PKT0/" + io::final_name(id)}, 30) == 0);
-  for (const auto id : io::list_final_ids(dir + "/IDX0"))
+  for (const auto id : ids)
     CHECK(index::detect_index_format(dir + "/IDX0/" + io::final_name(id)) == index_format::stenographer);
+  std::uint64_t busiest = ids.front(), most = 0;
+  for (const auto id : ids) {
+    struct stat st;
+    if (::stat((dir + "/PKT0/" + io::final_name(id)).c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) > most)
+      most = static_cast<std::uint64_t>(st.st_size), busiest = id;
+  }
+  REQUIRE(run_process({STENOINDEX_BINARY, "--force", "--index_format=native", dir + "/PKT0/" + io::final_name(busiest)},
+                      30) == 0);
+  CHECK(index::detect_index_format(dir + "/IDX0/" + io::final_name(busiest)) == index_format::native);
   for (const auto& row : query_table(started)) {
     INFO(row.query);
     bool bytes_ok = false;
