@@ -36,6 +36,9 @@ struct indexer_state {
   // Files whose first blocks went to a predecessor that failed (this indexer
   // was restarted mid-file): indexed from the packet file once it is written.
   std::set<std::uint64_t> partial;
+  // Files closed without a block seen here (an idle file; or all its blocks
+  // went to a predecessor): indexed once the packet file is written.
+  std::set<std::uint64_t> unseen;
   std::uint64_t files_indexed = 0, blocks_indexed = 0, packets_indexed = 0, files_from_disk = 0;
   std::uint64_t next_block = 0; // the reader's sequence number of the block expected next
   std::size_t peak_memory = 0;
@@ -61,10 +64,13 @@ struct indexer_state {
   }
 
   void on_close(std::uint64_t file) {
-    if (current != file)
+    if (current != file) {
+      if (!partial.count(file))
+        unseen.insert(file);
       return;
+    }
     peak_memory = std::max(peak_memory, builder.memory_bytes());
-    index::write_index_file(builder, hidden(file));
+    index::write_index(builder, hidden(file), init.format);
     current.reset();
     if (written.erase(file))
       publish(file);
@@ -74,10 +80,13 @@ struct indexer_state {
 
   void on_written(const file_event& ev) {
     partial.erase(ev.id);
+    unseen.erase(ev.id);
     if (built.erase(ev.id))
       publish(ev.id);
     else if (current == ev.id)
       written.insert(ev.id); // published when its close arrives
+    else if (ev.blocks == 0 && !io::exists(final(ev.id)))
+      index_empty(ev.id); // an idle file (rotates_idle_files): no block came to index
     else if (!io::exists(final(ev.id)))
       index_from_disk(ev); // blocks missed (restarted indexer); repeated events are no-ops
   }
@@ -85,7 +94,7 @@ struct indexer_state {
   void index_from_disk(const file_event& ev) {
     index::index_builder from_disk{init.block_size};
     try {
-      index::index_and_publish(ev.path, from_disk, init.directory, io::final_name(ev.id));
+      index::index_and_publish(ev.path, from_disk, init.directory, io::final_name(ev.id), init.format);
     } catch (const failure& e) {
       // Deleted meanwhile (retention makes room): nothing to index, not a failure.
       if (e.code() != errc::not_found || io::exists(ev.path))
@@ -98,13 +107,22 @@ struct indexer_state {
     LOG_INFO("indexer %d: indexed %s from the packet file", init.thread, ev.path.c_str());
   }
 
+  // An index without keys (stenographer's: the version record alone), for a
+  // packet file without blocks. Not from `builder`: it may hold the next
+  // file's blocks already.
+  void index_empty(std::uint64_t id) {
+    const index::index_builder none{init.block_size};
+    index::write_index(none, hidden(id), init.format);
+    publish(id);
+  }
+
   void publish(std::uint64_t file) {
     io::publish(init.directory, io::hidden_name(file), io::final_name(file));
     ++files_indexed;
     LOG_DEBUG("thread %d: indexed %s", init.thread, final(file).c_str());
   }
 
-  bool done() const { return stopped || (eos && built.empty() && partial.empty() && !current); }
+  bool done() const { return stopped || (eos && built.empty() && partial.empty() && unseen.empty() && !current); }
 
   caf::settings status() const {
     caf::settings s;
@@ -116,7 +134,8 @@ struct indexer_state {
     caf::put(s, status_key::open_file_keys, static_cast<int64_t>(builder.keys()));
     caf::put(s, status_key::memory_bytes, static_cast<int64_t>(builder.memory_bytes()));
     caf::put(s, status_key::peak_memory_bytes, static_cast<int64_t>(peak_memory));
-    caf::put(s, status_key::awaiting_packet_file, static_cast<int64_t>(built.size() + partial.size()));
+    caf::put(s, status_key::awaiting_packet_file,
+             static_cast<int64_t>(built.size() + partial.size() + unseen.size()));
     caf::put(s, status_key::files_indexed_from_disk, static_cast<int64_t>(files_from_disk));
     return s;
   }

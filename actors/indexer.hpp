@@ -8,6 +8,7 @@
 #include <string>
 
 #include "actors/protocol.hpp"
+#include "stenotype/options.hpp"
 
 namespace stenotype {
 
@@ -18,6 +19,7 @@ struct indexer_init {
   int nice_level = 0;    ///< --index_nicelevel, applied to this actor's thread
   std::string seccomp = "none"; ///< --seccomp mode for this thread
   std::shared_ptr<const void> directory_locks; ///< held while this indexer may write
+  index_format format = index_format::native;  ///< --index_format of the files it writes
 };
 
 /// Body of the detached indexer actor. Indexes every block it is sent; on

@@ -40,7 +40,8 @@ capture_actor spawn_pipeline(caf::actor_system& system, const capture_options& o
     locks->emplace_back(io::index_dir(opts.dir, i));
     // A previous run that crashed may have left hidden files: make them
     // whole before new files join them.
-    store::recover_thread_dir(opts.dir, i, static_cast<std::uint32_t>(opts.block_size()), opts.index,
+    store::recover_thread_dir(opts.dir, i, static_cast<std::uint32_t>(opts.block_size()),
+                              opts.index ? std::optional(opts.index_format) : std::nullopt,
                               [](const std::string& line) { LOG_WARN("%s", line.c_str()); });
   }
   for (int i = 0; i < opts.threads; ++i)
@@ -68,10 +69,11 @@ capture_actor spawn_pipeline(caf::actor_system& system, const capture_options& o
     wc.preallocate_bytes = std::uint64_t{opts.preallocate_file_mb} << 20;
     wc.grow_bytes = std::min<std::uint64_t>(std::uint64_t{opts.filesize_mb} << 20,
                                             64 * opts.block_size());
+    wc.empty_files = rotates_idle_files(opts);
     // Downstream first, so every actor knows its consumers from the start.
     t.indexer_config = indexer_init{i, io::index_dir(opts.dir, i),
                                     static_cast<std::uint32_t>(opts.block_size()), opts.index_nicelevel,
-                                    opts.seccomp, locks};
+                                    opts.seccomp, locks, opts.index_format};
     if (opts.index)
       t.indexer = spawn_indexer(system, t.indexer_config);
     t.writer = caf::actor_cast<writer_actor>(

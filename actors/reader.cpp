@@ -41,7 +41,7 @@ struct reader_state {
   explicit reader_state(reader_init&& in)
     : init(std::move(in)),
       plan(init.opts.block_size(), std::uint64_t{init.opts.filesize_mb} << 20,
-           std::uint64_t{init.opts.fileage_sec} * 1000000u) {}
+           std::uint64_t{init.opts.fileage_sec} * 1000000u, rotates_idle_files(init.opts)) {}
 
   reader_init init;
   io::file_plan plan;
@@ -122,31 +122,37 @@ struct reader_state {
     freezes += st.freezes;
   }
 
-  void log_stats(const char* when) {
+  // Google stenotype's stats line, field for field (stenotype.cc): log
+  // scrapers written for it read it by whitespace position.
+  void log_stats() {
     update_kernel_stats();
     const auto now = steady_micros();
     const double secs = static_cast<double>(now - started_us) / 1e6;
-    const double mb = static_cast<double>(sequence * init.ring->block_size()) / (1 << 20);
+    const std::uint64_t mb = sequence * init.ring->block_size() >> 20;
     const double drop_pct = kernel_packets ? 100.0 * static_cast<double>(kernel_drops)
                                                / static_cast<double>(kernel_packets)
                                            : 0.0;
-    LOG_INFO("thread %d %s: MB=%.0f secs=%.1f MBps=%.1f packets=%llu blocks=%llu "
-             "polls=%llu drops=%llu drop%%=%.4f",
-             init.thread, when, mb, secs, secs > 0 ? mb / secs : 0.0,
-             static_cast<unsigned long long>(packets), static_cast<unsigned long long>(sequence),
-             static_cast<unsigned long long>(init.ring->polls()),
-             static_cast<unsigned long long>(kernel_drops), drop_pct);
+    LOG_INFO_STAMPED("Thread %d stats: MB=%llu secs=%g MBps=%g packets=%llu blocks=%llu polls=%llu drops=%llu "
+                     "drop%%=%g",
+                     init.thread, static_cast<unsigned long long>(mb), secs,
+                     secs > 0 ? static_cast<double>(mb) / secs : 0.0, static_cast<unsigned long long>(packets),
+                     static_cast<unsigned long long>(sequence),
+                     static_cast<unsigned long long>(init.ring->polls()),
+                     static_cast<unsigned long long>(kernel_drops), drop_pct);
     last_stats_us = now;
     last_stats_blocks = sequence;
   }
 
+  // As stenotype: at the first block, then every --stats_blocks blocks or
+  // --stats_sec seconds (here also on an idle link).
   void maybe_log_stats() {
     const auto& o = init.opts;
+    const bool first = (o.stats_blocks > 0 || o.stats_sec > 0) && sequence > 0 && last_stats_blocks == 0;
     const bool by_blocks = o.stats_blocks > 0 && sequence - last_stats_blocks >= o.stats_blocks;
     const bool by_time = o.stats_sec > 0
                          && steady_micros() - last_stats_us >= std::uint64_t{o.stats_sec} * 1000000u;
-    if (by_blocks || by_time)
-      log_stats("stats");
+    if (first || by_blocks || by_time)
+      log_stats();
   }
 
   caf::settings status() {
@@ -217,7 +223,7 @@ struct reader_state {
     if (auto closed = plan.close())
       send_downstream(self, close_atom::value, *closed);
     send_downstream(self, eos_atom::value);
-    log_stats("final");
+    log_stats(); // the last word on drops (bench/live_bench.sh reads it)
   }
 };
 

@@ -32,12 +32,13 @@ const list writer = {"openat", "close", "io_submit", "io_getevents", "io_pgeteve
 
 // The indexer: RocksDB's SstFileWriter (open, append, range sync, fsync,
 // page-cache hints, file system block size via fstatfs/uname), our chmod
-// and rename of the finished index.
+// and rename of the finished index; LevelDB's first Options (stenographer
+// format) build its Env, which asks for RLIMIT_NOFILE once.
 const list indexer = {"openat", "close", "read", "pread64", "pwrite64", "lseek", "fstat",
                       "newfstatat", "statx", "fstatfs", "statfs", "fcntl", "fadvise64",
                       "fallocate", "ftruncate", "fsync", "fdatasync", "sync_file_range",
                       "rename", "renameat", "renameat2", "unlink", "unlinkat", "fchmod", "uname",
-                      "getdents64"};
+                      "getdents64", "prlimit64", "getrlimit"};
 
 // Retention: list and stat the thread directories and their files, statvfs
 // their filesystems, unlink and sync the directory, read a packet file's

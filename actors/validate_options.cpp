@@ -99,6 +99,9 @@ std::optional<std::string> validate(const capture_options& o) {
     return "--disk_free_percentage must be in [0, 100], got " + n(*o.disk_free_percentage);
   if (o.fanout_type < 0 || o.fanout_type > 0xffff)
     return "--fanout_type must be in [0, 65535], got " + n(o.fanout_type);
+  if (o.index_format == index_format::stenographer && o.blocksize_kb != 1024)
+    return "--index_format=stenographer needs --blocksize_kb=1024 (stenographer's server reads packet files "
+           "in blocks of 1 MiB), got " + n(o.blocksize_kb);
   return filter_problem(o.filter);
 }
 

@@ -90,7 +90,9 @@ count_on_disk() {
 tool_drops() {
   local v=""
   case $1 in
-    stenotype*) v=$(grep -o 'final:.*drops=[0-9]*' "$work/err" | grep -o 'drops=[0-9]*' | cut -d= -f2 | paste -sd+ | bc) ;;
+    # Google's stats line layout: field 5 is the thread; its last line counts.
+    stenotype*) v=$(awk '$4 == "Thread" && $6 == "stats:" { for (i = 7; i <= NF; i++) if ($i ~ /^drops=/) d[$5] = substr($i, 7) }
+                         END { s = 0; for (t in d) s += d[t]; print s }' "$work/err") ;;
     google-stenotype) v=$(grep -o 'drops=[0-9]*' "$work/err" | tail -1 | cut -d= -f2) ;;
     tcpdump) v=$(grep -o '[0-9]* packets dropped by kernel' "$work/err" | awk '{ print $1 }') ;;
     dumpcap) v=$(grep -o 'received/dropped on interface[^:]*: [0-9]*/[0-9]*' "$work/err" | awk -F/ '{ print $NF }') ;;

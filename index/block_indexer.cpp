@@ -25,7 +25,8 @@ std::uint64_t index_packet_file(const std::string& path, index_builder& builder)
   io::packet_file_reader reader{path, builder.summary().block_size};
   // An index numbers blocks by the builder's size: a file of other blocks
   // (its block mark says so) would get an index that fits nothing.
-  if (reader.block_size() != builder.summary().block_size)
+  // (An empty file, as an idle stenographer-format capture writes, has no blocks to disagree.)
+  if (reader.file_size() > 0 && reader.block_size() != builder.summary().block_size)
     throw std::runtime_error(path + " has blocks of " + std::to_string(reader.block_size() / 1024)
                              + " KiB (its block mark), not " + std::to_string(builder.summary().block_size / 1024)
                              + " KiB");

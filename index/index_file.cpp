@@ -13,6 +13,8 @@
 #include <linux/if_packet.h>
 
 #include "index/block_indexer.hpp"
+#include "index/index_format.hpp"
+#include "index/leveldb_index.hpp"
 #include "io/layout.hpp"
 
 #include <rocksdb/convenience.h>
@@ -99,10 +101,17 @@ void write_index_entries(const std::function<void(const entry_fn&)>& entries, co
   ::close(fd);
 }
 
+void write_index(const index_builder& builder, const std::string& path, index_format format) {
+  if (format == index_format::stenographer)
+    write_leveldb_index(builder, path);
+  else
+    write_index_file(builder, path);
+}
+
 std::uint64_t index_and_publish(const std::string& packet_file, index_builder& builder,
-                                const std::string& dir, const std::string& name) {
+                                const std::string& dir, const std::string& name, index_format format) {
   const std::uint64_t damaged = index_packet_file(packet_file, builder);
-  write_index_file(builder, dir + "/" + io::hidden_name(name));
+  write_index(builder, dir + "/" + io::hidden_name(name), format);
   io::publish(dir, io::hidden_name(name), name);
   return damaged;
 }
@@ -134,26 +143,18 @@ bool decode_positions(std::string_view value, std::vector<std::uint32_t>& out) {
   return true;
 }
 
-// The last 8 bytes of a table file. RocksDB treats LevelDB's magic as a legacy
-// format and, in Debian's build, can abort on such files (stenographer's
-// indexes): refuse anything but a current block-based table up front. The
-// file is opened here first, without blocking, and must be a regular file:
-// RocksDB's own open() of a FIFO would wait forever. (Replacing the file
-// between here and RocksDB's open needs write access to the data directory.)
+// RocksDB treats LevelDB's magic as a legacy format and, in Debian's build,
+// can abort on such files (stenographer's indexes): refuse anything but a
+// current block-based table up front. The file is opened here first, without
+// blocking, and must be a regular file: RocksDB's own open() of a FIFO would
+// wait forever. (Replacing the file between here and RocksDB's open needs
+// write access to the data directory.)
 static void check_magic(const std::string& path, io::links l) {
-  constexpr std::uint64_t rocksdb_magic = 0x88e241b785f4cff7ull;
-  constexpr std::uint64_t leveldb_magic = 0xdb4775248b80fb57ull;
-  const io::regular_file f{path, l};
-  std::uint8_t tail[8];
-  if (f.size() < 8 || ::pread(f.fd(), tail, 8, static_cast<off_t>(f.size() - 8)) != 8)
-    throw std::runtime_error("index " + path + " is too short to be a table file");
-  std::uint64_t magic = 0;
-  for (int i = 7; i >= 0; --i)
-    magic = magic << 8 | tail[i];
-  if (magic == leveldb_magic)
-    throw std::runtime_error("index " + path + " is a stenographer (LevelDB) index, not readable here");
-  if (magic != rocksdb_magic)
-    throw std::runtime_error("index " + path + " is not a stenotype index (bad magic)");
+  const auto format = detect_index_format(io::regular_file{path, l}, path);
+  if (format == index_format::stenographer)
+    throw failure(errc::damaged_index, "index " + path + " is a stenographer (LevelDB) index, not a native one");
+  if (!format)
+    throw failure(errc::damaged_index, "index " + path + " is not a stenotype index (bad magic)");
 }
 
 std::string summary_problem(const file_summary& s, const std::vector<block_times>& blocks) {

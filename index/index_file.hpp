@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "index/index_builder.hpp"
+#include "index/index_format.hpp"
 #include "io/regular_file.hpp"
 
 namespace rocksdb {
@@ -29,12 +30,18 @@ namespace stenotype::index {
 /// std::runtime_error naming the file.
 void write_index_file(const index_builder& builder, const std::string& path);
 
+/// The builder's index at `path` in `format`: write_index_file (native) or
+/// write_leveldb_index (stenographer, index/leveldb_index.hpp).
+void write_index(const index_builder& builder, const std::string& path, index_format format);
+
 /// Indexes the whole packet file `packet_file` into `builder` (fresh) and
-/// publishes the index as `name` in `dir` (written hidden, then io::publish).
-/// Returns the number of damaged blocks skipped. Throws std::runtime_error
-/// naming the file; nothing is published then (a hidden index may remain).
+/// publishes the index as `name` in `dir` (written hidden in `format`, then
+/// io::publish). Returns the number of damaged blocks skipped. Throws
+/// std::runtime_error naming the file; nothing is published then (a hidden
+/// index may remain).
 std::uint64_t index_and_publish(const std::string& packet_file, index_builder& builder,
-                                const std::string& dir, const std::string& name);
+                                const std::string& dir, const std::string& name,
+                                index_format format);
 
 /// The same for entries from anywhere (tools and tests rewriting an index):
 /// `entries(put)` calls put(key, value) in ascending key order.

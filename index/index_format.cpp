@@ -2,31 +2,21 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <stdexcept>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include "stenotype/error.hpp"
 
 namespace stenotype::index {
 
-index_format detect_index_format(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    throw std::runtime_error("cannot open index " + path + ": " + std::strerror(errno));
-  struct stat st;
+std::optional<index_format> detect_index_format(const io::regular_file& f, const std::string& path) {
+  if (f.size() < 8)
+    return std::nullopt;
   std::uint8_t tail[8];
-  bool short_file = false;
-  bool read_ok = ::fstat(fd, &st) == 0;
-  if (read_ok && st.st_size < 8)
-    short_file = true;
-  else if (read_ok)
-    read_ok = ::pread(fd, tail, sizeof tail, st.st_size - 8) == static_cast<ssize_t>(sizeof tail);
-  const int err = errno;
-  ::close(fd);
-  if (!read_ok)
-    throw std::runtime_error("cannot read index " + path + ": " + std::strerror(err));
-  if (short_file)
-    return index_format::unknown;
+  const ssize_t n = ::pread(f.fd(), tail, sizeof tail, static_cast<off_t>(f.size() - 8));
+  if (n != static_cast<ssize_t>(sizeof tail)) {
+    const int err = n < 0 ? errno : EIO;
+    throw failure(errc_from_errno(err), "cannot read index " + path + ": " + std::strerror(err));
+  }
   std::uint64_t magic = 0; // stored little-endian by both libraries
   for (int i = 7; i >= 0; --i)
     magic = magic << 8 | tail[i];
@@ -34,16 +24,23 @@ index_format detect_index_format(const std::string& path) {
     return index_format::native;
   if (magic == leveldb_table_magic)
     return index_format::stenographer;
-  return index_format::unknown;
+  return std::nullopt;
+}
+
+std::optional<index_format> detect_index_format(const std::string& path, io::links l) {
+  return detect_index_format(io::regular_file{path, l}, path);
 }
 
 const char* to_string(index_format f) {
-  switch (f) {
-  case index_format::native: return "native";
-  case index_format::stenographer: return "stenographer";
-  case index_format::unknown: break;
-  }
-  return "unknown";
+  return f == index_format::stenographer ? "stenographer" : "native";
+}
+
+std::optional<index_format> parse_index_format(const std::string& text) {
+  if (text == "native")
+    return index_format::native;
+  if (text == "stenographer")
+    return index_format::stenographer;
+  return std::nullopt;
 }
 
 } // namespace stenotype::index

@@ -17,19 +17,25 @@
 #include "index/index_builder.hpp"
 #include "index/index_file.hpp"
 #include "index/keys.hpp"
+#include "io/regular_file.hpp"
+#include "stenotype/error.hpp"
 
 namespace stenotype::index {
 namespace {
 
 constexpr std::string_view version_record_key{"\0", 1};
 
-[[noreturn]] void fail(const std::string& what, const leveldb::Status& s) {
-  throw std::runtime_error(what + ": " + s.ToString());
+// LevelDB's status carries no errno; `err` is the one our file saw, if any.
+[[noreturn]] void fail(const std::string& what, const leveldb::Status& s, int err = 0) {
+  const errc code = err ? errc_from_errno(err) : s.IsCorruption() ? errc::damaged_index : errc::io_error;
+  throw failure(code, what + ": " + s.ToString());
 }
 
 [[noreturn]] void fail_errno(const std::string& what) {
-  throw std::runtime_error(what + ": " + std::strerror(errno));
+  throw failure(errc_from_errno(errno), what + ": " + std::strerror(errno));
 }
+
+[[noreturn]] void damaged(const std::string& what) { throw failure(errc::damaged_index, what); }
 
 std::string_view view(const leveldb::Slice& s) { return {s.data(), s.size()}; }
 leveldb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
@@ -72,48 +78,44 @@ public:
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
-        return leveldb::Status::IOError("write", std::strerror(n < 0 ? errno : EIO));
+        return error("write", n < 0 ? errno : EIO);
       p += n;
       left -= static_cast<std::size_t>(n);
     }
     return {};
   }
   leveldb::Status Flush() override { return {}; } // nothing buffered here
-  leveldb::Status Sync() override {
-    return ::fsync(fd_) == 0 ? leveldb::Status{} : leveldb::Status::IOError("fsync", std::strerror(errno));
-  }
+  leveldb::Status Sync() override { return ::fsync(fd_) == 0 ? leveldb::Status{} : error("fsync", errno); }
   leveldb::Status Close() override {
     const int fd = fd_;
     fd_ = -1;
-    return ::close(fd) == 0 ? leveldb::Status{} : leveldb::Status::IOError("close", std::strerror(errno));
+    return ::close(fd) == 0 ? leveldb::Status{} : error("close", errno);
   }
+  /// The errno of the last failed call (0: none), for the error's code.
+  int last_errno() const { return errno_; }
 
 private:
+  leveldb::Status error(const char* call, int err) {
+    errno_ = err;
+    return leveldb::Status::IOError(call, std::strerror(err));
+  }
+
   int fd_;
+  int errno_ = 0;
 };
 
 // Reads with pread: no mmap (a file shortened under a mapping is a SIGBUS),
 // and a read past the end is a short read that LevelDB reports as corruption.
+// Opened as io::regular_file: a FIFO under an index's name never blocks.
 class pread_file final : public leveldb::RandomAccessFile {
 public:
-  explicit pread_file(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
-    struct stat st;
-    if (fd_ < 0 || ::fstat(fd_, &st) != 0) {
-      const int err = errno;
-      if (fd_ >= 0)
-        ::close(fd_);
-      errno = err;
-      fail_errno("cannot open index " + path);
-    }
-    size_ = static_cast<std::uint64_t>(st.st_size);
-  }
-  ~pread_file() override { ::close(fd_); }
-  std::uint64_t size() const { return size_; }
+  pread_file(const std::string& path, io::links l) : file_(path, l) {}
+  std::uint64_t size() const { return file_.size(); }
   leveldb::Status Read(std::uint64_t offset, std::size_t n, leveldb::Slice* result,
                        char* scratch) const override {
     std::size_t got = 0;
     while (got < n) {
-      const ssize_t r = ::pread(fd_, scratch + got, n - got, static_cast<off_t>(offset + got));
+      const ssize_t r = ::pread(file_.fd(), scratch + got, n - got, static_cast<off_t>(offset + got));
       if (r < 0 && errno == EINTR)
         continue;
       if (r < 0) {
@@ -129,8 +131,7 @@ public:
   }
 
 private:
-  int fd_;
-  std::uint64_t size_ = 0;
+  io::regular_file file_;
 };
 
 // The footer (48 bytes: two block handles as varints, padding, magic) has no
@@ -207,7 +208,7 @@ struct leveldb_index_writer::state {
   }
   void check(const char* what) const {
     if (!table.status().ok())
-      fail(std::string(what) + " " + path, table.status());
+      fail(std::string(what) + " " + path, table.status(), file.last_errno());
   }
 };
 
@@ -248,11 +249,11 @@ void leveldb_index_writer::finish() {
     throw std::logic_error("index " + s.path + ": finish() twice");
   s.finished = true; // Finish() or Abandon(), never both
   if (auto st = s.table.Finish(); !st.ok())
-    fail("cannot finish index " + s.path, st);
+    fail("cannot finish index " + s.path, st, s.file.last_errno());
   if (auto st = s.file.Sync(); !st.ok())
-    fail("cannot sync index " + s.path, st);
+    fail("cannot sync index " + s.path, st, s.file.last_errno());
   if (auto st = s.file.Close(); !st.ok())
-    fail("cannot close index " + s.path, st);
+    fail("cannot close index " + s.path, st, s.file.last_errno());
 }
 
 void write_leveldb_index(const index_builder& builder, const std::string& path) {
@@ -290,7 +291,7 @@ struct leveldb_index_reader::state {
   leveldb::Options options = table_options();
   std::unique_ptr<leveldb::Table> table;
 
-  explicit state(const std::string& p) : path(p), file(p) {}
+  state(const std::string& p, io::links l) : path(p), file(p, l) {}
 
   std::unique_ptr<leveldb::Iterator> iterator() const {
     return std::unique_ptr<leveldb::Iterator>(table->NewIterator(checked_reads()));
@@ -299,19 +300,19 @@ struct leveldb_index_reader::state {
   // status: never silently fewer results.
   void check(const leveldb::Iterator& it) const {
     if (!it.status().ok())
-      fail("damaged index " + path, it.status());
+      damaged("damaged index " + path + ": " + it.status().ToString());
   }
   [[noreturn]] void malformed(std::string_view key) const {
-    throw std::runtime_error("damaged index " + path + ": malformed positions of key of type "
-                             + std::to_string(key.empty() ? -1 : static_cast<unsigned char>(key[0])));
+    damaged("damaged index " + path + ": malformed positions of key of type "
+            + std::to_string(key.empty() ? -1 : static_cast<unsigned char>(key[0])));
   }
 };
 
-leveldb_index_reader::leveldb_index_reader(const std::string& path, bool verify)
-    : s_(std::make_unique<state>(path)) {
+leveldb_index_reader::leveldb_index_reader(const std::string& path, bool verify, io::links l)
+    : s_(std::make_unique<state>(path, l)) {
   state& s = *s_;
   if (!footer_handles_fit(s.file))
-    throw std::runtime_error("index " + path + " is not a LevelDB table (bad footer)");
+    damaged("index " + path + " is not a LevelDB table (bad footer)");
   leveldb::Table* table = nullptr;
   if (auto st = leveldb::Table::Open(s.options, &s.file, s.file.size(), &table); !st.ok())
     fail("cannot open index " + path, st);
@@ -321,10 +322,10 @@ leveldb_index_reader::leveldb_index_reader(const std::string& path, bool verify)
   it->Seek(slice(version_record_key));
   s.check(*it);
   if (!it->Valid() || view(it->key()) != version_record_key || it->value().size() != 8)
-    throw std::runtime_error("index " + path + " has no stenographer version record");
+    damaged("index " + path + " has no stenographer version record");
   if (const auto major = get_u32_be(it->value().data()); major != stenographer_format_major)
-    throw std::runtime_error("index " + path + " has format version " + std::to_string(major) + ", not "
-                             + std::to_string(stenographer_format_major));
+    damaged("index " + path + " has format version " + std::to_string(major) + ", not "
+            + std::to_string(stenographer_format_major));
   minor_ = get_u32_be(it->value().data() + 4);
   if (!verify)
     return;
@@ -334,7 +335,7 @@ leveldb_index_reader::leveldb_index_reader(const std::string& path, bool verify)
   for (it->Next(); it->Valid(); it->Next()) {
     const auto key = view(it->key());
     if (key <= std::string_view(last))
-      throw std::runtime_error("damaged index " + path + ": keys out of order");
+      damaged("damaged index " + path + ": keys out of order");
     scratch.clear();
     if (key[0] == 0 || !decode_leveldb_positions(view(it->value()), scratch) || scratch.empty())
       s.malformed(key);

@@ -28,6 +28,8 @@
 #include <string_view>
 #include <vector>
 
+#include "io/regular_file.hpp"
+
 namespace stenotype::index {
 
 class index_builder;
@@ -38,7 +40,7 @@ inline constexpr std::uint32_t stenographer_format_minor = 0;
 
 /// Writes one stenographer index file. The version record is written first
 /// by the constructor; add() then takes the keys in strictly ascending byte
-/// order. Errors throw std::runtime_error naming the file. An unfinished
+/// order. Errors throw a failure naming the file (no_space for a full disk). An unfinished
 /// writer leaves a partial file behind: the caller writes to a hidden name
 /// and deletes or renames it.
 class leveldb_index_writer {
@@ -72,14 +74,15 @@ void write_leveldb_index(const index_builder& builder, const std::string& path);
 bool decode_leveldb_positions(std::string_view value, std::vector<std::uint32_t>& out);
 
 /// Reads one stenographer index file (Google's or ours). Every block read is
-/// checked against its checksum; a damaged or foreign file gives
-/// std::runtime_error (one line, naming the file), never an abort.
+/// checked against its checksum; a damaged or foreign file gives a failure
+/// (damaged_index; one line, naming the file), never an abort.
 class leveldb_index_reader {
 public:
   /// Opens `path` and checks its footer and version record; `verify` also
   /// reads the whole table once up front (tools; queries read only what they
   /// need, and still get an error from a damaged block).
-  explicit leveldb_index_reader(const std::string& path, bool verify = true);
+  /// `l`: whether `path` may be a symbolic link (io/regular_file.hpp).
+  explicit leveldb_index_reader(const std::string& path, bool verify = true, io::links l = io::links::follow);
   ~leveldb_index_reader();
   leveldb_index_reader(leveldb_index_reader&&) noexcept;
   leveldb_index_reader& operator=(leveldb_index_reader&&) noexcept;

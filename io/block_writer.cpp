@@ -89,6 +89,11 @@ block_writer::open_file& block_writer::file_for(std::uint64_t id) {
   if (file_)
     throw std::logic_error("block for file " + std::to_string(id) + " while file "
                            + std::to_string(file_->id) + " is open");
+  file_ = create(id, true);
+  return *file_;
+}
+
+std::unique_ptr<block_writer::open_file> block_writer::create(std::uint64_t id, bool preallocate) {
   auto f = std::make_unique<open_file>();
   f->id = id;
   f->hidden = cfg_.directory + "/" + hidden_name(id);
@@ -111,10 +116,9 @@ block_writer::open_file& block_writer::file_for(std::uint64_t id) {
   for (std::uint64_t since = frees_; (f->fd = create()) < 0; since = frees_)
     if (!retry_after_freeing(errno, f->hidden, since))
       fail("cannot create " + f->hidden, errno);
-  if (cfg_.preallocate_bytes > 0 && ::fallocate(f->fd, 0, 0, static_cast<off_t>(cfg_.preallocate_bytes)) == 0)
+  if (preallocate && cfg_.preallocate_bytes > 0 && ::fallocate(f->fd, 0, 0, static_cast<off_t>(cfg_.preallocate_bytes)) == 0)
     f->allocated = cfg_.preallocate_bytes;
-  file_ = std::move(f);
-  return *file_;
+  return f;
 }
 
 void block_writer::write(std::uint64_t file_id, std::uint64_t offset, block_handle block) {
@@ -282,6 +286,8 @@ void block_writer::reap(std::chrono::milliseconds timeout) {
 }
 
 std::optional<finished_file> block_writer::finish(std::uint64_t file_id) {
+  if (!file_ && cfg_.empty_files && file_id > last_finished_)
+    file_ = create(file_id, false); // no block reached it: finished empty, below
   if (!file_ || file_->id != file_id)
     return std::nullopt;
   open_file& f = *file_;
@@ -306,6 +312,7 @@ std::optional<finished_file> block_writer::finish(std::uint64_t file_id) {
   }
   finished_file done{f.id, f.final, f.end, f.blocks};
   refused_ = false; // one more complete file of ours: something to delete again
+  last_finished_ = f.id;
   file_.reset();
   ++stats_.files;
   return done;

@@ -52,6 +52,9 @@ struct writer_config {
   /// another file is finished). Asked again only by an operation that failed
   /// after the last time space was freed. Empty: a full disk fails the write.
   std::function<bool(const std::string& path)> reclaim_space;
+  /// finish() of a file no block reached writes it empty (an idle link's
+  /// file, with --index_format=stenographer: capture_options' rotates_idle_files).
+  bool empty_files = false;
 };
 
 /// A packet file that is complete on disk under its final name.
@@ -90,7 +93,8 @@ public:
 
   /// Completes file `file_id`: waits for its writes, trims preallocated
   /// space, syncs, renames it to its final name and syncs the directory.
-  /// Returns nothing if the file was never opened (no block reached it).
+  /// A file no block reached: with `empty_files`, written empty (once: ids
+  /// only grow), else nothing is written and nothing returned.
   std::optional<finished_file> finish(std::uint64_t file_id);
 
   const writer_stats& stats() const { return stats_; }
@@ -100,6 +104,7 @@ private:
   struct open_file;
   struct slot;
   open_file& file_for(std::uint64_t id);
+  std::unique_ptr<open_file> create(std::uint64_t id, bool preallocate);
   std::optional<failure> complete(const io_event& ev); // the write's error, if it failed
   void complete_all(const io_event* events, int n);
   void wait_for(std::uint32_t max_in_flight);
@@ -118,6 +123,7 @@ private:
   std::vector<slot> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::unique_ptr<open_file> file_;
+  std::uint64_t last_finished_ = 0; // id of the last file finished
   writer_stats stats_;
   std::uint64_t frees_ = 0; // times reclaim_space freed space
   bool refused_ = false;    // reclaim_space found nothing to free, since the last finished file

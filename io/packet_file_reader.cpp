@@ -53,6 +53,25 @@ block_layout choose_block_layout(std::span<const std::uint8_t> head, std::uint32
   return out;
 }
 
+std::optional<std::uint64_t> first_block_time_ns(const std::string& path, links l) {
+  try {
+    const regular_file f{path, l};
+    std::uint8_t head[marked_first_packet] = {};
+    const ssize_t n = ::pread(f.fd(), head, sizeof head, 0);
+    if (n <= 0)
+      return std::nullopt;
+    const std::span<const std::uint8_t> got(head, static_cast<std::size_t>(n));
+    const block_layout layout = choose_block_layout(got, 0, 0);
+    block_header bh;
+    if (f.size() < layout.block_size || check_block_header(got, layout.block_size, layout.mark, bh) != block_fault::none
+        || bh.num_pkts == 0)
+      return std::nullopt;
+    return std::uint64_t{bh.first_sec} * 1000000000u + bh.first_nsec;
+  } catch (const std::exception&) {
+    return std::nullopt; // reported when the file is opened to be read
+  }
+}
+
 std::string describe(const block_layout& l) {
   static const char* const from[] = {"from its index", "from its block mark", "as --blocksize_kb says",
                                      "no block mark: Google stenotype's size"};
@@ -80,8 +99,8 @@ std::string damage_tally::text(const std::string& path) const {
 }
 
 std::string tail_problem(const std::string& path, std::uint64_t file_size, std::size_t block_size) {
-  if (file_size == 0)
-    return path + " is empty: a packet file holds at least one block";
+  // An empty file is an idle period's (Google's stenotype, and ours with
+  // --index_format=stenographer, rotate idle files): it holds no packets.
   const std::uint64_t tail = file_size % block_size;
   if (tail == 0)
     return "";

@@ -67,8 +67,16 @@ private:
 };
 
 /// "F ends N bytes into block B: the partial block is not read" (a file that
-/// is not a whole number of blocks), or "" when it is.
+/// is not a whole number of blocks), or "" when it is (an empty file too:
+/// idle periods give those).
 std::string tail_problem(const std::string& path, std::uint64_t file_size, std::size_t block_size);
+
+/// When the kernel (or the importer) opened block 0 of the packet file at
+/// `path`: its header's first-packet time, in ns since the epoch. Its packets
+/// are stamped at about that time or later, the file's other blocks later
+/// still. Nothing when block 0 does not hold (an empty or damaged file) or
+/// the file cannot be read.
+std::optional<std::uint64_t> first_block_time_ns(const std::string& path, links l);
 
 class packet_file_reader {
 public:
@@ -85,8 +93,8 @@ public:
   /// Calls fn(packet, file offset of its header) for every packet of every
   /// block that holds, in file order. Blocks that do not (check_block) are
   /// skipped, but for the packets of a chain that do; a bad mark in block 0,
-  /// an empty file, a partial last block and the damaged blocks go to
-  /// `report`, one line each. Throws std::runtime_error on a read error.
+  /// a partial last block and the damaged blocks go to `report`, one line
+  /// each. Throws std::runtime_error on a read error.
   void for_each_packet(const std::function<void(const packet_ref&, std::uint64_t)>& fn,
                        const problem_sink& report);
 

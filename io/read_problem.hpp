@@ -22,7 +22,7 @@ enum class problem_kind : std::uint8_t {
   file_deleted,   ///< a listed packet file was deleted before it could be opened (retention makes room): skipped
   // Packets may be missing from the answer.
   file_unreadable,   ///< a packet file could not be opened or read (permission, not a regular file, I/O error)
-  file_truncated,    ///< a packet file is empty, shorter than its index says, or ends inside a block
+  file_truncated,    ///< a packet file is shorter than its index says, or ends inside a block
   block_damaged,     ///< blocks whose header, mark or packet chain does not hold: skipped
   packets_missing,   ///< index positions that held no packet: the index does not fit the file
   folder_unreadable, ///< a PKT<n> folder could not be listed

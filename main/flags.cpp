@@ -20,7 +20,8 @@ constexpr const char* usage_text =
   "            [--threads=NUM] [--uid=NUM] [--metrics_port=NUM]\n"
   "            [--metrics_address=ADDR] [--control_port=NUM]\n"
   "            [--control_address=ADDR] [--disk_free_percentage=NUM]\n"
-  "            [--max_directory_files=NUM] [--max_data_mb=NUM] [--help] [--usage]\n";
+  "            [--max_directory_files=NUM] [--max_data_mb=NUM] [--index_format=STRING]\n"
+  "            [--help] [--usage]\n";
 
 } // namespace
 
@@ -55,6 +56,11 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
   app.add_option("--gid", o.gid, "Drop privileges to this group (name or number)");
   app.add_option("--iface", o.iface, "Interface to read packets from")->capture_default_str();
   add_number(app, "--index_nicelevel", o.index_nicelevel, "Nice level of indexing threads");
+  std::string index_format = "native";
+  app.add_option("--index_format", index_format,
+                 "Index files to write: 'native' (ours) or 'stenographer' (Google's LevelDB tables, for its "
+                 "server; rotates idle files too)")
+    ->check(CLI::IsMember({"native", "stenographer"}))->capture_default_str();
   app.add_flag("--no_index", no_index, "Do not compute or write indexes");
   app.add_flag("--no_promisc", no_promisc, "Do not put the interface into promiscuous mode");
   app.add_flag("--no_watchdogs", no_watchdogs, "Don't start any watchdogs");
@@ -110,6 +116,8 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
   if (max_data_flag->count())
     o.max_data_mb = max_data_mb;
   o.index = !no_index;
+  o.index_format = index_format == "stenographer" ? stenotype::index_format::stenographer
+                                                  : stenotype::index_format::native;
   o.promiscuous = !no_promisc;
   o.watchdogs = !no_watchdogs;
   o.verbosity = verbose - quiet;

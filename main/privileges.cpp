@@ -83,8 +83,16 @@ identity resolve_identity(const std::string& uid, const std::string& gid) {
   identity who;
   const bool root = ::geteuid() == 0;
   if (!root) {
-    if (!uid.empty() || !gid.empty())
-      throw std::runtime_error("--uid/--gid need stenotype to be started as root");
+    // With file capabilities, as stenographer's package runs us (Security
+    // Onion passes --uid=stenographer --gid=stenographer): naming who we are
+    // already is fine; becoming anyone else needs root.
+    const uid_t self = ::geteuid();
+    if (!uid.empty() && find_user(uid).uid != self)
+      throw std::runtime_error("--uid=" + shown(uid) + ": stenotype runs as uid " + std::to_string(self)
+                               + " and, without root, cannot change its user; start it as root or drop --uid");
+    if (!gid.empty() && find_group(gid) != ::getegid())
+      throw std::runtime_error("--gid=" + shown(gid) + ": stenotype runs as gid " + std::to_string(::getegid())
+                               + " and, without root, cannot change its group; start it as root or drop --gid");
     return who;
   }
   who.change = true;

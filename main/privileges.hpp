@@ -23,9 +23,10 @@ struct identity {
 };
 
 /// --uid/--gid (names or numbers) to an identity. As root with neither
-/// given: nobody/nogroup, like stenotype. Throws std::runtime_error for an
-/// unknown user or group, a number that is not an id, or for --uid/--gid
-/// without root.
+/// given: nobody/nogroup, like stenotype. Without root (file capabilities)
+/// they may only name the user and group stenotype runs as: no change.
+/// Throws std::runtime_error for an unknown user or group, a number that is
+/// not an id, or for another user or group without root.
 identity resolve_identity(const std::string& uid, const std::string& gid);
 
 /// What is wrong with --uid/--gid as written (one line), checked without

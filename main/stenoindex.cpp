@@ -5,11 +5,16 @@
 //
 // Uses the same code as the capture's indexer, so a rebuilt index equals the
 // one written during capture. The new index is written hidden and published
-// (io::publish: synced, renamed, directory synced).
+// (io::publish: synced, renamed, directory synced), in --index_format, else
+// in the format of the index it replaces, else native. --dump reads either
+// format (Google stenographer's LevelDB indexes too).
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <optional>
 
 #include "index/block_indexer.hpp"
+#include "index/file_index.hpp"
+#include "index/index_format.hpp"
 #include "index/index_file.hpp"
 #include "index/key_format.hpp"
 #include "io/directory_lock.hpp"
@@ -22,41 +27,46 @@ using namespace stenotype::index;
 namespace {
 
 int dump(const std::string& path) {
-  index_reader r{path};
-  const auto& s = r.summary();
-  std::printf("file: packets=%llu first_ns=%llu last_ns=%llu blocks=%u block_size=%u\n",
-              static_cast<unsigned long long>(s.packets), static_cast<unsigned long long>(s.first_ns),
-              static_cast<unsigned long long>(s.last_ns), s.blocks, s.block_size);
-  r.for_each_entry([](std::string_view key, std::string_view value) {
-    if (!key.empty() && key[0] == 0)
-      return;
-    std::vector<std::uint32_t> positions;
-    if (!decode_positions(value, positions))
-      throw std::runtime_error("malformed positions for " + describe_key(key));
+  const file_index r{path};
+  std::printf("format: %s\n", to_string(r.format()));
+  if (const auto* s = r.summary())
+    std::printf("file: packets=%llu first_ns=%llu last_ns=%llu blocks=%u block_size=%u\n",
+                static_cast<unsigned long long>(s->packets), static_cast<unsigned long long>(s->first_ns),
+                static_cast<unsigned long long>(s->last_ns), s->blocks, s->block_size);
+  r.for_each_key([](std::string_view key, const std::vector<std::uint32_t>& positions) {
     std::printf("%s: %zu packets\n", describe_key(key).c_str(), positions.size());
   });
   return 0;
 }
 
-void rebuild(const std::string& packet_file, std::string out, std::uint32_t block_size, bool force) {
+void rebuild(const std::string& packet_file, std::string out, std::uint32_t block_size, bool force,
+             std::optional<index_format> format) {
   if (out.empty())
     out = stenotype::io::index_path_for(packet_file);
   if (out.empty())
     throw std::runtime_error(packet_file + " is not in a PKT<n> folder; give --output");
-  if (!force && stenotype::io::exists(out))
+  const bool replacing = stenotype::io::exists(out);
+  if (!force && replacing)
     throw std::runtime_error(out + " exists; use --force to replace it");
+  if (!format && replacing) {
+    try {
+      format = detect_index_format(out);
+    } catch (const std::exception&) {
+    } // unreadable: replaced by a native one
+  }
   const auto slash = out.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : out.substr(0, slash);
   const std::string name = slash == std::string::npos ? out : out.substr(slash + 1);
   stenotype::io::make_directories(dir);
   const stenotype::io::directory_lock lock{dir}; // not into a folder a capture writes
   index_builder builder{block_size};
-  const auto damaged = index_and_publish(packet_file, builder, dir, name);
+  const auto damaged = index_and_publish(packet_file, builder, dir, name, format.value_or(index_format::native));
   if (damaged)
     std::fprintf(stderr, "stenoindex: warning: %s: %llu damaged block(s) skipped\n",
                  packet_file.c_str(), static_cast<unsigned long long>(damaged));
-  std::fprintf(stderr, "stenoindex: %s: %llu packets, %zu keys -> %s\n", packet_file.c_str(),
-               static_cast<unsigned long long>(builder.summary().packets), builder.keys(), out.c_str());
+  std::fprintf(stderr, "stenoindex: %s: %llu packets, %zu keys -> %s (%s)\n", packet_file.c_str(),
+               static_cast<unsigned long long>(builder.summary().packets), builder.keys(), out.c_str(),
+               to_string(format.value_or(index_format::native)));
 }
 
 } // namespace
@@ -65,6 +75,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> files;
   std::string output;
   bool force = false, show = false;
+  std::string format_text;
   std::uint32_t block_kb = 1024;
   CLI::App app{"stenoindex - build the index of stenotype packet files, or show an index", "stenoindex"};
   app.add_option("files", files, "Packet files (DIR/PKT<n>/<micros>), or index files with --dump")->required();
@@ -72,7 +83,10 @@ int main(int argc, char** argv) {
   stenotype::add_number(app, "--blocksize_kb", block_kb, "Block size of the packet files in KiB", 4u,
                         stenotype::max_blocksize_kb);
   app.add_flag("--force", force, "Replace an existing index");
-  app.add_flag("--dump", show, "Print an index file's summary and keys");
+  app.add_option("--index_format", format_text,
+                 "native or stenographer (Google's LevelDB tables); default: the replaced index's, else native")
+    ->check(CLI::IsMember({"native", "stenographer"}));
+  app.add_flag("--dump", show, "Print an index file's format, summary and keys (either format)");
   const auto check = [&]() -> std::string {
     if (!output.empty() && files.size() != 1)
       return "--output takes exactly one packet file";
@@ -88,7 +102,7 @@ int main(int argc, char** argv) {
       if (show)
         dump(f);
       else
-        rebuild(f, output, block_kb * 1024, force);
+        rebuild(f, output, block_kb * 1024, force, parse_index_format(format_text));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "stenoindex: error: %s\n", e.what());
       rc = 1;

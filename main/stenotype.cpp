@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <memory>
 #include <thread>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -19,6 +20,7 @@
 #include "main/control.hpp"
 #include "main/flags.hpp"
 #include "main/metrics.hpp"
+#include "main/parent_death.hpp"
 #include "main/privileges.hpp"
 #include "stenotype/log.hpp"
 #include "stenotype/pipeline.hpp"
@@ -48,6 +50,8 @@ log_level level_for(int verbosity) {
 // - SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGSTKFLT:
 //   ignored (nothing here uses them; a stray `kill -USR1` must not cost
 //   packets).
+// The parent's exit sends SIGTERM (main/parent_death.hpp): stenographer's
+// server never stops the capture it started, it just goes away.
 // SIGQUIT keeps its default (a core dump, asked for deliberately), as do
 // SIGKILL and the faults; start-up recovery deals with what those leave.
 sigset_t stop_signals() {
@@ -69,6 +73,7 @@ void ignore_harmless_signals() {
 } // namespace
 
 int main(int argc, char** argv) {
+  const pid_t parent = ::getppid(); // before anything can make us an orphan unnoticed
   auto flags = parse_flags(argc, argv);
   if (flags.exit_code) {
     if (*flags.exit_code == 0)
@@ -119,6 +124,7 @@ int main(int argc, char** argv) {
     capture = spawn_pipeline(system, opts, [&] {
       hand_over_directories(opts, who, created);
       drop_privileges(who);
+      stop_with_parent(parent); // after the drop, which clears it
       install_seccomp(seccomp_role::process, opts.seccomp, metrics != nullptr || flags.control_port != 0);
       if (who.change)
         LOG_INFO("running as user %s (uid %u, gid %u)", who.name.c_str(), who.uid, who.gid);

@@ -68,14 +68,18 @@ bool in_range(const node& n, const index::packet_attributes& a) {
 } // namespace
 
 bool selection::empty() const {
-  return positions.empty() && std::find(blocks.begin(), blocks.end(), true) == blocks.end();
+  return !every_block && positions.empty() && std::find(blocks.begin(), blocks.end(), true) == blocks.end();
 }
 
 selection select_all(std::uint32_t blocks) { return {{}, std::vector<bool>(blocks, true)}; }
 
-selection select(const node& q, const index::index_reader& idx) {
-  const std::uint32_t nblocks = static_cast<std::uint32_t>(idx.blocks().size());
-  const std::uint32_t bs = idx.summary().block_size;
+namespace {
+
+// The set algebra over a file's blocks, as `times` describes them (`bs`
+// bytes each).
+selection select_in(const node& q, const index::file_index& idx, const std::vector<index::block_times>& times,
+                    std::uint32_t bs) {
+  const auto nblocks = static_cast<std::uint32_t>(times.size());
   switch (q.k) {
     case node::kind::key: return {idx.lookup(q.key), std::vector<bool>(nblocks, false)};
     case node::kind::key_range:
@@ -84,17 +88,17 @@ selection select(const node& q, const index::index_reader& idx) {
     case node::kind::after: {
       selection s{{}, std::vector<bool>(nblocks, false)};
       for (std::uint32_t i = 0; i < nblocks; ++i) {
-        const auto& b = idx.blocks()[i];
+        const auto& b = times[i];
         s.blocks[i] = b.packets > 0
                       && (q.k == node::kind::before ? b.first_ns < q.time_ns : b.last_ns >= q.time_ns);
       }
       return s;
     }
     case node::kind::op_and: {
-      const selection l = select(*q.left, idx);
+      const selection l = select_in(*q.left, idx, times, bs);
       if (l.empty())
         return l;
-      const selection r = select(*q.right, idx);
+      const selection r = select_in(*q.right, idx, times, bs);
       selection s;
       s.blocks.resize(nblocks);
       for (std::uint32_t i = 0; i < nblocks; ++i)
@@ -104,7 +108,7 @@ selection select(const node& q, const index::index_reader& idx) {
       return s;
     }
     case node::kind::op_or: {
-      const selection l = select(*q.left, idx), r = select(*q.right, idx);
+      const selection l = select_in(*q.left, idx, times, bs), r = select_in(*q.right, idx, times, bs);
       selection s;
       s.blocks.resize(nblocks);
       for (std::uint32_t i = 0; i < nblocks; ++i)
@@ -114,6 +118,22 @@ selection select(const node& q, const index::index_reader& idx) {
     }
   }
   return {};
+}
+
+} // namespace
+
+selection select(const node& q, const index::file_index& idx) {
+  if (const auto* times = idx.blocks())
+    return select_in(q, idx, *times, idx.summary()->block_size);
+  // A stenographer index knows no times and no blocks: the whole file is one
+  // block of every time, holding every position. A time term then takes it
+  // whole, and the per-packet test does the rest.
+  static const std::vector<index::block_times> whole_file{{0, UINT64_MAX, 1}};
+  selection s = select_in(q, idx, whole_file, UINT32_MAX);
+  if (s.blocks[0])
+    return {{}, {}, true};
+  s.blocks.clear();
+  return s;
 }
 
 bool matches(const node& q, const index::packet_attributes& a, std::uint64_t ts) {

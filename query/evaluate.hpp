@@ -2,8 +2,9 @@
 // then the exact test on each candidate packet.
 //
 // The index narrows the search to candidate packets: positions from key
-// lookups, and whole blocks for time terms (the block table says which blocks
-// can hold packets of a time range). Set algebra on these (AND intersects,
+// lookups, and whole blocks for time terms (a native index's block table says
+// which blocks can hold packets of a time range; a stenographer index has no
+// times, so there a time term takes every block). Set algebra on these (AND intersects,
 // OR unites) gives a superset of the answer; every candidate packet is then
 // parsed and the whole query evaluated on it, so time bounds hold per packet
 // and the result never depends on how coarse the index is.
@@ -12,7 +13,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "index/index_file.hpp"
+#include "index/file_index.hpp"
 #include "index/packet_parser.hpp"
 #include "query/query.hpp"
 
@@ -22,12 +23,15 @@ namespace stenotype::query {
 struct selection {
   std::vector<std::uint32_t> positions; ///< sorted, distinct packet positions
   std::vector<bool> blocks;             ///< blocks to scan whole (time terms)
+  /// Every block is to be scanned whole (then `positions` and `blocks` say
+  /// nothing more): a time term over an index without a block table.
+  bool every_block = false;
 
   bool empty() const;
 };
 
-/// Candidates for `q` in the file indexed by `idx`.
-selection select(const node& q, const index::index_reader& idx);
+/// Candidates for `q` in the file indexed by `idx` (either format).
+selection select(const node& q, const index::file_index& idx);
 
 /// Everything: for files without a usable index (every block scanned).
 selection select_all(std::uint32_t blocks);

@@ -9,7 +9,7 @@
 #include <queue>
 #include <sys/stat.h>
 
-#include "index/index_file.hpp"
+#include "index/file_index.hpp"
 #include "io/layout.hpp"
 #include "io/packet_file_reader.hpp"
 #include "query/evaluate.hpp"
@@ -129,15 +129,16 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
       f.index_present = present(f.index);
       if (f.index_present) {
         try {
-          index::index_reader idx{f.index, /*verify=*/false, io::links::refuse}; // blocks are checked as read
-          const auto& s = idx.summary();
-          if (s.packets == 0 || s.last_ns < tb.lo || s.first_ns >= tb.hi) {
-            ++stats.pruned;
-            continue;
+          const index::file_index idx{f.index, /*verify=*/false, io::links::refuse}; // blocks are checked as read
+          if (const auto* s = idx.summary()) {
+            if (s->packets == 0 || s->last_ns < tb.lo || s->first_ns >= tb.hi) {
+              ++stats.pruned;
+              continue;
+            }
+            f.first_ns = s->first_ns;
+            f.block_size = s->block_size;
           }
           f.indexed = true;
-          f.first_ns = s.first_ns;
-          f.block_size = s.block_size;
         } catch (const std::exception& e) {
           if (deleted_meanwhile(e, f.packets)) {
             ++stats.skipped_deleted;
@@ -150,6 +151,19 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
             note({io::problem_kind::index_unusable, f.index, std::string(e.what()) + "; reading the packet file whole"});
         }
       } // no index: reported when the packet file is opened, with how it is cut into blocks
+      if (f.first_ns == 0) {
+        // No summary (a stenographer index, or none): the time the kernel
+        // opened block 0 orders the merge, so that such files open one after
+        // another and not all at once. A packet can be stamped a little
+        // before its block opened (the stamp is taken on receipt): 1 s of
+        // slack, as for file names above.
+        if (const auto opened = io::first_block_time_ns(f.packets, io::links::refuse); opened && *opened > 1'000'000'000)
+          f.first_ns = *opened - 1'000'000'000;
+        if (f.first_ns >= tb.hi) {
+          ++stats.pruned;
+          continue;
+        }
+      }
       files.push_back(std::move(f));
     }
   }
@@ -171,9 +185,10 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
       bool index_gone = !f.index_present;
       if (f.indexed) {
         try {
-          index::index_reader idx{f.index, /*verify=*/false, io::links::refuse};
+          const index::file_index idx{f.index, /*verify=*/false, io::links::refuse};
           sel = select(*q, idx);
-          summary = idx.summary();
+          if (idx.summary())
+            summary = *idx.summary();
         } catch (const std::exception& e) {
           // Gone since the pruning: the packet file tells whether both went.
           index_gone = code_of(e) == errc::not_found;
@@ -182,7 +197,8 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
           sel.reset();
         }
       }
-      if (sel && sel->empty() && !holds_unindexed_blocks(f.packets, *summary))
+      // (A stenographer index has no block count: it covers its whole file.)
+      if (sel && sel->empty() && (!summary || !holds_unindexed_blocks(f.packets, *summary)))
         return;
       auto a = std::make_unique<active>();
       a->stream = std::make_unique<file_stream>(f.packets, summary ? &*summary : nullptr, std::move(sel), q, note);

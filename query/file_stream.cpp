@@ -47,7 +47,7 @@ file_stream::file_stream(const std::string& path, const index::file_summary* sum
   blocks_ = static_cast<std::uint32_t>(std::min(file_size_, max_file_size) / block_size_);
   if (auto tail = io::tail_problem(path_, file_size_, block_size_); !tail.empty())
     report_({io::problem_kind::file_truncated, path_, tail});
-  sel_ = candidates ? std::move(*candidates) : select_all(blocks_);
+  sel_ = candidates && !candidates->every_block ? std::move(*candidates) : select_all(blocks_);
   if (summary)
     check_against_index(*summary);
   sel_.blocks.resize(blocks_, false);

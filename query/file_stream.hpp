@@ -25,7 +25,8 @@ class file_stream {
 public:
   /// Opens `path` (a regular file and no link: names in a data directory are
   /// ours) and decides its layout. `summary`: its index's (nullptr: no usable
-  /// index); `candidates`: from that index (nullopt: every packet). An index
+  /// index, or one without a summary: a stenographer index); `candidates`:
+  /// from that index (nullopt or every_block: every packet). An index
   /// that does not fit the file (another block size than the file's mark) is
   /// set aside and every packet becomes a candidate. Problems go to `report`:
   /// those of the file as a whole now, damage found while reading once, when

@@ -44,12 +44,13 @@ std::uint64_t valid_prefix_blocks(int fd, std::uint64_t size, std::uint32_t bloc
 }
 
 void rebuild_index(const std::string& packet_file, const std::string& idx_dir, std::uint64_t id,
-                   std::uint32_t block_size, const std::function<void(const std::string&)>& log) {
+                   std::uint32_t block_size, index_format format,
+                   const std::function<void(const std::string&)>& log) {
   // A failure here (a full disk) must not keep the capture from starting:
   // the packet file is complete and stenoread scans a file without index.
   try {
     index::index_builder builder{block_size};
-    index::index_and_publish(packet_file, builder, idx_dir, final_name(id));
+    index::index_and_publish(packet_file, builder, idx_dir, final_name(id), format);
   } catch (const std::exception& e) {
     ::unlink((idx_dir + "/" + hidden_name(id)).c_str());
     log(std::string("recovery: ") + e.what() + "; " + packet_file + " stays without index");
@@ -93,15 +94,15 @@ bool recover_packet_file(const std::string& pkt, std::uint64_t id, std::uint32_t
 
 } // namespace
 
-void recover_thread_dir(const std::string& dir, int thread, std::uint32_t block_size, bool index,
-                        const std::function<void(const std::string&)>& log) {
+void recover_thread_dir(const std::string& dir, int thread, std::uint32_t block_size,
+                        std::optional<index_format> index, const std::function<void(const std::string&)>& log) {
   const std::string pkt = packet_dir(dir, thread), idx = index_dir(dir, thread);
   // 1. Hidden packet files: keep the valid whole blocks, or remove.
   for (const auto& f : list_files(pkt)) {
     if (!f.hidden || !recover_packet_file(pkt, f.id, block_size, log) || !index)
       continue;
     ::unlink((idx + "/" + hidden_name(f.id)).c_str()); // a partial index of it, if any
-    rebuild_index(pkt + "/" + final_name(f.id), idx, f.id, block_size, log);
+    rebuild_index(pkt + "/" + final_name(f.id), idx, f.id, block_size, *index, log);
   }
   // 2. Hidden indexes: rebuild if their packet file exists, else remove.
   for (const auto& f : list_files(idx)) {
@@ -110,7 +111,7 @@ void recover_thread_dir(const std::string& dir, int thread, std::uint32_t block_
     const std::string packet_file = pkt + "/" + final_name(f.id);
     ::unlink((idx + "/" + f.name()).c_str());
     if (index && exists(packet_file)) {
-      rebuild_index(packet_file, idx, f.id, block_size, log);
+      rebuild_index(packet_file, idx, f.id, block_size, *index, log);
       log("recovery: rebuilt the index of " + packet_file);
     } else {
       log("recovery: removed " + idx + "/" + f.name() + " (no packet file)");
@@ -121,7 +122,7 @@ void recover_thread_dir(const std::string& dir, int thread, std::uint32_t block_
   if (index) {
     const auto ids = list_final_ids(pkt);
     if (!ids.empty() && !exists(idx + "/" + final_name(ids.back()))) {
-      rebuild_index(pkt + "/" + final_name(ids.back()), idx, ids.back(), block_size, log);
+      rebuild_index(pkt + "/" + final_name(ids.back()), idx, ids.back(), block_size, *index, log);
       log("recovery: built the missing index of " + pkt + "/" + final_name(ids.back()));
     }
   }

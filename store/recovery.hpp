@@ -11,14 +11,18 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+
+#include "stenotype/options.hpp"
 
 namespace stenotype::store {
 
 /// Recovers DIR/PKT<thread> and DIR/IDX<thread>. `block_size` is the
-/// capture's; `index` whether indexes are kept. Every action is reported
-/// through `log` (one line each). Throws std::runtime_error on I/O errors.
-void recover_thread_dir(const std::string& dir, int thread, std::uint32_t block_size, bool index,
-                        const std::function<void(const std::string&)>& log);
+/// capture's; `index` the format indexes are kept in (rebuilt ones too), or
+/// nothing without indexes. Every action is reported through `log` (one
+/// line each). Throws std::runtime_error on I/O errors.
+void recover_thread_dir(const std::string& dir, int thread, std::uint32_t block_size,
+                        std::optional<index_format> index, const std::function<void(const std::string&)>& log);
 
 } // namespace stenotype::store

@@ -61,7 +61,11 @@ const char* to_string(deletion_reason r) {
 }
 
 retention_limits effective_retention(const capture_options& opts) {
-  const retention_limits defaults;
+  // Under stenographer's server (its index format) the server deletes old
+  // files by its own configuration: ours stays off unless asked.
+  const retention_limits defaults = opts.index_format == index_format::stenographer
+                                      ? retention_limits{0, 0, 0}
+                                      : retention_limits{};
   return {opts.disk_free_percentage.value_or(defaults.disk_free_percentage),
           opts.max_directory_files.value_or(defaults.max_directory_files),
           opts.max_data_mb.value_or(defaults.max_data_mb)};

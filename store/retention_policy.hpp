@@ -52,10 +52,9 @@ struct retention_limits {
 };
 
 /// The limits a capture runs with: each one given in `opts`, else its
-/// default (the values above, stenographer's server's). The one place the
-/// defaults are decided, so a setting that changes them (a capture whose
-/// indexes stenographer's server reads, and whose files it deletes) is one
-/// condition here.
+/// default: the values above (stenographer's server's), or all off with
+/// --index_format=stenographer, whose server deletes files itself. The one
+/// place the defaults are decided.
 retention_limits effective_retention(const capture_options& opts);
 
 /// One complete packet file and its index (if published).

@@ -25,6 +25,13 @@ struct bpf_instruction {
   std::uint32_t k = 0;
 };
 
+/// --index_format: which index files the capture writes (docs/FILE_FORMAT.md).
+/// Readers take either, per file.
+enum class index_format {
+  native,       ///< ours: a RocksDB table with a block time table
+  stenographer, ///< Google stenographer's LevelDB table, for its server
+};
+
 struct capture_options {
   // --- what to capture -----------------------------------------------------
   std::string iface = "eth0";        ///< --iface: interface to read from.
@@ -59,18 +66,31 @@ struct capture_options {
   // --- indexing --------------------------------------------------------------
   bool index = true;                 ///< inverse of --no_index.
   int index_nicelevel = 0;           ///< --index_nicelevel.
+  /// --index_format. `stenographer` also rotates an idle file at every
+  /// --fileage_sec (an empty packet file, a version-only index): the server
+  /// kills a capture that makes no new file for 5 minutes.
+  stenotype::index_format index_format = stenotype::index_format::native;
 
   // --- process -------------------------------------------------------------
   bool watchdogs = false;            ///< inverse of --no_watchdogs (stenotype: on).
   std::string seccomp = "none";      ///< --seccomp: none | trace | kill (stenotype: kill).
   std::string uid;                   ///< --uid: name or number; empty = default.
   std::string gid;                   ///< --gid: name or number; empty = default.
-  std::uint32_t stats_blocks = 0;    ///< --stats_blocks: log stats every N blocks (0 = off).
-  std::uint32_t stats_sec = 0;       ///< --stats_sec: log stats every N seconds (0 = off).
+  std::uint32_t stats_blocks = 100;  ///< --stats_blocks: log stats (info) every N blocks (0 = off).
+  std::uint32_t stats_sec = 60;      ///< --stats_sec: log stats (info) every N seconds (0 = off).
   int verbosity = 0;                 ///< count of -v minus count of -q.
 
   std::size_t block_size() const { return std::size_t{blocksize_kb} * 1024; }
 };
+
+/// Whether the capture rotates at every --fileage_sec also with no traffic,
+/// writing an empty packet file and an index without keys: with
+/// --index_format=stenographer, because stenographer's server restarts a
+/// capture that makes no new file for 5 minutes. A native capture writes no
+/// empty files (an idle link costs no inodes; stenoread needs none).
+inline bool rotates_idle_files(const capture_options& o) {
+  return o.index_format == index_format::stenographer;
+}
 
 /// Returns the first violated start-up rule (one line, no trailing newline),
 /// or nothing when the options are consistent. These are stenotype's checks

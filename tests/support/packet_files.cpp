@@ -8,7 +8,9 @@
 #include "stenotype/block_format.hpp"
 #include "index/block_indexer.hpp"
 #include "index/index_builder.hpp"
+#include "index/file_index.hpp"
 #include "index/index_file.hpp"
+#include "index/index_format.hpp"
 #include "io/layout.hpp"
 
 namespace stenotype::test {
@@ -66,9 +68,21 @@ std::vector<std::string> index_mismatches(const std::string& dir, const capture_
     index::index_builder b{static_cast<std::uint32_t>(block_size)};
     index::index_packet_file(dir + "/" + f, b);
     std::vector<std::pair<std::string, std::string>> want, got;
-    b.for_each_entry([&](auto k, auto v) { want.emplace_back(k, v); });
     try {
-      index::index_reader{idx}.for_each_entry([&](auto k, auto v) { got.emplace_back(k, v); });
+      if (index::detect_index_format(idx) == index::index_format::stenographer) {
+        // Keys and positions only: the format has no metadata records.
+        b.for_each_entry([&](std::string_view k, std::string_view v) {
+          std::vector<std::uint32_t> p;
+          if (k[0] != 0 && index::decode_positions(v, p))
+            want.emplace_back(k, std::string(reinterpret_cast<const char*>(p.data()), p.size() * 4));
+        });
+        index::file_index{idx}.for_each_key([&](std::string_view k, const std::vector<std::uint32_t>& p) {
+          got.emplace_back(k, std::string(reinterpret_cast<const char*>(p.data()), p.size() * 4));
+        });
+      } else {
+        b.for_each_entry([&](auto k, auto v) { want.emplace_back(k, v); });
+        index::index_reader{idx}.for_each_entry([&](auto k, auto v) { got.emplace_back(k, v); });
+      }
     } catch (const std::exception& e) {
       bad.push_back(idx + ": " + e.what());
       continue;

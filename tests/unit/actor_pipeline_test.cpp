@@ -6,6 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <mutex>
+#include <regex>
+#include <sstream>
 #include <iterator>
 #include <set>
 #include <thread>
@@ -16,6 +19,7 @@
 #include "actors/reader.hpp"
 #include "actors/writer.hpp"
 #include "io/block_builder.hpp"
+#include "index/index_format.hpp"
 #include "io/block_writer.hpp"
 #include "io/layout.hpp"
 #include "io/memory_source.hpp"
@@ -68,8 +72,10 @@ std::set<std::string> final_names(const std::string& dir) {
 // test plays the kernel (produce) and, where it replaces an indexer, the
 // supervisor: it hears the writer's `written` events as the supervisor does.
 struct rootless_capture {
-  explicit rootless_capture(std::uint32_t fileage_sec = 60) {
+  explicit rootless_capture(std::uint32_t fileage_sec = 60, index_format format = index_format::native,
+                            const std::function<void(capture_options&)>& adjust = {}) {
     set_log_level(log_level::warning);
+    opts.index_format = format;
     opts.dir = tmp.path();
     opts.blocksize_kb = bs / 1024;
     opts.blocks = 8;
@@ -77,6 +83,8 @@ struct rootless_capture {
     opts.fileage_sec = fileage_sec;
     opts.blockage_sec = 1;
     opts.seccomp = "none";
+    if (adjust)
+      adjust(opts);
     io::make_directories(pkt_dir);
     io::make_directories(idx_dir);
     source = std::make_shared<io::memory_source>(opts.blocks, bs);
@@ -85,6 +93,7 @@ struct rootless_capture {
     wc.block_size = bs;
     wc.aiops = 4;
     wc.grow_bytes = 4 * bs;
+    wc.empty_files = rotates_idle_files(opts);
     indexer = spawn_indexer();
     writer = caf::actor_cast<writer_actor>(
       system.spawn<caf::detached>(writer_main, writer_init{0, wc, indexer, opts.seccomp, {}, {}}));
@@ -104,7 +113,7 @@ struct rootless_capture {
 
   indexer_actor spawn_indexer() {
     auto fresh = caf::actor_cast<indexer_actor>(system.spawn<caf::detached>(
-      indexer_main, indexer_init{0, idx_dir, static_cast<std::uint32_t>(bs), 0, opts.seccomp, {}}));
+      indexer_main, indexer_init{0, idx_dir, static_cast<std::uint32_t>(bs), 0, opts.seccomp, {}, opts.index_format}));
     watch(fresh);
     return fresh;
   }
@@ -299,6 +308,104 @@ TEST_CASE("rootless pipeline: an idle file rotates at --fileage_sec, without ano
   c.stop();
   CHECK(c.next_written().blocks == 2);
   CHECK(file_blocks(c) == std::vector<std::uint64_t>{3, 2});
+  check_indexes(c);
+}
+
+TEST_CASE("rootless pipeline: with stenographer indexes an idle link gets an empty file at every file age") {
+  rootless_capture c{1, index_format::stenographer};
+  // Nothing captured: one empty packet file and a version-only index per second.
+  std::vector<file_event> idle;
+  for (int i = 0; i < 3; ++i)
+    idle.push_back(c.next_written(10s));
+  for (std::size_t i = 0; i < idle.size(); ++i) {
+    INFO("idle file " << i);
+    CHECK(idle[i].blocks == 0);
+    CHECK(idle[i].bytes == 0);
+    CHECK(slurp(idle[i].path).empty());
+    if (i > 0) { // one file age apart (the reader looks at the clock every 100 ms)
+      CHECK(idle[i].id - idle[i - 1].id >= 1'000'000);
+      CHECK(idle[i].id - idle[i - 1].id < 1'500'000);
+    }
+  }
+  // Then traffic: its blocks go into the file open at the time; the file
+  // after it is empty again.
+  c.produce(3);
+  file_event busy = c.next_written(10s);
+  for (int late = 0; busy.blocks == 0 && late < 3; ++late) // the disk may have been slow to tell
+    busy = c.next_written(10s);
+  CHECK(busy.id > idle.back().id);
+  CHECK(busy.blocks == 3);
+  CHECK(c.next_written(10s).blocks == 0);
+  c.stop();
+  // Every packet file has its index, in stenographer's format; the empty
+  // ones are exactly Google's idle index (the version record alone).
+  const auto idle_index = slurp(STENOTYPE_TEST_DATA_DIR "/stenographer/debian-capture/IDX0/1796170002061828");
+  const auto names = final_names(c.pkt_dir);
+  CHECK(names.size() >= 5);
+  for (const auto& name : names) {
+    INFO(name);
+    CHECK(index::detect_index_format(c.idx_dir + "/" + name) == index_format::stenographer);
+    if (slurp(c.pkt_dir + "/" + name).empty())
+      CHECK(slurp(c.idx_dir + "/" + name) == idle_index);
+  }
+  check_indexes(c);
+  const auto cap = test::read_capture_dir(c.tmp.path(), bs);
+  CHECK(cap.packets.size() == c.packets_sent());
+}
+
+TEST_CASE("rootless pipeline: -v logs Google stenotype's stats line, field for field") {
+  std::mutex m;
+  std::vector<std::string> lines;
+  {
+    set_log_sink([&](log_level, std::string_view text) {
+      std::lock_guard<std::mutex> g{m};
+      lines.emplace_back(text);
+    });
+    rootless_capture c{60, index_format::native, [](capture_options& o) { o.stats_blocks = 2; }};
+    set_log_level(log_level::info);
+    for (const std::int64_t upto : {1, 3, 5}) {
+      c.produce(static_cast<std::uint64_t>(upto) - c.sent.size());
+      // The reader logs right after taking blocks, before it answers again.
+      const auto deadline = std::chrono::steady_clock::now() + 10s;
+      while (caf::get_or(c.status(c.reader), "blocks", std::int64_t{0}) < upto) {
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        std::this_thread::sleep_for(5ms);
+      }
+      c.status(c.reader);
+    }
+    c.stop();
+    set_log_sink(nullptr);
+    set_log_level(log_level::warning);
+  }
+  // Security Onion's telegraf script takes whitespace field 14 as drop%.
+  const std::regex layout{R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z T:[0-9a-f]{6,} \[reader\.cpp:\d+\] )"
+                          R"(Thread 0 stats: MB=\d+ secs=\S+ MBps=\S+ packets=\d+ blocks=\d+ polls=\d+ drops=\d+ drop%=\S+$)"};
+  std::vector<std::string> stats;
+  for (const auto& l : lines)
+    if (l.find(" stats: ") != std::string::npos)
+      stats.push_back(l);
+  INFO(Catch::Detail::stringify(lines));
+  REQUIRE(stats.size() == 4); // the first block, every 2 blocks, the last word at stop
+  for (const auto& l : stats) {
+    INFO(l);
+    CHECK(std::regex_match(l, layout));
+    std::istringstream fields{l};
+    std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+    REQUIRE(f.size() == 14);
+    CHECK(f[13].rfind("drop%=", 0) == 0);
+  }
+  CHECK(stats.back().find(" blocks=5 ") != std::string::npos);
+}
+
+TEST_CASE("rootless pipeline: with native indexes an idle link writes no files") {
+  rootless_capture c{1};
+  std::this_thread::sleep_for(2500ms);
+  CHECK(final_names(c.pkt_dir).empty());
+  CHECK(test::list_dir(c.pkt_dir).empty());
+  c.produce(1);
+  CHECK(c.next_written().blocks == 1);
+  c.stop();
+  CHECK(final_names(c.pkt_dir).size() == 1);
   check_indexes(c);
 }
 

@@ -46,7 +46,7 @@ struct data_dir {
                         test::build_packet_file(mine, bs, io::block_builder::layout::marked,
                                                 static_cast<std::uint32_t>(id / 1'000'000)));
       index::index_builder b{bs};
-      index::index_and_publish(pkt + "/" + io::final_name(id), b, idx, io::final_name(id));
+      index::index_and_publish(pkt + "/" + io::final_name(id), b, idx, io::final_name(id), index_format::native);
       ids.push_back(id);
     }
   }
@@ -133,7 +133,7 @@ TEST_CASE("recovery removes the orphan index of a deletion cut short, and keeps 
   // Killed between the two unlinks of a deletion: the packet file is gone.
   REQUIRE(::unlink(d.packet_file(0).c_str()) == 0);
   std::vector<std::string> log;
-  store::recover_thread_dir(d.tmp.path(), 0, bs, true, [&](const std::string& l) { log.push_back(l); });
+  store::recover_thread_dir(d.tmp.path(), 0, bs, index_format::native, [&](const std::string& l) { log.push_back(l); });
   CHECK(io::list_final_ids(d.idx) == std::vector<std::uint64_t>{d.ids[1], d.ids[2]});
   CHECK(io::list_final_ids(d.pkt) == io::list_final_ids(d.idx));
   REQUIRE(log.size() == 1);

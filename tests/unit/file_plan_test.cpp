@@ -58,3 +58,28 @@ TEST_CASE("file_plan close returns the open file once") {
   CHECK(*c == 7);
   CHECK_FALSE(plan.close());
 }
+
+TEST_CASE("file_plan with always_open: a file at every age, with or without blocks") {
+  file_plan plan{100, 1000, 5'000'000, /*always_open=*/true};
+  CHECK_FALSE(plan.due(10'000'000)); // opens the first file, closes nothing
+  REQUIRE(plan.has_open_file());
+  CHECK(plan.open_file_id() == 10'000'000);
+  CHECK(plan.open_file_bytes() == 0);
+  // No block at all: closed by age, and the next one opens at once.
+  CHECK(plan.due(15'000'000) == 10'000'000);
+  CHECK(plan.open_file_id() == 15'000'000);
+  CHECK_FALSE(plan.due(19'999'999));
+  // A block goes into the open file (named when it opened, not by the block).
+  const auto slot = plan.place(17'000'000);
+  CHECK(slot.file_id == 15'000'000);
+  CHECK(slot.offset == 0);
+  CHECK(plan.due(20'000'000) == 15'000'000);
+  CHECK(plan.due(25'000'000) == 20'000'000);
+  // A late check closes one file (its age is past), never a burst of empty ones.
+  CHECK(plan.due(99'000'000) == 25'000'000);
+  CHECK(plan.open_file_id() == 99'000'000);
+  CHECK_FALSE(plan.due(99'000'001));
+  // Stopping closes the open file and opens none.
+  CHECK(plan.close() == 99'000'000);
+  CHECK_FALSE(plan.has_open_file());
+}

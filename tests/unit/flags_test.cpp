@@ -38,6 +38,23 @@ TEST_CASE("defaults are stenotype's") {
   CHECK(o.promiscuous);
   CHECK(o.watchdogs);
   CHECK(o.iface == "eth0");
+  CHECK(o.stats_blocks == 100); // stenotype.cc: with -v, every 100 blocks or 60 s
+  CHECK(o.stats_sec == 60);
+  CHECK(o.index_format == stenotype::index_format::native);
+}
+
+TEST_CASE("index format: --index_format takes native or stenographer, the latter with 1 MiB blocks only") {
+  CHECK(parse({"--dir=/d", "--index_format=stenographer"}).options.index_format
+        == stenotype::index_format::stenographer);
+  CHECK(parse({"--dir=/d", "--index_format", "native"}).options.index_format == stenotype::index_format::native);
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--dir=/d", "--index_format=leveldb"},
+                                              {"--dir=/d", "--index_format=stenographer", "--blocksize_kb=64"}}) {
+    INFO(args.back());
+    auto r = parse(args);
+    REQUIRE(r.exit_code);
+    CHECK(*r.exit_code == 2);
+    CHECK(r.message.find("--index_format") != std::string::npos);
+  }
 }
 
 TEST_CASE("retention flags: not given means stenographer's server's default, and 0 turns one off") {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "io/directory_lock.hpp"
 #include "io/layout.hpp"
 #include "support/temp_dir.hpp"
 
@@ -103,6 +104,24 @@ TEST_CASE("layout: make_directories creates every level, private, and refuses a 
   write_file(tmp.path() + "/file", "x");
   CHECK_THROWS_WITH(make_directories(tmp.path() + "/file"),
                     Catch::Contains(tmp.path() + "/file") && Catch::Contains(std::strerror(ENOTDIR)));
+}
+
+TEST_CASE("layout: PKT<n>/IDX<n> may be symbolic links, as stenographer's server makes them") {
+  stenotype::test::temp_dir tmp;
+  const std::string real = tmp.path() + "/thread0/packets", dir = tmp.path() + "/run";
+  make_directories(real);
+  make_directories(dir);
+  REQUIRE(::symlink(real.c_str(), packet_dir(dir, 0).c_str()) == 0);
+  make_directories(packet_dir(dir, 0)); // the link is there: nothing to do
+  const directory_lock lock{packet_dir(dir, 0)};
+  CHECK_THROWS_WITH(directory_lock{real}, Catch::Contains("in use")); // the real directory is the one locked
+  write_file(packet_dir(dir, 0) + "/.5", "x");
+  publish(packet_dir(dir, 0), ".5", "5");
+  CHECK(list_final_ids(real) == std::vector<std::uint64_t>{5});
+  CHECK(list_threads(dir) == std::vector<int>{0});
+  // A link to nowhere is no directory.
+  REQUIRE(::symlink((tmp.path() + "/gone").c_str(), index_dir(dir, 0).c_str()) == 0);
+  CHECK_THROWS(make_directories(index_dir(dir, 0)));
 }
 
 TEST_CASE("layout: publish makes the final name appear and the hidden one vanish") {

@@ -353,8 +353,8 @@ TEST_CASE("index files are told apart by their footer magic") {
   CHECK(detect_index_format(tmp.path() + "/native") == index_format::native);
   CHECK(detect_index_format(tmp.path() + "/steno") == index_format::stenographer);
   CHECK(detect_index_format(google_idx + "dhcp") == index_format::stenographer);
-  CHECK(detect_index_format(write_bytes(tmp.path() + "/short", {'a', 'b'})) == index_format::unknown);
-  CHECK(detect_index_format(write_bytes(tmp.path() + "/other", std::vector<char>(100, 0))) == index_format::unknown);
+  CHECK(detect_index_format(write_bytes(tmp.path() + "/short", {'a', 'b'})) == std::nullopt);
+  CHECK(detect_index_format(write_bytes(tmp.path() + "/other", std::vector<char>(100, 0))) == std::nullopt);
   CHECK_THROWS(detect_index_format(tmp.path() + "/missing"));
   // Each reader refuses the other's files.
   CHECK_THROWS(leveldb_index_reader{tmp.path() + "/native"});

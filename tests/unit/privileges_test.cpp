@@ -28,6 +28,42 @@ TEST_CASE("users and groups resolve by name and number") {
   CHECK_THROWS_WITH(resolve_identity("nobody", "no-such-group-here"), Catch::Contains("no group"));
 }
 
+TEST_CASE("without root, --uid/--gid may name the user and group stenotype runs as (file capabilities)") {
+  if (geteuid() != 0)
+    SKIP_TEST("needs root to become another user");
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // As stenographer's server runs its stenotype: an ordinary user, with
+    // Security Onion's --uid=<that user> --gid=<its group>.
+    if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
+      _exit(2);
+    int failed = 0;
+    try {
+      const auto same = resolve_identity("nobody", "65534");
+      failed |= same.change ? 4 : 0;
+      failed |= resolve_identity("65534", "").change ? 4 : 0;
+      failed |= resolve_identity("", "").change ? 4 : 0;
+    } catch (...) {
+      failed |= 8;
+    }
+    for (const auto& [u, g] : {std::pair<std::string, std::string>{"root", ""}, {"", "0"}, {"nobody", "0"}}) {
+      try {
+        resolve_identity(u, g);
+        failed |= 16;
+      } catch (const std::runtime_error& e) {
+        if (std::string(e.what()).find("without root") == std::string::npos)
+          failed |= 32;
+      }
+    }
+    _exit(failed);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
 TEST_CASE("after the drop, root cannot be regained") {
   if (geteuid() != 0)
     SKIP_TEST("needs root");

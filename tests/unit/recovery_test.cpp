@@ -60,7 +60,7 @@ TEST_CASE("recovery: our hidden files are made whole, foreign entries are left a
   write_file(pkt + "/00001", "not ours");
 
   std::vector<std::string> log;
-  REQUIRE_NOTHROW(store::recover_thread_dir(tmp.path(), 0, bs, true,
+  REQUIRE_NOTHROW(store::recover_thread_dir(tmp.path(), 0, bs, index_format::native,
                                          [&](const std::string& line) { log.push_back(line); }));
   INFO(Catch::Detail::stringify(log));
   CHECK(io::list_names(pkt) == std::vector<std::string>{".keep", ".snapshot", "00001", "1000"});

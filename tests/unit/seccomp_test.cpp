@@ -7,6 +7,12 @@
 #include <unistd.h>
 
 #include "actors/seccomp_policy.hpp"
+#include "index/index_builder.hpp"
+#include "index/index_file.hpp"
+#include "index/index_format.hpp"
+#include "io/layout.hpp"
+#include "stenotype/log.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace stenotype;
 
@@ -57,4 +63,31 @@ TEST_CASE("allowed calls pass, and trace mode only logs") {
   CHECK(WEXITSTATUS(traced) == 0);
   const int none = in_child(seccomp_role::indexer, "none", [] { return socket(AF_INET, SOCK_DGRAM, 0) >= 0 ? 0 : 3; });
   CHECK(WIFEXITED(none));
+}
+
+TEST_CASE("the indexer's list lets it write and publish both index formats, the reader's lets it log a stats line") {
+  // Each test case runs in a process of its own (CTest): LevelDB's Env and
+  // the C library's time zone are not set up yet, as in a fresh capture.
+  stenotype::test::temp_dir tmp;
+  const std::string dir = tmp.path();
+  const int indexer = in_child(seccomp_role::indexer, "kill", [&] {
+    for (const auto format : {index_format::stenographer, index_format::native}) {
+      const std::string name = format == index_format::native ? "1" : "2";
+      index::index_builder none{1 << 20};
+      index::write_index(none, dir + "/" + io::hidden_name(name), format);
+      io::publish(dir, io::hidden_name(name), name);
+    }
+    return 0;
+  });
+  CHECK(WIFEXITED(indexer));
+  CHECK(WEXITSTATUS(indexer) == 0);
+  CHECK(index::detect_index_format(dir + "/1") == index_format::native);
+  CHECK(index::detect_index_format(dir + "/2") == index_format::stenographer);
+  const int reader = in_child(seccomp_role::reader, "kill", [] {
+    set_log_level(log_level::info);
+    LOG_INFO_STAMPED("Thread %d stats: MB=%d", 0, 0);
+    return 0;
+  });
+  CHECK(WIFEXITED(reader));
+  CHECK(WEXITSTATUS(reader) == 0);
 }
