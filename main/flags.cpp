@@ -15,13 +15,13 @@ constexpr const char* usage_text =
   "            [--blocksize_kb=NUM] [--count=NUM] [--dir=STRING] [--fanout_id=NUM]\n"
   "            [--fanout_type=NUM] [--fileage_sec=NUM] [--filesize_mb=NUM]\n"
   "            [--filter=STRING] [--gid=NUM] [--iface=STRING] [--index_nicelevel=NUM]\n"
+  "            [--index_format=STRING]\n"
   "            [--no_index] [--no_promisc] [--no_watchdogs] [--preallocate_file_mb=NUM]\n"
   "            [--seccomp=STRING] [--stats_blocks=NUM] [--stats_sec=NUM]\n"
   "            [--threads=NUM] [--uid=NUM] [--metrics_port=NUM]\n"
   "            [--metrics_address=ADDR] [--control_port=NUM]\n"
   "            [--control_address=ADDR] [--disk_free_percentage=NUM]\n"
-  "            [--max_directory_files=NUM] [--max_data_mb=NUM] [--index_format=STRING]\n"
-  "            [--help] [--usage]\n";
+  "            [--max_directory_files=NUM] [--max_data_mb=NUM] [--help] [--usage]\n";
 
 } // namespace
 

@@ -61,7 +61,7 @@ struct candidate_file {
   std::string packets, index;
   bool index_present = false; // an index file is there (usable or not)
   bool indexed = false;
-  std::uint64_t first_ns = 0;  // 0 when unknown (no index): opened first
+  std::uint64_t first_ns = 0;  // 0 when unknown (no summary, block 0 unreadable): opened first
   std::uint32_t block_size = 0;
 };
 
@@ -159,7 +159,10 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
         // slack, as for file names above.
         if (const auto opened = io::first_block_time_ns(f.packets, io::links::refuse); opened && *opened > 1'000'000'000)
           f.first_ns = *opened - 1'000'000'000;
-        if (f.first_ns >= tb.hi) {
+        // Pruned by it only when its index is a stenographer one, which
+        // knows no times: a file without an index (imported from a pcap
+        // out of time order, say) is read whatever its block 0 says.
+        if (f.indexed && f.first_ns >= tb.hi) {
           ++stats.pruned;
           continue;
         }

@@ -10,7 +10,7 @@ packages=(
   libcaf-dev libaio-dev libseccomp-dev librocksdb-dev rocksdb-tools libcli11-dev
   catch2 libpcap-dev prometheus-cpp-dev
   clang libclang-rt-14-dev tshark
-  libleveldb-dev stenographer stenographer-client
+  libleveldb-dev stenographer stenographer-client libcap2-bin
   iproute2 iputils-ping tcpdump procps python3 util-linux e2fsprogs bc curl
 )
 # shellcheck disable=SC2206

@@ -6,7 +6,10 @@
 #include <sys/stat.h>
 #include <vector>
 
+#include "index/file_index.hpp"
 #include "index/index_file.hpp"
+#include "index/index_format.hpp"
+#include "index/keys.hpp"
 #include "io/block_builder.hpp"
 #include "io/layout.hpp"
 #include "store/recovery.hpp"
@@ -73,4 +76,31 @@ TEST_CASE("recovery: our hidden files are made whole, foreign entries are left a
   CHECK(contains(log, "kept 1 complete block(s) of " + pkt + "/.1000"));
   CHECK(contains(log, "removed " + idx + "/.2000 (no packet file)"));
   CHECK(log.size() == 2);
+}
+
+TEST_CASE("recovery: with --index_format=stenographer the indexes it builds are stenographer's, also for an idle file") {
+  constexpr std::uint32_t bs = 1 << 20;
+  test::temp_dir tmp;
+  const std::string pkt = io::packet_dir(tmp.path(), 0), idx = io::index_dir(tmp.path(), 0);
+  io::make_directories(pkt);
+  io::make_directories(idx);
+  // A crash's leftover (a hidden file with one block) and, older, an idle
+  // file published without its index (killed between the two renames).
+  std::string packets(bs, '\0');
+  io::block_builder b{{reinterpret_cast<std::uint8_t*>(packets.data()), bs}};
+  const std::vector<std::uint8_t> frame(60, 0xab);
+  REQUIRE(b.add(1700000000, 0, frame, 60));
+  b.finish(0);
+  write_file(pkt + "/.2000", packets);
+  write_file(pkt + "/3000", "");
+  std::vector<std::string> log;
+  REQUIRE_NOTHROW(store::recover_thread_dir(tmp.path(), 0, bs, index_format::stenographer,
+                                         [&](const std::string& line) { log.push_back(line); }));
+  INFO(Catch::Detail::stringify(log));
+  CHECK(io::list_names(pkt) == std::vector<std::string>{"2000", "3000"});
+  CHECK(io::list_names(idx) == std::vector<std::string>{"2000", "3000"});
+  for (const auto* name : {"2000", "3000"})
+    CHECK(index::detect_index_format(idx + "/" + name) == index_format::stenographer);
+  CHECK(index::file_index{idx + "/3000"}.lookup(index::protocol_key(6).view()).empty());
+  CHECK(contains(log, "built the missing index of " + pkt + "/3000"));
 }
