@@ -47,6 +47,11 @@ using retention_actor = caf::typed_actor<
   // deletion failed) -- fail as without retention. One file per request:
   // a retry that fails again asks again, so the exchange always ends.
   caf::replies_to<free_atom, std::string>::with<bool>,
+  // The filesystem holding this path has less than N bytes left (a writer
+  // reserved its next preallocation step): delete the oldest complete files
+  // there, each thread's newest included, until N bytes are free again. No
+  // answer: the writer goes on meanwhile.
+  caf::reacts_to<free_atom, std::string, std::uint64_t>,
   caf::reacts_to<stop_atom>>:: // the writers are gone: a last check, then quit
   extend_with<status_api>;
 

@@ -47,7 +47,8 @@ struct retention_state {
   std::map<int, thread_figures> threads;
   std::array<std::uint64_t, 3> deleted{}; // by deletion_reason
   std::uint64_t bytes_deleted = 0, orphans_removed = 0, free_requests = 0, free_refused = 0, checks = 0,
-                errors = 0;
+                errors = 0, headroom_requests = 0;
+  bool warned_nothing_left = false; // (once, until there is something to delete again)
   std::string last_error;
   std::vector<std::string> below_line; // directories on filesystems that stay below the line
   bool budget_unmet = false;
@@ -170,25 +171,68 @@ struct retention_state {
     return more;
   }
 
+  enum class freed { one, nothing_left, failed };
+
+  // Deletes the oldest complete file with a part on the filesystem of
+  // `path`, each thread's newest included; `bytes`: what it gave back.
+  freed delete_oldest_on(const std::string& path, std::uint64_t& bytes) {
+    try {
+      const auto scan = scanner.scan();
+      const auto f = store::retention_policy::oldest_on_filesystem(scan.files, store::device_of(path));
+      if (!f)
+        return freed::nothing_left;
+      if (!remove(*f, store::deletion_reason::free_space))
+        return freed::failed;
+      bytes = f->bytes();
+      return freed::one;
+    } catch (const std::exception& e) {
+      note_error(e.what());
+      return freed::failed;
+    }
+  }
+
+  // A writer's disk is full: it waits for the answer.
   bool free_now(const std::string& path) {
     ++free_requests;
     check_due = true; // the figures change, and the other limits may need work too
-    if (policy.limits().any()) {
-      try {
-        const auto scan = scanner.scan();
-        if (auto f = store::retention_policy::oldest_on_filesystem(scan.files, store::device_of(path))) {
-          if (remove(*f, store::deletion_reason::free_space))
-            return true;
-        } else {
-          LOG_WARN("retention: no space left on the filesystem of %s, and nothing of ours left to delete there",
-                   path.c_str());
-        }
-      } catch (const std::exception& e) {
-        note_error(e.what());
-      }
-    }
+    std::uint64_t bytes = 0;
+    const auto r = policy.limits().any() ? delete_oldest_on(path, bytes) : freed::failed;
+    if (r == freed::one)
+      return true;
+    if (r == freed::nothing_left)
+      LOG_WARN("retention: no space left on the filesystem of %s, and nothing of ours left to delete there",
+               path.c_str());
     ++free_refused;
     return false;
+  }
+
+  // A writer's disk is nearly full: make room before it is, the writer
+  // going on meanwhile. What is freed is counted by what the deletions give
+  // back, not by asking statvfs again (ext4 may show freed blocks only
+  // after its journal commits), so a late request does not empty the disk.
+  void keep_available(const std::string& path, std::uint64_t want) {
+    ++headroom_requests;
+    check_due = true;
+    if (!policy.limits().any())
+      return;
+    std::uint64_t available = 0;
+    try {
+      available = store::filesystem_space_of(path).available;
+    } catch (const std::exception& e) {
+      note_error(e.what());
+      return;
+    }
+    for (std::uint64_t given_back = 0; available + given_back < want;) {
+      std::uint64_t bytes = 0;
+      const auto r = delete_oldest_on(path, bytes);
+      if (r == freed::nothing_left && !warned_nothing_left)
+        LOG_WARN("retention: the filesystem of %s is nearly full, and nothing of ours is left to delete there",
+                 path.c_str());
+      warned_nothing_left = r == freed::nothing_left;
+      if (r != freed::one)
+        return;
+      given_back += bytes;
+    }
   }
 
   caf::settings status() const {
@@ -215,6 +259,7 @@ struct retention_state {
     caf::put(s, orphan_indexes_removed, count(orphans_removed));
     caf::put(s, status_key::free_requests, count(free_requests));
     caf::put(s, free_requests_refused, count(free_refused));
+    caf::put(s, status_key::headroom_requests, count(headroom_requests));
     caf::put(s, status_key::checks, count(checks));
     caf::put(s, status_key::errors, count(errors));
     if (!last_error.empty())
@@ -252,6 +297,7 @@ void retention_main(caf::blocking_actor* self, retention_init init) {
       self->receive(
         [&](written_atom, const file_event&) { st.check_due = true; },
         [&](free_atom, const std::string& path) { return st.free_now(path); },
+        [&](free_atom, const std::string& path, std::uint64_t bytes) { st.keep_available(path, bytes); },
         [&](status_atom) { return st.status(); },
         [&](stop_atom) { stopping = true; },
         caf::after(wait) >> [&] { idle = true; });

@@ -34,8 +34,14 @@ struct writer_state {
   // The writer's configuration, with a full disk sent to the retention actor.
   io::writer_config config_asking_retention(caf::blocking_actor* self) {
     io::writer_config c = init.config;
-    if (init.retention)
+    if (init.retention) {
       c.reclaim_space = [this, self](const std::string& path) { return ask_retention(self, path); };
+      c.want_space = [this, self](const std::string& path, std::uint64_t bytes) {
+        LOG_DEBUG("thread %d: less than %llu bytes left for %s; retention makes room", init.thread,
+                  static_cast<unsigned long long>(bytes), path.c_str());
+        self->send(init.retention, free_atom::value, init.config.directory, bytes);
+      };
+    }
     return c;
   }
 
@@ -85,6 +91,7 @@ struct writer_state {
     caf::put(out, status_key::aio_mean_latency_us, static_cast<int64_t>(s.completed ? s.latency_sum_us / s.completed : 0));
     caf::put(out, status_key::direct_io, writer.direct_io());
     caf::put(out, status_key::space_requests, static_cast<int64_t>(s.space_requests));
+    caf::put(out, status_key::headroom_requests, static_cast<int64_t>(s.headroom_requests));
     caf::put(out, status_key::no_space_retries, static_cast<int64_t>(s.no_space_retries));
     return out;
   }

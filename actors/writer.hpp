@@ -15,7 +15,7 @@ struct writer_init {
   indexer_actor indexer; // told when a packet file is durable; may be invalid
   std::string seccomp = "none"; // --seccomp mode for this thread
   std::shared_ptr<const void> directory_locks; // held while this writer may write
-  retention_actor retention; // asked to free space when the disk is (nearly) full; invalid: retention off
+  retention_actor retention = {}; // asked to free space when the disk is (nearly) full; invalid: retention off
 };
 
 /// Body of the detached writer actor. Quits after eos_atom with every file

@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
       indexer_main, indexer_init{0, io::index_dir(dir, 0), static_cast<std::uint32_t>(block_size),
                                  opts.index_nicelevel, opts.seccomp, {}}));
   auto writer = caf::actor_cast<writer_actor>(
-    system.spawn<caf::detached>(writer_main, writer_init{0, wc, indexer, opts.seccomp, {}, {}}));
+    system.spawn<caf::detached>(writer_main, writer_init{0, wc, indexer, opts.seccomp, {}}));
   auto source = std::make_shared<io::memory_source>(ring_blocks, block_size);
   auto reader = caf::actor_cast<reader_actor>(
     system.spawn<caf::detached>(reader_main, reader_init{0, source, writer, indexer, opts}));

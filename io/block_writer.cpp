@@ -196,16 +196,13 @@ bool block_writer::retry_after_freeing(int err, const std::string& path, std::ui
 }
 
 void block_writer::keep_headroom(const open_file& f) {
-  if (!cfg_.reclaim_space || refused_)
+  if (!cfg_.want_space)
     return;
   struct statvfs v {};
   if (::fstatvfs(f.fd, &v) != 0 || std::uint64_t{v.f_bavail} * v.f_frsize >= cfg_.grow_bytes)
     return;
-  ++stats_.space_requests;
-  if (cfg_.reclaim_space(f.hidden))
-    ++frees_;
-  else
-    refused_ = true;
+  ++stats_.headroom_requests;
+  cfg_.want_space(f.hidden, cfg_.grow_bytes);
 }
 
 void block_writer::release(slot& s) {

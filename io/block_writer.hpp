@@ -18,8 +18,10 @@
 // same bytes at the same offset, so nothing the kernel handed over is lost
 // while there is something old to delete. And the writer does not take the
 // last free byte: when less than one preallocation step is left after it
-// reserved its next one, it has space freed first, so that the indexes of
-// its files (written by the indexer, which cannot wait like this) find room.
+// reserved its next one, it asks for space then, without waiting
+// (writer_config::want_space), so that it rarely has to wait for a full
+// disk, and the indexes of its files (written by the indexer, which cannot
+// retry like this) find room.
 //
 // Not thread-safe: one writer per capture thread, driven by the writer actor.
 #pragma once
@@ -46,12 +48,16 @@ struct writer_config {
   std::uint64_t preallocate_bytes = 0; ///< at file creation (--preallocate_file_mb)
   std::uint64_t grow_bytes = 64ull << 20; ///< then preallocate ahead in steps of this
   /// Called, blocking, when the file system is full (ENOSPC, EDQUOT) for the
-  /// file at `path`, or has less than grow_bytes left after a preallocation:
-  /// true once space was freed (a failed operation is retried), false when
-  /// none can be (it fails as without this, and it is not asked again until
-  /// another file is finished). Asked again only by an operation that failed
-  /// after the last time space was freed. Empty: a full disk fails the write.
-  std::function<bool(const std::string& path)> reclaim_space;
+  /// file at `path`: true once space was freed (the operation is retried),
+  /// false when none can be (it fails as without this, and it is not asked
+  /// again until another file is finished). Asked again only by an
+  /// operation that failed after the last time space was freed. Empty: a
+  /// full disk fails the write.
+  std::function<bool(const std::string& path)> reclaim_space = {};
+  /// Called, not waited for, when less than `bytes` (grow_bytes) are left
+  /// on the file system of `path` after a preallocation step: the owner
+  /// makes room before the disk is full. May be empty.
+  std::function<void(const std::string& path, std::uint64_t bytes)> want_space = {};
   /// finish() of a file no block reached writes it empty (an idle link's
   /// file, with --index_format=stenographer: capture_options' rotates_idle_files).
   bool empty_files = false;
@@ -72,6 +78,7 @@ struct writer_stats {
   std::uint64_t latency_sum_us = 0; ///< of all completed writes (with `completed`: the mean)
   std::uint64_t completed = 0;      ///< writes completed
   std::uint64_t space_requests = 0;   ///< times reclaim_space was asked
+  std::uint64_t headroom_requests = 0; ///< times want_space was called
   std::uint64_t no_space_retries = 0; ///< operations retried after a full disk
 };
 
@@ -110,7 +117,7 @@ private:
   void wait_for(std::uint32_t max_in_flight);
   int submit(slot& s); // 0, or the errno that io_submit failed with
   void release(slot& s);
-  void keep_headroom(const open_file& f); // see reclaim_space
+  void keep_headroom(const open_file& f); // see want_space
   /// Whether an operation on `path` that failed with `err`, begun when
   /// `frees_` was `since`, is to be retried: the disk was full and space has
   /// been freed since (asking reclaim_space if not yet).

@@ -32,7 +32,7 @@ public:
   explicit importer(const import_options& o)
     : opts_(o), pkt_dir_(packet_dir(o.dir, o.thread)), idx_dir_(index_dir(o.dir, o.thread)),
       pool_(std::make_shared<memory_blocks>(pool_blocks, o.block_size)),
-      writer_(writer_config{pkt_dir_, o.block_size, pool_blocks, 0, 16ull * o.block_size, {}}),
+      writer_(writer_config{pkt_dir_, o.block_size, pool_blocks, 0, 16ull * o.block_size}),
       builder_(o.block_size) {
     make_directories(idx_dir_);
     last_id_ = newest_file(pkt_dir_);

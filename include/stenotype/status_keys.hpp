@@ -62,8 +62,9 @@ inline constexpr std::string_view aio_writes_completed = "aio-writes-completed";
 inline constexpr std::string_view aio_latency_sum_us = "aio-latency-sum-us";
 inline constexpr std::string_view aio_mean_latency_us = "aio-mean-latency-us";
 inline constexpr std::string_view direct_io = "direct-io";
-inline constexpr std::string_view space_requests = "space-requests";     // disk full: asked retention to free space
-inline constexpr std::string_view no_space_retries = "no-space-retries"; // operations retried after it did
+inline constexpr std::string_view space_requests = "space-requests";       // disk full: asked retention to free space, and waited
+inline constexpr std::string_view headroom_requests = "headroom-requests"; // nearly full: asked it, without waiting (also of retention)
+inline constexpr std::string_view no_space_retries = "no-space-retries";   // operations retried after a full disk
 
 // --- indexer-N -------------------------------------------------------------------
 inline constexpr std::string_view files_indexed = "files-indexed";

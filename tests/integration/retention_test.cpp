@@ -172,7 +172,8 @@ std::size_t check_kept(const std::string& dir, std::uint32_t sent, const std::st
       it->second = std::min(it->second, seq);
   }
   REQUIRE_FALSE(seen.empty());
-  CHECK(*seen.rbegin() == static_cast<long>(sent) - 1);
+  if (kernel_drops(log) == 0) // (else the newest may be among the dropped: counted below)
+    CHECK(*seen.rbegin() == static_cast<long>(sent) - 1);
   long from = 0;
   for (const auto& [t, seq] : oldest)
     from = std::max(from, seq);
@@ -326,15 +327,15 @@ TEST_CASE("retention by file count: --max_directory_files holds exactly") {
   CHECK(count_of(log, "(file-count,") >= 9);
 }
 
-TEST_CASE("retention on a full disk: with no free-space line the writer's ENOSPC deletes the oldest, and nothing is lost") {
+TEST_CASE("retention on a full disk: with no free-space line the writer has the oldest deleted as the disk fills, and loses nothing") {
   REQUIRE_ROOT();
   loop_fs fs{48};
   if (!fs.ok())
     SKIP_TEST("cannot loop-mount a filesystem here");
   veth_lab lab;
   const std::string dir = fs.path() + "/data";
-  // Retention on (the file count), the free-space line off: only a write
-  // that finds the disk full makes room.
+  // Retention on (the file count), the free-space line off: only the
+  // writer finding its disk (nearly) full makes room.
   background_process cap{capture_args(lab, dir, {"--disk_free_percentage=0"})};
   require_started(cap);
   const std::uint32_t all = frames_for_mb(150);
@@ -343,7 +344,6 @@ TEST_CASE("retention on a full disk: with no free-space line the writer's ENOSPC
   CHECK(cap.stop(SIGTERM, 30) == 0);
   const std::string log = cap.stderr_text();
   INFO(log.substr(log.size() > 4000 ? log.size() - 4000 : 0));
-  CHECK(log.find("is full; asking retention to delete the oldest file") != std::string::npos);
   CHECK(count_of(log, "(free-space,") > 20);
   CHECK(log.find("error") == std::string::npos);
   check_kept(dir, all, log);

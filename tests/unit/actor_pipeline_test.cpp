@@ -96,7 +96,7 @@ struct rootless_capture {
     wc.empty_files = rotates_idle_files(opts);
     indexer = spawn_indexer();
     writer = caf::actor_cast<writer_actor>(
-      system.spawn<caf::detached>(writer_main, writer_init{0, wc, indexer, opts.seccomp, {}, {}}));
+      system.spawn<caf::detached>(writer_main, writer_init{0, wc, indexer, opts.seccomp, {}}));
     reader = caf::actor_cast<reader_actor>(
       system.spawn<caf::detached>(reader_main, reader_init{0, source, writer, indexer, opts}));
     watch(writer);

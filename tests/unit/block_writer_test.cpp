@@ -148,7 +148,16 @@ TEST_CASE("a full disk: the writer asks for space (before it is full, when it pr
   constexpr std::size_t bs = 64 * 1024, n = 200; // 12.5 MiB
   auto old = ballast(fs.path(), 8, 2);           // what retention would delete
   fill_but(fs.path(), 1 << 20);
-  std::vector<std::string> asked_for;
+  // What the retention actor does: delete the oldest (here: a ballast file).
+  auto delete_oldest = [&] {
+    if (old.empty())
+      return false;
+    REQUIRE(::unlink(old.back().c_str()) == 0);
+    old.pop_back();
+    return true;
+  };
+  std::vector<std::string> asked_for; // waited for: the disk was full
+  int nearly_full = 0;                // not waited for
   writer_config cfg;
   cfg.directory = fs.path() + "/PKT0";
   cfg.block_size = bs;
@@ -156,11 +165,13 @@ TEST_CASE("a full disk: the writer asks for space (before it is full, when it pr
   cfg.grow_bytes = GENERATE(0, 16 * bs); // 0: no preallocation, the writes themselves find the disk full
   cfg.reclaim_space = [&](const std::string& path) {
     asked_for.push_back(path);
-    if (old.empty())
-      return false;
-    REQUIRE(::unlink(old.back().c_str()) == 0);
-    old.pop_back();
-    return true;
+    return delete_oldest();
+  };
+  cfg.want_space = [&](const std::string& path, std::uint64_t bytes) {
+    CHECK(path == cfg.directory + "/.1");
+    CHECK(bytes == cfg.grow_bytes);
+    ++nearly_full;
+    delete_oldest();
   };
   block_writer w{cfg};
   write_numbered_blocks(w, n, bs);
@@ -170,12 +181,18 @@ TEST_CASE("a full disk: the writer asks for space (before it is full, when it pr
   CHECK(w.stats().blocks == n);
   CHECK(w.stats().in_flight == 0);
   CHECK(w.stats().space_requests == asked_for.size());
-  CHECK(asked_for.size() >= 5); // 12.5 MiB in a 1 MiB gap: 2 MiB per deletion
-  CHECK(asked_for.size() <= 8);
-  if (cfg.grow_bytes == 0)
+  CHECK(w.stats().headroom_requests == static_cast<std::uint64_t>(nearly_full));
+  // 12.5 MiB in a 1 MiB gap: 2 MiB per deletion.
+  const std::size_t deletions = asked_for.size() + static_cast<std::size_t>(nearly_full);
+  CHECK(deletions >= 5);
+  CHECK(deletions <= 8);
+  if (cfg.grow_bytes == 0) {
+    CHECK(nearly_full == 0);
     CHECK(w.stats().no_space_retries >= asked_for.size());
-  else // space is freed when less than a step is left after reserving one: no write finds the disk full
+  } else { // asked when less than a step is left after reserving one: no write finds the disk full
+    CHECK(asked_for.empty());
     CHECK(w.stats().no_space_retries == 0);
+  }
   for (const auto& p : asked_for)
     CHECK(p == cfg.directory + "/.1");
   const auto bytes = slurp(cfg.directory + "/1");

@@ -710,3 +710,28 @@ TEST_CASE("retention on ext4: the actor keeps the line as files arrive, and free
   CHECK(io::exists(fs.path() + "/filler"));
   CHECK(lab.number(s, "errors") == 0);
 }
+
+TEST_CASE("retention on ext4: a nearly full disk loses its oldest files until the writer's step fits, no more") {
+  if (::geteuid() != 0)
+    SKIP_TEST("needs root to loop-mount filesystems");
+  test::loop_fs fs{40};
+  if (!fs.ok())
+    SKIP_TEST("cannot loop-mount a filesystem here");
+  retention_lab lab{files_max(100)}; // retention on; no free-space line
+  fake_data_dir d{fs.path()};
+  lab.init.directory = d.dir;
+  for (std::uint64_t i = 1; i <= 8; ++i)
+    add_big(d, static_cast<int>(i % 2), i * sec, 2);
+  lab.start();
+  lab.await("checks", 1);
+  // A writer reserved its step and finds 3 MiB short of the next one: two
+  // files of 2 MiB go (the oldest, across threads), not a third.
+  const auto want = store::filesystem_space_of(d.pkt(0)).available + (3 << 20);
+  lab.self->send(lab.actor, free_atom::value, d.pkt(0), static_cast<std::uint64_t>(want));
+  const auto s = lab.await("headroom-requests", 1);
+  CHECK(lab.number(s, "files-deleted.free-space") == 2);
+  CHECK(d.names(d.pkt(1)).count("1000000") == 0);
+  CHECK(d.names(d.pkt(0)).count("2000000") == 0);
+  CHECK(d.names(d.pkt(1)).count("3000000") == 1);
+  CHECK(lab.number(s, "free-requests") == 0); // nobody waited for it
+}
