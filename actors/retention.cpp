@@ -222,7 +222,8 @@ struct retention_state {
       note_error(e.what());
       return;
     }
-    for (std::uint64_t given_back = 0; available + given_back < want;) {
+    const auto deadline = steady::now() + deletion_budget_per_check; // many small files: the next step asks again
+    for (std::uint64_t given_back = 0; available + given_back < want && steady::now() < deadline;) {
       std::uint64_t bytes = 0;
       const auto r = delete_oldest_on(path, bytes);
       if (r == freed::nothing_left && !warned_nothing_left)
