@@ -214,9 +214,7 @@ std::string port_for(int salt) { return std::to_string(20000 + (getpid() * 7 + s
 
 TEST_CASE("retention by free space: the line holds, the newest frames are readable meanwhile, the horizon is in metrics") {
   REQUIRE_ROOT();
-  loop_fs fs{64};
-  if (!fs.ok())
-    SKIP_TEST("cannot loop-mount a filesystem here");
+  REQUIRE_LOOP_FS(fs, 64);
   veth_lab lab;
   const std::string dir = fs.path() + "/data", metrics = port_for(1), control = port_for(2);
   const auto start = std::time(nullptr);
@@ -278,9 +276,7 @@ TEST_CASE("retention by free space: the line holds, the newest frames are readab
 
 TEST_CASE("retention by byte budget: packet and index files stay within --max_data_mb") {
   REQUIRE_ROOT();
-  loop_fs fs{64};
-  if (!fs.ok())
-    SKIP_TEST("cannot loop-mount a filesystem here");
+  REQUIRE_LOOP_FS(fs, 64);
   veth_lab lab;
   const std::string dir = fs.path() + "/data";
   background_process cap{capture_args(lab, dir, {"--disk_free_percentage=0", "--max_data_mb=16"})};
@@ -329,9 +325,7 @@ TEST_CASE("retention by file count: --max_directory_files holds exactly") {
 
 TEST_CASE("retention on a full disk: with no free-space line the writer has the oldest deleted as the disk fills, and loses nothing") {
   REQUIRE_ROOT();
-  loop_fs fs{48};
-  if (!fs.ok())
-    SKIP_TEST("cannot loop-mount a filesystem here");
+  REQUIRE_LOOP_FS(fs, 48);
   veth_lab lab;
   const std::string dir = fs.path() + "/data";
   // Retention on (the file count), the free-space line off: only the
@@ -351,9 +345,7 @@ TEST_CASE("retention on a full disk: with no free-space line the writer has the 
 
 TEST_CASE("retention: a disk filled by another program ends in the clear error, and no foreign file is deleted") {
   REQUIRE_ROOT();
-  loop_fs fs{48};
-  if (!fs.ok())
-    SKIP_TEST("cannot loop-mount a filesystem here");
+  REQUIRE_LOOP_FS(fs, 48);
   veth_lab lab;
   const std::string dir = fs.path() + "/data";
   io::make_directories(io::packet_dir(dir, 0));
@@ -411,9 +403,7 @@ TEST_CASE("retention: a disk filled by another program ends in the clear error, 
 
 TEST_CASE("retention: kill -9 while deleting, then a restart: every file whole and indexed, no orphan, the line holds") {
   REQUIRE_ROOT();
-  loop_fs fs{48};
-  if (!fs.ok())
-    SKIP_TEST("cannot loop-mount a filesystem here");
+  REQUIRE_LOOP_FS(fs, 48);
   veth_lab lab;
   const std::string dir = fs.path() + "/data";
   std::mt19937 rng(14);

@@ -39,9 +39,7 @@ std::vector<frame> big_frames(std::uint32_t n) {
 
 TEST_CASE("with retention off a full disk stops the capture with the file named, and finished files stay complete") {
   REQUIRE_ROOT();
-  loop_fs fs{24};
-  if (!fs.ok())
-    SKIP_TEST("cannot loop-mount a filesystem here");
+  REQUIRE_LOOP_FS(fs, 24);
   veth_lab lab;
   const std::string dir = fs.path() + "/data";
   // Retention (on by default) would delete the oldest files instead:
@@ -110,9 +108,7 @@ TEST_CASE("a nearly full disk keeps every block that fits: preallocation never c
 
 TEST_CASE("a hung disk trips the watchdog, which names the stuck component and exits 1") {
   REQUIRE_ROOT();
-  loop_fs fs{64};
-  if (!fs.ok())
-    SKIP_TEST("cannot loop-mount a filesystem here");
+  REQUIRE_LOOP_FS(fs, 64);
   veth_lab lab;
   const std::string dir = fs.path() + "/data";
   background_process cap{args(lab, dir, {"--fileage_sec=1"})};

@@ -3,6 +3,8 @@
 // it could be made, so a test without it can skip.
 #pragma once
 
+#include "support/skip.hpp"
+
 #include <cstdlib>
 #include <string>
 
@@ -35,3 +37,11 @@ private:
 };
 
 } // namespace stenotype::test
+
+/// In a test case: `name`, a loop-mounted ext4 of `mb` MiB, or a skip when
+/// this machine cannot mount one.
+#define REQUIRE_LOOP_FS(name, mb)                                              \
+  ::stenotype::test::loop_fs name{mb};                                         \
+  if (!name.ok())                                                              \
+  SKIP_TEST("cannot loop-mount a filesystem here")
+

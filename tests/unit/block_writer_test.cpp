@@ -142,9 +142,7 @@ void fill_but(const std::string& dir, std::uint64_t keep) {
 TEST_CASE("a full disk: the writer asks for space (before it is full, when it preallocates) and writes every block") {
   if (::geteuid() != 0)
     SKIP_TEST("needs root to loop-mount a filesystem");
-  stenotype::test::loop_fs fs{32};
-  if (!fs.ok())
-    SKIP_TEST("cannot loop-mount a filesystem here");
+  REQUIRE_LOOP_FS(fs, 32);
   constexpr std::size_t bs = 64 * 1024, n = 200; // 12.5 MiB
   auto old = ballast(fs.path(), 8, 2);           // what retention would delete
   fill_but(fs.path(), 1 << 20);
@@ -207,9 +205,7 @@ TEST_CASE("a full disk: the writer asks for space (before it is full, when it pr
 TEST_CASE("a full disk with nothing left to free fails the write, naming the file") {
   if (::geteuid() != 0)
     SKIP_TEST("needs root to loop-mount a filesystem");
-  stenotype::test::loop_fs fs{32};
-  if (!fs.ok())
-    SKIP_TEST("cannot loop-mount a filesystem here");
+  REQUIRE_LOOP_FS(fs, 32);
   constexpr std::size_t bs = 64 * 1024;
   fill_but(fs.path(), 1 << 20);
   int asked = 0;

@@ -667,9 +667,7 @@ TEST_CASE("retention on ext4: the line holds after deleting the oldest, foreign 
 TEST_CASE("retention on ext4: the actor keeps the line as files arrive, and frees space on request") {
   if (::geteuid() != 0)
     SKIP_TEST("needs root to loop-mount filesystems");
-  test::loop_fs fs{40};
-  if (!fs.ok())
-    SKIP_TEST("cannot loop-mount a filesystem here");
+  REQUIRE_LOOP_FS(fs, 40);
   retention_lab lab{free_pct(20)};
   // The lab's directory is on the root filesystem: use one on the loop one.
   fake_data_dir d{fs.path()};
@@ -714,9 +712,7 @@ TEST_CASE("retention on ext4: the actor keeps the line as files arrive, and free
 TEST_CASE("retention on ext4: a nearly full disk loses its oldest files until the writer's step fits, no more") {
   if (::geteuid() != 0)
     SKIP_TEST("needs root to loop-mount filesystems");
-  test::loop_fs fs{40};
-  if (!fs.ok())
-    SKIP_TEST("cannot loop-mount a filesystem here");
+  REQUIRE_LOOP_FS(fs, 40);
   retention_lab lab{files_max(100)}; // retention on; no free-space line
   fake_data_dir d{fs.path()};
   lab.init.directory = d.dir;
