@@ -5,8 +5,12 @@
 // back-pressure), never as lost packets on disk.
 #include "actors/indexer.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <set>
+#include <stdexcept>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 
@@ -47,6 +51,51 @@ struct indexer_state {
   std::string hidden(std::uint64_t id) const { return init.directory + "/" + io::hidden_name(id); }
   std::string final(std::uint64_t id) const { return init.directory + "/" + io::final_name(id); }
 
+  using clock = std::chrono::steady_clock;
+  clock::time_point last_part{}; // when the open file's last part was published
+  std::uint64_t parts_written = 0;
+
+  bool parts_on() const { return init.part_interval.count() > 0; }
+  bool part_pending() const { return parts_on() && current && builder.blocks() > builder.part_first_block(); }
+
+  // How long the mailbox may be waited on before a part is due.
+  std::chrono::milliseconds part_wait() const {
+    if (!part_pending())
+      return std::chrono::seconds(10); // nothing to publish: wake now and then anyway
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(last_part + init.part_interval - clock::now());
+    return std::max(left, std::chrono::milliseconds(0));
+  }
+
+  // The blocks indexed since the last part, as the next part. A part that
+  // cannot be written (a full disk) is not the capture's problem: its blocks
+  // go into the next part, or are scanned by readers, or wait for the full
+  // index.
+  void publish_part_if_due() {
+    if (!part_pending() || clock::now() < last_part + init.part_interval)
+      return;
+    last_part = clock::now();
+    const std::string draft = init.directory + "/" + io::part_draft_name(*current);
+    const std::string name = io::part_name(*current, builder.part_first_block(), builder.blocks());
+    try {
+      index::write_index_entries([&](const index::entry_fn& put) { builder.for_each_part_entry(put); }, draft);
+      if (::rename(draft.c_str(), (init.directory + "/" + name).c_str()) != 0)
+        throw std::runtime_error("cannot rename " + draft + ": " + std::strerror(errno));
+      builder.start_part();
+      ++parts_written;
+    } catch (const std::exception& e) {
+      ::unlink(draft.c_str());
+      LOG_WARN("indexer %d: no partial index %s (%s); its blocks wait for the next one", init.thread,
+               name.c_str(), e.what());
+    }
+  }
+
+  // The open file's parts, once its full index is published (renamed):
+  // a reader finds the one or the others.
+  void remove_parts(std::uint64_t file) {
+    for (const auto& c : io::list_companions(init.directory, file))
+      ::unlink((init.directory + "/" + c.name()).c_str());
+  }
+
   void on_block(std::uint64_t file, std::uint64_t offset, const io::block_handle& block) {
     next_block = block.sequence() + 1;
     if (current && *current != file)
@@ -58,9 +107,11 @@ struct indexer_state {
       }
       builder.reset();
       current = file;
+      last_part = clock::now();
     }
     packets_indexed += index::index_block(builder, block.bytes(), offset);
     ++blocks_indexed;
+    publish_part_if_due();
   }
 
   void on_close(std::uint64_t file) {
@@ -102,6 +153,7 @@ struct indexer_state {
       LOG_INFO("indexer %d: %s was deleted before it could be indexed", init.thread, ev.path.c_str());
       return;
     }
+    remove_parts(ev.id); // a predecessor's
     ++files_indexed;
     ++files_from_disk;
     LOG_INFO("indexer %d: indexed %s from the packet file", init.thread, ev.path.c_str());
@@ -118,6 +170,8 @@ struct indexer_state {
 
   void publish(std::uint64_t file) {
     io::publish(init.directory, io::hidden_name(file), io::final_name(file));
+    if (parts_on())
+      remove_parts(file);
     ++files_indexed;
     LOG_DEBUG("thread %d: indexed %s", init.thread, final(file).c_str());
   }
@@ -137,6 +191,7 @@ struct indexer_state {
     caf::put(s, status_key::awaiting_packet_file,
              static_cast<int64_t>(built.size() + partial.size() + unseen.size()));
     caf::put(s, status_key::files_indexed_from_disk, static_cast<int64_t>(files_from_disk));
+    caf::put(s, status_key::partial_indexes, static_cast<int64_t>(parts_written));
     return s;
   }
 };
@@ -163,7 +218,8 @@ void indexer_main(caf::blocking_actor* self, indexer_init init) {
           st.eos = true;
         },
         [&](stop_atom) { st.stopped = true; },
-        [&](status_atom) { return st.status(); });
+        [&](status_atom) { return st.status(); },
+        caf::after(st.part_wait()) >> [&] { st.publish_part_if_due(); });
     }
     if (!st.built.empty())
       LOG_WARN("indexer %d: %zu index file(s) left hidden: their packet files were not completed",

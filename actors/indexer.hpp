@@ -4,6 +4,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/blocking_actor.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -20,12 +21,17 @@ struct indexer_init {
   std::string seccomp = "none"; ///< --seccomp mode for this thread
   std::shared_ptr<const void> directory_locks; ///< held while this indexer may write
   index_format format = index_format::native;  ///< --index_format of the files it writes
+  /// Partial indexes of the open file for fresh queries, one per this much
+  /// time with new blocks (docs/FILE_FORMAT.md); 0: none.
+  std::chrono::milliseconds part_interval{0};
 };
 
 /// Body of the detached indexer actor. Indexes every block it is sent; on
 /// `close` writes the file's index hidden; publishes (renames) it only when
 /// the writer reports the packet file complete (`written`), in whichever
-/// order the two arrive. Quits after `eos` once nothing waits for `written`,
+/// order the two arrive. Meanwhile, with `part_interval`, it publishes the
+/// open file's index in parts (hidden, written whole, then renamed), and
+/// removes them once the file's full index is published. Quits after `eos` once nothing waits for `written`,
 /// or at `stop` (the writer is gone: unpublished indexes stay hidden).
 void indexer_main(caf::blocking_actor* self, indexer_init init);
 

@@ -70,10 +70,13 @@ capture_actor spawn_pipeline(caf::actor_system& system, const capture_options& o
     wc.grow_bytes = std::min<std::uint64_t>(std::uint64_t{opts.filesize_mb} << 20,
                                             64 * opts.block_size());
     wc.empty_files = rotates_idle_files(opts);
+    wc.publish_extent = publishes_open_files(opts);
     // Downstream first, so every actor knows its consumers from the start.
     t.indexer_config = indexer_init{i, io::index_dir(opts.dir, i),
                                     static_cast<std::uint32_t>(opts.block_size()), opts.index_nicelevel,
-                                    opts.seccomp, locks, opts.index_format};
+                                    opts.seccomp, locks, opts.index_format,
+                                    publishes_open_files(opts) ? std::chrono::milliseconds(1000)
+                                                               : std::chrono::milliseconds(0)};
     if (opts.index)
       t.indexer = spawn_indexer(system, t.indexer_config);
     t.writer = caf::actor_cast<writer_actor>(

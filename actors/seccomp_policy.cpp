@@ -25,14 +25,17 @@ const list common = {
 const list reader = {"poll", "ppoll", "getsockopt", "setsockopt", "getsockname", "close"};
 
 // The writer: create files (openat), AIO, preallocate, trim, sync, rename;
-// with retention on, how much space is left after a preallocation (fstatfs).
+// with retention on, how much space is left after a preallocation (fstatfs);
+// the open file's durable extent for fresh queries (pwrite64 of its sidecar,
+// unlinkat when the file is complete).
 const list writer = {"openat", "close", "io_submit", "io_getevents", "io_pgetevents", "io_destroy",
                      "fallocate", "ftruncate", "fsync", "fdatasync", "rename", "renameat",
-                     "renameat2", "fstat", "newfstatat", "fstatfs"};
+                     "renameat2", "fstat", "newfstatat", "fstatfs", "pwrite64", "unlinkat"};
 
 // The indexer: RocksDB's SstFileWriter (open, append, range sync, fsync,
 // page-cache hints, file system block size via fstatfs/uname), our chmod
-// and rename of the finished index; LevelDB's first Options (stenographer
+// and rename of the finished index and of each partial index of the open
+// file (fresh queries), listing (getdents64) and unlinking those parts; LevelDB's first Options (stenographer
 // format) build its Env, which asks for RLIMIT_NOFILE once.
 const list indexer = {"openat", "close", "read", "pread64", "pwrite64", "lseek", "fstat",
                       "newfstatat", "statx", "fstatfs", "statfs", "fcntl", "fadvise64",

@@ -106,9 +106,12 @@ void writer_main(caf::blocking_actor* self, writer_init init) {
   try {
     writer_state st{self, std::move(init)};
     install_seccomp(seccomp_role::writer, st.init.seccomp); // after io_setup and mkdir
+    bool extent_pending = false;
     while (!st.done) {
       bool idle = false;
-      const auto wait = st.writer.stats().in_flight > 0 ? 0ms : 100ms;
+      const auto wait = st.writer.stats().in_flight > 0 ? 0ms
+                        : extent_pending              ? st.init.config.extent_interval
+                                                      : 100ms;
       self->receive(
         [&](block_atom, std::uint64_t file, std::uint64_t offset, io::block_handle& block) {
           st.writer.write(file, offset, std::move(block));
@@ -121,6 +124,7 @@ void writer_main(caf::blocking_actor* self, writer_init init) {
         caf::after(wait) >> [&] { idle = true; });
       // Mailbox empty and writes in flight: wait a little for completions.
       st.writer.reap(idle ? 1ms : 0ms);
+      extent_pending = st.writer.publish_extent();
     }
   } catch (const std::exception& e) {
     end_with_failure(self, status_key::component(status_key::writer, thread), e);

@@ -16,6 +16,7 @@
 
 #include "index/index_file.hpp"
 #include "index/leveldb_index.hpp"
+#include "index/part_set.hpp"
 
 namespace stenotype::index {
 
@@ -26,6 +27,8 @@ public:
   /// format, or what the format's reader throws (index_reader,
   /// leveldb_index_reader; `verify` and `l` as there).
   explicit file_index(const std::string& path, bool verify = true, io::links l = io::links::follow);
+  /// The merged partial indexes of a file still being written (native).
+  explicit file_index(part_set parts);
 
   index_format format() const;
 
@@ -45,7 +48,7 @@ public:
 
 private:
   std::string path_;
-  std::variant<index_reader, leveldb_index_reader> reader_;
+  std::variant<index_reader, leveldb_index_reader, part_set> reader_;
 };
 
 } // namespace stenotype::index

@@ -29,6 +29,10 @@ void index_builder::reset() {
   blocks_.clear();
   summary_ = file_summary{};
   summary_.block_size = block_size_;
+  part_ = 1;
+  part_first_ = 0;
+  part_starts_.clear();
+  part_keys_.clear();
 }
 
 std::uint32_t index_builder::new_chunk() {
@@ -43,6 +47,8 @@ void index_builder::append(std::uint32_t id, std::uint32_t slot) {
   posting_tail& pl = tails_[id - 1];
   if (!pl.empty && slot == pl.last)
     return; // same packet, same key twice (e.g. equal source and destination port)
+  if (pl.part != part_)
+    enter_part(id, pl);
   std::uint32_t v = pl.empty ? slot : slot - pl.last;
   pl.last = slot;
   pl.empty = false;
@@ -64,10 +70,17 @@ void index_builder::append(std::uint32_t id, std::uint32_t slot) {
   }
 }
 
+void index_builder::enter_part(std::uint32_t id, posting_tail& pl) {
+  pl.part = part_;
+  part_starts_[id - 1] = part_start{pl.tail, pl.tail_used, pl.empty, pl.last};
+  part_keys_.push_back(id);
+}
+
 std::uint32_t index_builder::new_list(const index_key& k) {
   const std::uint32_t c = new_chunk();
-  tails_.push_back(posting_tail{c, 0, 0, true});
+  tails_.push_back(posting_tail{c, 0, 0, true, 0});
   heads_.push_back(posting_head{k, c});
+  part_starts_.emplace_back();
   return static_cast<std::uint32_t>(tails_.size());
 }
 
@@ -178,6 +191,102 @@ void index_builder::for_each_entry(
       c = c == pl.tail ? 0 : ch.next;
     }
     fn(ph.key.view(), value);
+  }
+}
+
+} // namespace stenotype::index
+
+namespace stenotype::index {
+namespace {
+
+// Reads one varint of `bytes` from `at`; false when it is cut off.
+bool read_varint(std::string_view bytes, std::size_t& at, std::uint64_t& v) {
+  v = 0;
+  for (int shift = 0; at < bytes.size() && shift <= 28; shift += 7) {
+    const auto b = static_cast<std::uint8_t>(bytes[at++]);
+    v |= std::uint64_t{b & 0x7fu} << shift;
+    if (!(b & 0x80))
+      return true;
+  }
+  return false;
+}
+
+void put_varint(std::string& out, std::uint64_t v) {
+  do {
+    const auto b = static_cast<std::uint8_t>(v & 0x7f);
+    v >>= 7;
+    out.push_back(static_cast<char>(v ? (b | 0x80) : b));
+  } while (v);
+}
+
+} // namespace
+
+void index_builder::start_part() {
+  if (++part_ == 0) { // wrapped: no key may look as if it were in the new part
+    for (auto& t : tails_)
+      t.part = 0;
+    part_ = 1;
+  }
+  part_keys_.clear();
+  part_first_ = summary_.blocks;
+}
+
+void index_builder::for_each_part_entry(
+  const std::function<void(std::string_view, std::string_view)>& fn) const {
+  std::string value;
+  put_be(value, format_version, 4);
+  fn(version_key, value);
+  file_summary part{0, 0, 0, summary_.blocks, block_size_};
+  value.clear();
+  for (std::uint32_t b = 0; b < blocks_.size(); ++b) {
+    const block_times none{};
+    const block_times& t = b < part_first_ ? none : blocks_[b];
+    put_be(value, t.first_ns, 8);
+    put_be(value, t.last_ns, 8);
+    put_be(value, t.packets, 4);
+    if (t.packets == 0)
+      continue;
+    part.first_ns = part.packets == 0 ? t.first_ns : std::min(part.first_ns, t.first_ns);
+    part.last_ns = part.packets == 0 ? t.last_ns : std::max(part.last_ns, t.last_ns);
+    part.packets += t.packets;
+  }
+  fn(block_meta_key, value);
+  value.clear();
+  put_be(value, part.packets, 8);
+  put_be(value, part.first_ns, 8);
+  put_be(value, part.last_ns, 8);
+  put_be(value, part.blocks, 4);
+  put_be(value, part.block_size, 4);
+  fn(file_meta_key, value);
+
+  std::vector<std::uint32_t> order(part_keys_);
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return heads_[a - 1].key.view() < heads_[b - 1].key.view();
+  });
+  std::string raw;
+  for (const std::uint32_t id : order) {
+    const posting_tail& pl = tails_[id - 1];
+    const part_start& ps = part_starts_[id - 1];
+    raw.clear();
+    for (std::uint32_t c = ps.chunk, from = ps.used;;) {
+      const chunk& ch = chunk_at(c);
+      const std::uint32_t to = c == pl.tail ? pl.tail_used : chunk_bytes;
+      raw.append(reinterpret_cast<const char*>(ch.data) + from, to - from);
+      if (c == pl.tail)
+        break;
+      c = ch.next;
+      from = 0;
+    }
+    // The part's first position is stored whole, not as a delta from a
+    // position of an earlier part.
+    std::size_t at = 0;
+    std::uint64_t first = 0;
+    if (!read_varint(raw, at, first))
+      continue; // cannot happen: a key enters a part with its append
+    value.clear();
+    put_varint(value, ps.absolute ? first : ps.base + first);
+    value.append(raw, at);
+    fn(heads_[id - 1].key.view(), value);
   }
 }
 

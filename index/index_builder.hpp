@@ -58,6 +58,27 @@ public:
   /// keys first; values are the on-disk encodings.
   void for_each_entry(const std::function<void(std::string_view, std::string_view)>& fn) const;
 
+  // Partial indexes of the open file (fresh queries, docs/FILE_FORMAT.md):
+  // a "part" holds what was added since the previous part -- whole blocks,
+  // [part_first_block(), blocks()) -- as a native index of its own. Keys
+  // touched since the last part are noted on the way (one compare per key
+  // and packet, in the tail the append touches anyway), so a part costs
+  // time in its keys and packets, not in the file's.
+
+  /// The first block of the part being gathered, and the file's block count.
+  std::uint32_t part_first_block() const { return part_first_; }
+  std::uint32_t blocks() const { return summary_.blocks; }
+
+  /// Calls fn(key, value) in ascending key order for the current part: the
+  /// metadata as for_each_entry, but counting only the part's packets and
+  /// with an empty (0-packet) block table entry for each earlier block, so
+  /// that the part reads as a native index by itself; then each key's
+  /// positions added since the last start_part().
+  void for_each_part_entry(const std::function<void(std::string_view, std::string_view)>& fn) const;
+
+  /// Begins the next part at the current end of the file.
+  void start_part();
+
   const file_summary& summary() const { return summary_; }
   std::size_t keys() const { return tails_.size(); }
   /// Bytes held now (tables, arena, per-key state): the indexer's memory cost.
@@ -81,6 +102,16 @@ private:
     std::uint32_t last = 0;     // last position >> 3, for deltas and duplicates
     std::uint8_t tail_used = 0;
     bool empty = true;
+    std::uint16_t part = 0;     // part_ when last appended to (fits the padding)
+  };
+  static_assert(sizeof(posting_tail) == 12);
+  // Where a key's positions of the current part begin: the encoding point
+  // and the value its first delta is relative to.
+  struct part_start {
+    std::uint32_t chunk = 0;
+    std::uint8_t used = 0;
+    bool absolute = true; // the key was new: its first value is not a delta
+    std::uint32_t base = 0;
   };
   struct posting_head {
     index_key key;
@@ -107,6 +138,11 @@ private:
   std::uint32_t chunks_used_ = 1; // chunk 0 is "none"
   std::vector<block_times> blocks_;
   file_summary summary_;
+  void enter_part(std::uint32_t id, posting_tail& pl);
+  std::uint16_t part_ = 1;                 // current part's number (mod 2^16, never 0)
+  std::uint32_t part_first_ = 0;           // its first block
+  std::vector<part_start> part_starts_;    // id - 1 -> where its part begins
+  std::vector<std::uint32_t> part_keys_;   // ids touched in the current part
 };
 
 } // namespace stenotype::index

@@ -11,6 +11,7 @@
 #include <utility>
 #include <unistd.h>
 
+#include "io/durable_extent.hpp"
 #include "io/layout.hpp"
 #include "stenotype/error.hpp"
 #include "stenotype/log.hpp"
@@ -40,6 +41,9 @@ struct block_writer::open_file {
   std::uint64_t allocated = 0; // bytes reserved with fallocate
   std::uint64_t blocks = 0;
   std::uint32_t in_flight = 0;
+  extent_publisher extent;          // its sidecar, when cfg_.publish_extent
+  std::uint64_t extent_at_us = 0;   // when it was last written
+  std::uint64_t extent_completed = 0; // stats_.completed then
 };
 
 struct block_writer::slot {
@@ -118,6 +122,13 @@ std::unique_ptr<block_writer::open_file> block_writer::create(std::uint64_t id, 
       fail("cannot create " + f->hidden, errno);
   if (preallocate && cfg_.preallocate_bytes > 0 && ::fallocate(f->fd, 0, 0, static_cast<off_t>(cfg_.preallocate_bytes)) == 0)
     f->allocated = cfg_.preallocate_bytes;
+  // Fresh queries are a convenience: a sidecar that cannot be made costs
+  // them this file, never a packet.
+  if (preallocate && cfg_.publish_extent)
+    if (const int err = f->extent.open(dir_fd_, id, static_cast<std::uint32_t>(cfg_.block_size)))
+      LOG_WARN("cannot create %s/%s (%s): the file's packets become queryable when it is complete",
+               cfg_.directory.c_str(), extent_name(id).c_str(), std::strerror(err));
+  f->extent_completed = stats_.completed;
   return f;
 }
 
@@ -282,6 +293,32 @@ void block_writer::reap(std::chrono::milliseconds timeout) {
   complete_all(events, n);
 }
 
+std::uint64_t block_writer::durable_bytes(const open_file& f) const {
+  // Blocks are submitted in offset order, so everything below the lowest
+  // write still in flight has completed.
+  std::uint64_t durable = f.end;
+  if (f.in_flight > 0)
+    for (const slot& s : slots_)
+      if (s.file == &f)
+        durable = std::min(durable, s.offset);
+  return durable;
+}
+
+bool block_writer::publish_extent() {
+  if (!file_ || !file_->extent.is_open() || file_->extent_completed == stats_.completed)
+    return false;
+  open_file& f = *file_;
+  const std::uint64_t now = monotonic_us();
+  if (now - f.extent_at_us < static_cast<std::uint64_t>(cfg_.extent_interval.count()) * 1000)
+    return true;
+  f.extent_at_us = now;
+  f.extent_completed = stats_.completed;
+  if (const int err = f.extent.publish(durable_bytes(f)))
+    LOG_WARN("cannot update %s/%s (%s): the file's further packets become queryable when it is complete",
+             cfg_.directory.c_str(), extent_name(f.id).c_str(), std::strerror(err));
+  return false;
+}
+
 std::optional<finished_file> block_writer::finish(std::uint64_t file_id) {
   if (!file_ && cfg_.empty_files && file_id > last_finished_)
     file_ = create(file_id, false); // no block reached it: finished empty, below
@@ -307,6 +344,7 @@ std::optional<finished_file> block_writer::finish(std::uint64_t file_id) {
         throw;
     }
   }
+  f.extent.remove(); // after the rename: a reader finds the sidecar or the final name
   finished_file done{f.id, f.final, f.end, f.blocks};
   refused_ = false; // one more complete file of ours: something to delete again
   last_finished_ = f.id;

@@ -61,6 +61,10 @@ struct writer_config {
   /// finish() of a file no block reached writes it empty (an idle link's
   /// file, with --index_format=stenographer: capture_options' rotates_idle_files).
   bool empty_files = false;
+  /// Keep the open file's durable extent in its sidecar for fresh queries
+  /// (io/durable_extent.hpp), updated at most every `extent_interval`.
+  bool publish_extent = false;
+  std::chrono::milliseconds extent_interval{100};
 };
 
 /// A packet file that is complete on disk under its final name.
@@ -98,6 +102,14 @@ public:
   /// Reaps finished writes, waiting up to `timeout` for one if any are in flight.
   void reap(std::chrono::milliseconds timeout);
 
+  /// Records the open file's durable extent -- the prefix of it that every
+  /// completed write covers, writes in flight excluded -- in its sidecar when
+  /// writes completed since the last record, at most once per
+  /// `extent_interval` (a pwrite of 32 bytes; nothing per packet). Returns
+  /// true while such a record waits for its time: call again within
+  /// `extent_interval`.
+  bool publish_extent();
+
   /// Completes file `file_id`: waits for its writes, trims preallocated
   /// space, syncs, renames it to its final name and syncs the directory.
   /// A file no block reached: with `empty_files`, written empty (once: ids
@@ -118,6 +130,7 @@ private:
   int submit(slot& s); // 0, or the errno that io_submit failed with
   void release(slot& s);
   void keep_headroom(const open_file& f); // see want_space
+  std::uint64_t durable_bytes(const open_file& f) const;
   /// Whether an operation on `path` that failed with `err`, begun when
   /// `frees_` was `since`, is to be retried: the disk was full and space has
   /// been freed since (asking reclaim_space if not yet).

@@ -67,6 +67,67 @@ std::optional<std::uint64_t> parse_final_name(std::string_view name) {
   return id;
 }
 
+namespace {
+constexpr std::string_view extent_suffix = ".extent", part_infix = ".part-", draft_suffix = ".part-new";
+
+std::optional<std::uint32_t> parse_u32(std::string_view text) {
+  const auto v = parse_final_name(text);
+  if (!v || *v > UINT32_MAX)
+    return std::nullopt;
+  return static_cast<std::uint32_t>(*v);
+}
+} // namespace
+
+std::string extent_name(std::uint64_t id) { return hidden_name(id) + std::string(extent_suffix); }
+std::string part_name(std::uint64_t id, std::uint32_t first_block, std::uint32_t end_block) {
+  return hidden_name(id) + std::string(part_infix) + std::to_string(first_block) + "-" + std::to_string(end_block);
+}
+std::string part_draft_name(std::uint64_t id) { return hidden_name(id) + std::string(draft_suffix); }
+
+std::string companion_name::name() const {
+  switch (k) {
+    case kind::extent: return extent_name(id);
+    case kind::part: return part_name(id, first_block, end_block);
+    case kind::part_draft: return part_draft_name(id);
+  }
+  return {};
+}
+
+std::optional<companion_name> parse_companion_name(std::string_view name) {
+  if (name.empty() || name[0] != '.')
+    return std::nullopt;
+  const auto dot = name.find('.', 1);
+  if (dot == std::string_view::npos)
+    return std::nullopt;
+  const auto id = parse_final_name(name.substr(1, dot - 1));
+  if (!id)
+    return std::nullopt;
+  const std::string_view rest = name.substr(dot);
+  if (rest == extent_suffix)
+    return companion_name{companion_name::kind::extent, *id};
+  if (rest == draft_suffix)
+    return companion_name{companion_name::kind::part_draft, *id};
+  if (!rest.starts_with(part_infix))
+    return std::nullopt;
+  const std::string_view range = rest.substr(part_infix.size());
+  const auto dash = range.find('-');
+  if (dash == std::string_view::npos)
+    return std::nullopt;
+  const auto first = parse_u32(range.substr(0, dash)), end = parse_u32(range.substr(dash + 1));
+  if (!first || !end || *first >= *end)
+    return std::nullopt;
+  return companion_name{companion_name::kind::part, *id, *first, *end};
+}
+
+std::vector<companion_name> list_companions(const std::string& dir, std::optional<std::uint64_t> id) {
+  std::vector<companion_name> out;
+  for (const auto& n : list_names(dir))
+    if (auto c = parse_companion_name(n); c && (!id || c->id == *id))
+      out.push_back(*c);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::optional<std::uint64_t> parse_hidden_name(std::string_view name) {
   if (name.empty() || name[0] != '.')
     return std::nullopt;

@@ -5,6 +5,16 @@
 //   DIR/IDX<n>/<micros>    their indexes, under the same name
 //   .<micros>              either, while it is being written (hidden)
 //
+// and, for the file still being written (fresh queries, docs/FILE_FORMAT.md):
+//
+//   DIR/PKT<n>/.<micros>.extent          how much of it is durable (io/durable_extent.hpp)
+//   DIR/IDX<n>/.<micros>.part-<a>-<b>    the index of its blocks [a, b)
+//   DIR/IDX<n>/.<micros>.part-new        such a part while it is written
+//
+// These companions are hidden (Google's server skips and, before it starts a
+// capture, deletes names starting with '.'), are never listed as files, and
+// go when their file is complete (or, after a crash, at recovery).
+//
 // A name is ours only if it is exactly what we write: the decimal digits of
 // a 64-bit id without leading zeros, or '.' and those. Anything else in the
 // directory (".keep", a ".snapshot" folder, "00001") belongs to someone else
@@ -36,6 +46,28 @@ std::string hidden_name(std::string_view final);
 /// write; nothing for any other name.
 std::optional<std::uint64_t> parse_final_name(std::string_view name);
 std::optional<std::uint64_t> parse_hidden_name(std::string_view name);
+
+/// The companions of the open file `id` (see above).
+std::string extent_name(std::uint64_t id);
+std::string part_name(std::uint64_t id, std::uint32_t first_block, std::uint32_t end_block);
+std::string part_draft_name(std::uint64_t id);
+
+struct companion_name {
+  enum class kind { extent, part, part_draft };
+  kind k = kind::extent;
+  std::uint64_t id = 0;
+  std::uint32_t first_block = 0, end_block = 0; ///< parts only: blocks [first, end), first < end
+  std::string name() const;
+  auto operator<=>(const companion_name&) const = default;
+};
+
+/// The companion a name stands for, if it is exactly what the functions
+/// above write; nothing for any other name.
+std::optional<companion_name> parse_companion_name(std::string_view name);
+
+/// The companions in `dir`, by id, then kind, then first block; those of
+/// file `id` only if given. Empty when `dir` cannot be read.
+std::vector<companion_name> list_companions(const std::string& dir, std::optional<std::uint64_t> id = {});
 
 /// DIR/PKT<n>/<name> -> DIR/IDX<n>/<name>; empty if `packet_path` is not in a PKT<n> folder.
 std::string index_path_for(const std::string& packet_path);

@@ -43,7 +43,7 @@ int final_status(const io::problem_list& problems, bool quiet) {
 int main(int argc, char** argv) {
   std::string dir, out_path = "-", format = "pcap";
   std::vector<std::string> words;
-  bool explain = false, quiet = false;
+  bool explain = false, quiet = false, no_open_files = false;
   CLI::App app{"stenoread - read the packets matching a query from stenotype's files, as pcap.\n"
                "Query language (docs/QUERY_LANGUAGE.md):\n"
                "  host IP | net IP/BITS | net IP mask MASK | port N | ip proto N |\n"
@@ -58,6 +58,9 @@ int main(int argc, char** argv) {
     ->check(CLI::IsMember({"pcap", "pcap-us"}))->capture_default_str();
   app.add_flag("--explain", explain, "Print how the query was understood, then run it");
   app.add_flag("-q,--quiet", quiet, "No summary line on stderr");
+  app.add_flag("--no_open_files", no_open_files,
+               "Leave out the files the capture is still writing (by default read as far as their writes "
+               "completed: packets are found about --blockage_sec + 1 s after capture)");
   if (const int rc = stenotype::parse_command_line(app, argc, argv, "stenoread"); rc >= 0)
     return rc;
   std::string text;
@@ -105,7 +108,8 @@ int main(int argc, char** argv) {
     },
     [&](const io::problem& problem) {
       std::fprintf(stderr, "stenoread: warning: %s\n", problem.text.c_str());
-    });
+    },
+    query::run_options{.open_files = !no_open_files});
   if (!write_failed && !reader_gone && (!writer.flush() || (out != stdout && std::fclose(out) != 0)))
     (errno == EPIPE ? reader_gone : write_failed) = true;
   if (write_failed) {
@@ -113,10 +117,12 @@ int main(int argc, char** argv) {
     return io::exit_status::output_failed;
   }
   if (!quiet)
-    std::fprintf(stderr, "stenoread: %llu packets from %llu of %llu files (%llu pruned by time, %llu without index)\n",
+    std::fprintf(stderr, "stenoread: %llu packets from %llu of %llu files (%llu pruned by time, %llu without index)"
+                         " and %llu file(s) still being written\n",
                  static_cast<unsigned long long>(stats.packets),
                  static_cast<unsigned long long>(stats.files - stats.pruned),
                  static_cast<unsigned long long>(stats.files), static_cast<unsigned long long>(stats.pruned),
-                 static_cast<unsigned long long>(stats.scanned_unindexed));
+                 static_cast<unsigned long long>(stats.scanned_unindexed),
+                 static_cast<unsigned long long>(stats.open_files));
   return final_status(stats.problems, quiet);
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "index/file_index.hpp"
+#include "io/durable_extent.hpp"
 #include "io/layout.hpp"
 #include "io/packet_file_reader.hpp"
 #include "query/evaluate.hpp"
@@ -57,8 +58,35 @@ bool holds_unindexed_blocks(const std::string& path, const index::file_summary& 
          && static_cast<std::uint64_t>(st.st_size) >= (std::uint64_t{s.blocks} + 1) * s.block_size;
 }
 
+// A thread's files, listed twice and united: a rename (rotation) during a
+// directory scan can hide both of a file's names from that scan, never from
+// one that begins after the rename. A file listed under both names is
+// complete.
+struct thread_files {
+  std::vector<std::uint64_t> complete, open; // ascending
+};
+thread_files list_thread(const std::string& pkt, bool open_files) {
+  std::vector<io::file_name> all = io::list_files(pkt);
+  if (open_files) {
+    auto again = io::list_files(pkt);
+    all.insert(all.end(), again.begin(), again.end());
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+  }
+  thread_files out;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (!all[i].hidden)
+      out.complete.push_back(all[i].id);
+    else if (open_files && (i == 0 || all[i - 1].id != all[i].id)) // (sorted: final before hidden)
+      out.open.push_back(all[i].id);
+  }
+  return out;
+}
+
 struct candidate_file {
   std::string packets, index;
+  std::optional<std::uint64_t> open_id; // a file still being written: its id
+  std::string packet_dir, index_dir;    // of an open file
   bool index_present = false; // an index file is there (usable or not)
   bool indexed = false;
   std::uint64_t first_ns = 0;  // 0 when unknown (no summary, block 0 unreadable): opened first
@@ -77,11 +105,86 @@ struct later {
   }
 };
 
+// The stream of a file that was still being written when listed: through
+// its durable extent and partial indexes while it is, as a complete file
+// once it is (rotated since: then its full index, or while that is not yet
+// published, its parts). nullptr when nothing of it is durable yet. Every
+// race with the capture ends in one of these cases: the file is looked at
+// again, under whichever name it now has (a few times: the capture rotates
+// a file at most once a second).
+std::unique_ptr<file_stream> open_fresh(const candidate_file& f, const node_ptr& q, const io::problem_sink& note,
+                                        run_stats& stats) {
+  const std::uint64_t id = *f.open_id;
+  const std::string hidden = f.packet_dir + "/" + io::hidden_name(id), final = f.packet_dir + "/" + io::final_name(id);
+  const std::string full_index = f.index_dir + "/" + io::final_name(id);
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const bool complete = present(final);
+    stream_limits limits;
+    limits.partial_index = true;
+    if (!complete) {
+      const io::extent_reading r = io::read_extent(f.packet_dir, id);
+      if (r.s == io::extent_reading::state::damaged) {
+        note({io::problem_kind::file_unreadable, hidden,
+              f.packet_dir + "/" + io::extent_name(id) + " is damaged: the packets of " + hidden
+                + " are missing until it is complete"});
+        return nullptr;
+      }
+      if (r.s == io::extent_reading::state::absent) {
+        if (present(final))
+          continue; // completed meanwhile
+        return nullptr; // no write completed yet (or a file of a capture without fresh queries)
+      }
+      if (r.extent.bytes == 0)
+        return nullptr;
+      limits.readable_bytes = r.extent.bytes;
+    }
+    std::optional<index::file_index> idx;
+    try {
+      if (present(full_index))
+        idx.emplace(full_index, /*verify=*/false, io::links::refuse);
+      else if (index::part_set parts{f.index_dir, id}; parts.parts() > 0)
+        idx.emplace(std::move(parts));
+    } catch (const std::exception& e) {
+      if (code_of(e) == errc::not_found)
+        continue; // parts replaced by the full index meanwhile
+      note({io::problem_kind::index_unusable, f.index_dir, std::string(e.what()) + "; reading " + hidden + " whole"});
+      idx.reset();
+    }
+    std::optional<selection> sel;
+    std::optional<index::file_summary> summary;
+    if (idx) {
+      sel = select(*q, *idx);
+      if (idx->summary())
+        summary = *idx->summary();
+    }
+    try {
+      auto stream = std::make_unique<file_stream>(complete ? final : hidden, summary ? &*summary : nullptr,
+                                                  std::move(sel), q, note, limits);
+      ++stats.open_files;
+      return stream;
+    } catch (const std::exception& e) {
+      if (code_of(e) != errc::not_found)
+        throw;
+      if (complete && !present(final))
+        return nullptr; // deleted: reported by the caller's deleted_meanwhile
+      // renamed between the look and the open: look again
+    }
+  }
+  note({io::problem_kind::file_unreadable, hidden, hidden + " changed under every attempt to read it; its packets are missing"});
+  return nullptr;
+}
+
 } // namespace
 
 run_stats run_query(const std::string& dir, const node_ptr& q,
                     const std::function<bool(const io::packet_ref&)>& emit,
                     const io::problem_sink& report) {
+  return run_query(dir, q, emit, report, run_options{});
+}
+
+run_stats run_query(const std::string& dir, const node_ptr& q,
+                    const std::function<bool(const io::packet_ref&)>& emit,
+                    const io::problem_sink& report, const run_options& options) {
   run_stats stats;
   const io::problem_sink note = [&](const io::problem& p) {
     stats.problems.add(p);
@@ -114,7 +217,26 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
       note({io::problem_kind::folder_unreadable, pkt, "cannot read " + pkt + ": " + why + "; its packets are missing"});
       continue;
     }
-    const auto ids = io::list_final_ids(pkt); // hidden files are still being written
+    const thread_files listed = list_thread(pkt, options.open_files);
+    const auto& ids = listed.complete;
+    for (const std::uint64_t id : listed.open) {
+      // Its first block may have filled for up to --blockage_sec before the
+      // file was created, but after the thread's previous file was: that
+      // file's creation bounds its packets' times from below (1 s of slack
+      // for the two clocks), and orders it in the merge.
+      const auto before = std::lower_bound(ids.begin(), ids.end(), id);
+      const std::uint64_t prev_ns = before == ids.begin() ? 0 : *std::prev(before) * 1000;
+      const std::uint64_t first_ns = prev_ns > 1'000'000'000 ? prev_ns - 1'000'000'000 : 1;
+      if (first_ns >= tb.hi)
+        continue;
+      candidate_file f;
+      f.open_id = id;
+      f.packets = pkt + "/" + io::hidden_name(id);
+      f.packet_dir = pkt;
+      f.index_dir = idx;
+      f.first_ns = first_ns;
+      files.push_back(std::move(f));
+    }
     for (std::size_t i = 0; i < ids.size(); ++i) {
       ++stats.files;
       // Every packet of a file was captured before the thread's next file
@@ -183,6 +305,17 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
     const candidate_file& f = files[next_file];
     const std::size_t order = next_file++;
     try {
+      if (f.open_id) {
+        auto a = std::make_unique<active>();
+        a->stream = open_fresh(f, q, note, stats);
+        a->order = order;
+        if (!a->stream || !a->stream->next())
+          return;
+        a->ts = a->stream->current_ts_ns();
+        heap.push(a.get());
+        storage.push_back(std::move(a));
+        return;
+      }
       std::optional<selection> sel; // none: every packet is a candidate
       std::optional<index::file_summary> summary;
       bool index_gone = !f.index_present;

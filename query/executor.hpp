@@ -21,6 +21,7 @@ namespace stenotype::query {
 
 struct run_stats {
   std::uint64_t files = 0;            ///< complete packet files found
+  std::uint64_t open_files = 0;       ///< files still being written, read as far as they are durable
   std::uint64_t pruned = 0;           ///< skipped by their time range
   std::uint64_t scanned_unindexed = 0; ///< read whole: index missing or unusable
   std::uint64_t skipped_damaged = 0;  ///< unreadable packet files
@@ -29,8 +30,19 @@ struct run_stats {
   io::problem_list problems;          ///< everything that was not read, or read the slow way
 };
 
-/// Runs `q` over DIR/PKT<n>/ (complete files only) and calls `emit` for each
-/// matching packet in time order. `report` receives every problem as it is
+/// What a query reads besides the complete files.
+struct run_options {
+  /// The file each capture thread is still writing, as far as its writes
+  /// completed (its durable extent), through its partial indexes and a scan
+  /// of the blocks they do not cover yet (docs/ARCHITECTURE.md, "Fresh
+  /// packets"). A packet is then found about --blockage_sec + 1 s after
+  /// capture instead of after its file's rotation.
+  bool open_files = true;
+};
+
+/// Runs `q` over DIR/PKT<n>/ (complete files, and with `options.open_files`
+/// the files still being written) and calls `emit` for each matching packet
+/// in time order. `report` receives every problem as it is
 /// found: what could not be looked at, what the indexes promise and the
 /// files do not hold, slower ways taken (io/read_problem.hpp); the result
 /// lists them all, and its problems' exit_status() says whether the answer is
@@ -38,5 +50,8 @@ struct run_stats {
 run_stats run_query(const std::string& dir, const node_ptr& q,
                     const std::function<bool(const io::packet_ref&)>& emit,
                     const io::problem_sink& report);
+run_stats run_query(const std::string& dir, const node_ptr& q,
+                    const std::function<bool(const io::packet_ref&)>& emit,
+                    const io::problem_sink& report, const run_options& options);
 
 } // namespace stenotype::query

@@ -21,9 +21,10 @@ constexpr std::uint64_t max_file_size = std::uint64_t{1} << 32;
 } // namespace
 
 file_stream::file_stream(const std::string& path, const index::file_summary* summary,
-                         std::optional<selection> candidates, node_ptr q, io::problem_sink report)
-  : path_(path), file_(path, io::links::refuse), report_(std::move(report)), q_(std::move(q)) {
-  file_size_ = file_.size();
+                         std::optional<selection> candidates, node_ptr q, io::problem_sink report,
+                         stream_limits limits)
+  : path_(path), file_(path, io::links::refuse), report_(std::move(report)), limits_(limits), q_(std::move(q)) {
+  file_size_ = std::min(file_.size(), limits_.readable_bytes);
   std::uint8_t head[io::marked_first_packet] = {};
   const ssize_t n = ::pread(file_.fd(), head, sizeof head, 0);
   if (n < 0)
@@ -45,7 +46,7 @@ file_stream::file_stream(const std::string& path, const index::file_summary* sum
     report_({io::problem_kind::block_damaged, path_,
              path_ + " is larger than 4 GiB, which no stenotype writer makes; the rest is not read"});
   blocks_ = static_cast<std::uint32_t>(std::min(file_size_, max_file_size) / block_size_);
-  if (auto tail = io::tail_problem(path_, file_size_, block_size_); !tail.empty())
+  if (auto tail = limits_.growing() ? "" : io::tail_problem(path_, file_size_, block_size_); !tail.empty())
     report_({io::problem_kind::file_truncated, path_, tail});
   sel_ = candidates && !candidates->every_block ? std::move(*candidates) : select_all(blocks_);
   if (summary)
@@ -57,7 +58,10 @@ file_stream::file_stream(const std::string& path, const index::file_summary* sum
 void file_stream::check_against_index(const index::file_summary& s) {
   // What the index promises beyond the file's whole blocks cannot be read.
   const std::uint64_t end = std::uint64_t{blocks_} * block_size_;
-  if (s.blocks > blocks_) {
+  if (s.blocks > blocks_ && limits_.growing()) {
+    // Indexed from the ring, not yet durable on disk: the next query has them.
+    sel_.positions.erase(std::lower_bound(sel_.positions.begin(), sel_.positions.end(), end), sel_.positions.end());
+  } else if (s.blocks > blocks_) {
     const auto cut = std::lower_bound(sel_.positions.begin(), sel_.positions.end(), end);
     const auto lost_positions = static_cast<std::uint64_t>(sel_.positions.end() - cut);
     std::uint64_t lost_blocks = 0;
@@ -74,7 +78,8 @@ void file_stream::check_against_index(const index::file_summary& s) {
     sel_.blocks.resize(blocks_, false);
     for (std::size_t b = s.blocks; b < blocks_; ++b)
       sel_.blocks[b] = true;
-    report_({io::problem_kind::index_short, path_,
+    if (!limits_.partial_index)
+      report_({io::problem_kind::index_short, path_,
              path_ + ": its index covers " + std::to_string(s.blocks) + " of its " + std::to_string(blocks_)
                + " blocks; the others are read whole"});
   }

@@ -21,6 +21,20 @@
 
 namespace stenotype::query {
 
+/// How much of a file may be read, and how far its index reaches, when the
+/// file is still being written (fresh queries): only its durable extent, and
+/// an index made of parts (index/part_set.hpp) that covers a prefix of it.
+struct stream_limits {
+  /// The durable extent (io/durable_extent.hpp): nothing past it is read;
+  /// the file's size (preallocated ahead) says nothing then. Index
+  /// positions past it are not yet readable, not lost: left out silently.
+  std::uint64_t readable_bytes = UINT64_MAX;
+  /// The index is partial by design: blocks past it are read whole without
+  /// a report (they are at most about a second of traffic).
+  bool partial_index = false;
+  bool growing() const { return readable_bytes != UINT64_MAX; }
+};
+
 class file_stream {
 public:
   /// Opens `path` (a regular file and no link: names in a data directory are
@@ -33,7 +47,8 @@ public:
   /// the stream ends. Throws std::runtime_error naming the file when it
   /// cannot be opened.
   file_stream(const std::string& path, const index::file_summary* summary,
-              std::optional<selection> candidates, node_ptr q, io::problem_sink report);
+              std::optional<selection> candidates, node_ptr q, io::problem_sink report,
+              stream_limits limits = {});
   file_stream(const file_stream&) = delete;
   file_stream& operator=(const file_stream&) = delete;
 
@@ -60,6 +75,7 @@ private:
   std::string path_;
   io::regular_file file_;
   io::problem_sink report_;
+  stream_limits limits_;
   io::block_layout layout_;
   std::uint64_t file_size_ = 0;
   std::uint32_t block_size_ = 0;

@@ -97,6 +97,17 @@ bool recover_packet_file(const std::string& pkt, std::uint64_t id, std::uint32_t
 void recover_thread_dir(const std::string& dir, int thread, std::uint32_t block_size,
                         std::optional<index_format> index, const std::function<void(const std::string&)>& log) {
   const std::string pkt = packet_dir(dir, thread), idx = index_dir(dir, thread);
+  // 0. What fresh queries read of the files that were being written (their
+  //    durable extents, partial indexes): stale now. The files themselves
+  //    are made whole below and get full indexes, as after any crash.
+  for (const std::string& d : {pkt, idx}) {
+    std::size_t removed = 0;
+    for (const auto& c : list_companions(d))
+      removed += ::unlink((d + "/" + c.name()).c_str()) == 0;
+    if (removed > 0)
+      log("recovery: removed " + std::to_string(removed) + " stale fresh-query file(s) (durable extents, "
+          "partial indexes) from " + d);
+  }
   // 1. Hidden packet files: keep the valid whole blocks, or remove.
   for (const auto& f : list_files(pkt)) {
     if (!f.hidden || !recover_packet_file(pkt, f.id, block_size, log) || !index)

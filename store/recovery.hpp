@@ -1,7 +1,8 @@
 // store/recovery.hpp -- what a crash leaves in a data directory, made whole.
 //
 // A capture killed at any moment leaves at most, per thread: one hidden
-// packet file (".<id>", being written), possibly a hidden index, and
+// packet file (".<id>", being written) with its durable-extent record
+// and partial indexes (fresh queries), possibly a hidden index, and
 // possibly a complete packet file whose index was not yet published. At
 // start, before capturing, each is dealt with so that every plain name is a
 // complete, indexed file again (docs/OPERATIONS.md, "Recovery"). Only our

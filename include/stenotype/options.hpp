@@ -92,6 +92,15 @@ inline bool rotates_idle_files(const capture_options& o) {
   return o.index_format == index_format::stenographer;
 }
 
+/// Whether the capture publishes the file it is still writing for fresh
+/// queries (its durable extent, partial indexes: docs/FILE_FORMAT.md): with
+/// its own indexes only. With --index_format=stenographer nothing is added
+/// to what Google's server sees; with --no_index a reader would have to scan
+/// the whole open file.
+inline bool publishes_open_files(const capture_options& o) {
+  return o.index && o.index_format == index_format::native;
+}
+
 /// Returns the first violated start-up rule (one line, no trailing newline),
 /// or nothing when the options are consistent. These are stenotype's checks
 /// plus a few of ours (see docs/OPERATIONS.md).

@@ -76,6 +76,7 @@ inline constexpr std::string_view memory_bytes = "memory-bytes";
 inline constexpr std::string_view peak_memory_bytes = "peak-memory-bytes";
 inline constexpr std::string_view awaiting_packet_file = "awaiting-packet-file";
 inline constexpr std::string_view files_indexed_from_disk = "files-indexed-from-disk";
+inline constexpr std::string_view partial_indexes = "partial-indexes"; ///< parts of open files published (fresh queries)
 
 // --- retention ---------------------------------------------------------------------
 // Per capture thread n a subtree component(thread, n), "thread-0", with
