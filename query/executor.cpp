@@ -249,6 +249,15 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
       f.packets = pkt + "/" + io::final_name(ids[i]);
       f.index = idx + "/" + io::final_name(ids[i]);
       f.index_present = present(f.index);
+      if (!f.index_present && options.open_files && i + 1 == ids.size() && !io::list_companions(idx, ids[i]).empty()) {
+        // Just rotated, its index not yet published: its parts still answer.
+        f.open_id = ids[i];
+        f.packet_dir = pkt;
+        f.index_dir = idx;
+        f.first_ns = 1;
+        files.push_back(std::move(f));
+        continue;
+      }
       if (f.index_present) {
         try {
           const index::file_index idx{f.index, /*verify=*/false, io::links::refuse}; // blocks are checked as read
