@@ -7,7 +7,10 @@
 // one written during capture. The new index is written hidden and published
 // (io::publish: synced, renamed, directory synced), in --index_format, else
 // in the format of the index it replaces, else native. --dump reads either
-// format (Google stenographer's LevelDB indexes too).
+// format (Google stenographer's LevelDB indexes too), and the partial
+// indexes of a file still being written (DIR/IDX<n>/.<micros>.part-<a>-<b>),
+// each a native index. The files a capture is still writing, and their
+// companions, are not indexed here: the capture does that.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <optional>
@@ -26,9 +29,18 @@ using namespace stenotype::index;
 
 namespace {
 
+std::string base_name(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 int dump(const std::string& path) {
   const file_index r{path};
   std::printf("format: %s\n", to_string(r.format()));
+  if (const auto c = stenotype::io::parse_companion_name(base_name(path));
+      c && c->k == stenotype::io::companion_name::kind::part)
+    std::printf("partial index of the open file %llu: blocks %u-%u\n", static_cast<unsigned long long>(c->id),
+                c->first_block, c->end_block);
   if (const auto* s = r.summary())
     std::printf("file: packets=%llu first_ns=%llu last_ns=%llu blocks=%u block_size=%u\n",
                 static_cast<unsigned long long>(s->packets), static_cast<unsigned long long>(s->first_ns),
@@ -41,6 +53,13 @@ int dump(const std::string& path) {
 
 void rebuild(const std::string& packet_file, std::string out, std::uint32_t block_size, bool force,
              std::optional<index_format> format) {
+  const std::string input = base_name(packet_file);
+  if (stenotype::io::parse_companion_name(input))
+    throw std::runtime_error(packet_file + " belongs to a packet file still being written (fresh queries), "
+                             "not a packet file; nothing to index");
+  if (stenotype::io::parse_hidden_name(input) && out.empty())
+    throw std::runtime_error(packet_file + " is still being written (or was left by a crash: the capture's "
+                             "next start recovers it); give --output to index it anyway");
   if (out.empty())
     out = stenotype::io::index_path_for(packet_file);
   if (out.empty())
