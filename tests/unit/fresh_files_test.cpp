@@ -102,7 +102,7 @@ bool from_host_2(long n) { return n % 4 == 1; } // numbered_frames: 10.0.0.(1 + 
 
 } // namespace
 
-TEST_CASE("fresh: the durable-extent record round-trips; torn, short and foreign records are refused") {
+TEST_CASE("fresh: the durable-extent record round-trips, and torn, short or foreign records are refused") {
   std::uint8_t rec[io::extent_record_bytes];
   io::encode_extent({id, 5 * bs, bs}, rec);
   const auto back = io::decode_extent(rec);
@@ -169,7 +169,7 @@ TEST_CASE("fresh: companion names round-trip, are never files, and list per file
   CHECK(io::list_companions(f.idx).size() == 3);
 }
 
-TEST_CASE("fresh: merged parts answer like the full index; a gap ends the chain") {
+TEST_CASE("fresh: merged parts answer like the full index, and a gap ends the chain") {
   fixture f;
   index::index_builder b{bs};
   f.write_parts(b, {1, 2, 5, f.blocks});
@@ -264,7 +264,7 @@ TEST_CASE("fresh: a torn or missing sidecar never lets a reader past completed w
   CHECK(r.problems.exit_status() == io::exit_status::incomplete);
 }
 
-TEST_CASE("fresh: the full index supersedes the parts; a rotated file is read whole, once") {
+TEST_CASE("fresh: the full index supersedes the parts, and a rotated file is read once") {
   fixture f;
   f.write_open_file();
   index::index_builder b{bs};
