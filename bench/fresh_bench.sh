@@ -16,6 +16,9 @@
 #   2. load, no queries: the capture's CPU per packet and kept fraction;
 #   3. load with probes (stenoread running all the time): the same, and the
 #      latency under load.
+#   4. with BASELINE_STENOTYPE=<binary> (a stenotype built without fresh
+#      packets, e.g. from the commit before them), phase 2 with that binary:
+#      what publishing the open file costs the capture.
 # Latency = send to the end of the first stenoread that returned the packet
 # (so it includes one stenoread run). Kept = packets in the files after the
 # stop / packets trafgen sent (+ probes).
@@ -51,7 +54,7 @@ start_capture() {
   rm -rf "$work/out"
   mkdir -p "$work/out"
   chmod 755 "$work" "$work/out"
-  taskset -c 1 "$bin/stenotype" --iface="$cap" --dir="$work/out" --blockage_sec=1 --blocks=256 -v >"$work/err" 2>&1 &
+  taskset -c 1 "${1:-$bin/stenotype}" --iface="$cap" --dir="$work/out" --blockage_sec=1 --blocks=256 -v >"$work/err" 2>&1 &
   pid=$!
   for _ in $(seq 1 300); do grep -q "capturing on" "$work/err" && break; sleep 0.1; done
   sleep 1
@@ -66,8 +69,8 @@ probe() { # N OUT [STOP_FILE]
 # percentile P of the numbers on stdin (nearest rank)
 pct() { sort -g | awk -v p="$1" '{ a[NR] = $1 } END { r = int((p * NR + 99) / 100); if (r < 1) r = 1; print a[r] }'; }
 # load phase: trafgen for $seconds; with "probes", probes meanwhile -> "cpu_s sent kept"
-load_phase() {
-  start_capture
+load_phase() { # none|probes [BINARY]
+  start_capture "${2:-}"
   local before n=$((rate * seconds)) probes_sent=0
   rm -f "$work/stop"
   before=$(cpu_ticks "$pid")
@@ -98,6 +101,10 @@ echo "phase 2: $rate pps for $seconds s, no queries" >&2
 read -r cpu_q0 sent_q0 kept_q0 < <(load_phase none)
 echo "phase 3: $rate pps for $seconds s, with probes" >&2
 read -r cpu_q1 sent_q1 kept_q1 < <(load_phase probes)
+if [[ -n ${BASELINE_STENOTYPE:-} ]]; then
+  echo "phase 4: $rate pps for $seconds s, no queries, $BASELINE_STENOTYPE" >&2
+  read -r cpu_b sent_b kept_b < <(load_phase none "$BASELINE_STENOTYPE")
+fi
 
 row() { # label latencies-file
   local f=$2 n lost
@@ -124,5 +131,8 @@ cost() { # label cpu sent kept
   echo "| --- | --- | --- | --- | --- |"
   cost "none" "$cpu_q0" "$sent_q0" "$kept_q0"
   cost "stenoread probes all the time" "$cpu_q1" "$sent_q1" "$kept_q1"
+  if [[ -n ${BASELINE_STENOTYPE:-} ]]; then
+    cost "none; baseline without fresh packets" "$cpu_b" "$sent_b" "$kept_b"
+  fi
 } | tee "$out"
 echo "written to $out" >&2
