@@ -31,6 +31,7 @@ sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 sock.bind((iface, 0))
 answer = "/tmp/fresh-probe-%d.pcap" % os.getpid()
 latencies = []
+log = open(os.environ["FRESH_PROBE_LOG"], "w") if os.environ.get("FRESH_PROBE_LOG") else None
 i = 0
 while i < n or (stop_file and not os.path.exists(stop_file)):
     port = 20000 + i % 40000
@@ -40,8 +41,12 @@ while i < n or (stop_file and not os.path.exists(stop_file)):
     sent = time.monotonic()
     found = None
     while time.monotonic() - sent < 30:
-        subprocess.run([stenoread, "--dir=" + data_dir, "-q", query, "-w", answer],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t0 = time.monotonic()
+        rc = subprocess.run([stenoread, "--dir=" + data_dir, query, "-w", answer],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if log:  # FRESH_PROBE_LOG: every stenoread of every probe, for looking into outliers
+            log.write("%.3f probe %d rc %d took %.3f %s\n" % (time.time(), port, rc.returncode,
+                      time.monotonic() - t0, rc.stderr.decode().strip().replace("\n", " | ")))
         if os.path.getsize(answer) > 24:  # more than the pcap header
             found = time.monotonic() - sent
             break
