@@ -77,7 +77,8 @@ struct indexer_state {
     const std::string draft = init.directory + "/" + io::part_draft_name(*current);
     const std::string name = io::part_name(*current, builder.part_first_block(), builder.blocks());
     try {
-      index::write_index_entries([&](const index::entry_fn& put) { builder.for_each_part_entry(put); }, draft);
+      index::write_index_entries([&](const index::entry_fn& put) { builder.for_each_part_entry(put); }, draft,
+                                 index::table_use::transient);
       if (::rename(draft.c_str(), (init.directory + "/" + name).c_str()) != 0)
         throw std::runtime_error("cannot rename " + draft + ": " + std::strerror(errno));
       builder.start_part();

@@ -3,11 +3,12 @@
 # be found by stenoread, and what making the open file queryable costs the
 # capture.
 #
-#   sudo bench/fresh_bench.sh [PROBES] [RATE] [SECONDS] [OUT.md]
+#   sudo [BASELINE_STENOTYPE=OLD/stenotype] [REPS=3] bench/fresh_bench.sh [PROBES] [RATE] [SECONDS] [OUT.md]
 #
 # PROBES single-packet probes per phase (default 60), RATE the background
 # load in packets/s (default 50000, IMIX of bench/traffic.hpp), SECONDS of
-# load per load phase (default 45). Three captures, one after the other, on
+# load per load phase (default 45); REPS (environment, default 3) runs of
+# each phase without queries. Captures one after the other, on
 # a veth pair whose far end is in a network namespace, all with default
 # rotation (60 s, 4 GiB) and --blockage_sec=1, the capture pinned to CPU 1
 # and trafgen to CPU 0:
@@ -28,6 +29,7 @@ probes=${1:-60}
 rate=${2:-50000}
 seconds=${3:-45}
 out=${4:-bench/results/fresh.md}
+reps=${REPS:-3}
 work=${WORK:-/tmp/stenotype-fresh-bench}
 bin=$PWD/build
 ns=frbns gen=frbg cap=frbc
@@ -97,14 +99,19 @@ echo "phase 1: $probes probes on an idle link" >&2
 start_capture
 probe "$probes" "$work/lat-idle"
 stop_capture
-echo "phase 2: $rate pps for $seconds s, no queries" >&2
-read -r cpu_q0 sent_q0 kept_q0 < <(load_phase none)
+# Phases 2 and 4 alternate, REPS times each (this VM's CPU time varies from
+# run to run): medians and ranges below.
+runs_q0=() runs_b=()
+for ((r = 1; r <= reps; r++)); do
+  echo "phase 2 ($r/$reps): $rate pps for $seconds s, no queries" >&2
+  runs_q0+=("$(load_phase none)")
+  if [[ -n ${BASELINE_STENOTYPE:-} ]]; then
+    echo "phase 4 ($r/$reps): $rate pps for $seconds s, no queries, $BASELINE_STENOTYPE" >&2
+    runs_b+=("$(load_phase none "$BASELINE_STENOTYPE")")
+  fi
+done
 echo "phase 3: $rate pps for $seconds s, with probes" >&2
-read -r cpu_q1 sent_q1 kept_q1 < <(load_phase probes)
-if [[ -n ${BASELINE_STENOTYPE:-} ]]; then
-  echo "phase 4: $rate pps for $seconds s, no queries, $BASELINE_STENOTYPE" >&2
-  read -r cpu_b sent_b kept_b < <(load_phase none "$BASELINE_STENOTYPE")
-fi
+runs_q1=("$(load_phase probes)")
 
 row() { # label latencies-file
   local f=$2 n lost
@@ -113,9 +120,14 @@ row() { # label latencies-file
   printf "| %s | %s | %s | %s | %s | %s |\n" "$1" "$n" "$(grep -v inf "$f" | pct 50)" "$(grep -v inf "$f" | pct 99)" \
     "$(grep -v inf "$f" | sort -g | tail -1)" "$lost"
 }
-cost() { # label cpu sent kept
-  awk -v l="$1" -v c="$2" -v s="$3" -v k="$4" \
-    'BEGIN { printf "| %s | %d | %d | %.2f%% | %.3f |\n", l, s, k, (s > 0 ? 100 * k / s : 0), (s > 0 ? c / (s / 1e6) : 0) }'
+cost() { # label "cpu sent kept"... -> medians (min-max) of kept % and CPU s / Mpkt
+  local label=$1
+  shift
+  printf '%s\n' "$@" | awk -v l="$label" '
+    { cpu[NR] = ($2 > 0 ? $1 / ($2 / 1e6) : 0); kept[NR] = ($2 > 0 ? 100 * $3 / $2 : 0); sent += $2; k += $3 }
+    function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+                                   return a[int((n + 1) / 2)] " (" a[1] "-" a[n] ")" }
+    END { printf "| %s | %d | %d | %s | %s |\n", l, NR, sent / NR, med(kept, NR), med(cpu, NR) }'
 }
 {
   echo "Send to queryable (s), --blockage_sec=1, default rotation:"
@@ -127,12 +139,12 @@ cost() { # label cpu sent kept
   echo
   echo "The capture under $rate pps IMIX for $seconds s:"
   echo
-  echo "| queries | packets offered | kept | kept % | capture CPU s / Mpkt |"
+  echo "| capture, queries | runs | packets offered per run | kept %, median (min-max) | capture CPU s / Mpkt, median (min-max) |"
   echo "| --- | --- | --- | --- | --- |"
-  cost "none" "$cpu_q0" "$sent_q0" "$kept_q0"
-  cost "stenoread probes all the time" "$cpu_q1" "$sent_q1" "$kept_q1"
+  cost "this stenotype, no queries" "${runs_q0[@]}"
+  cost "this stenotype, stenoread probes all the time" "${runs_q1[@]}"
   if [[ -n ${BASELINE_STENOTYPE:-} ]]; then
-    cost "none; baseline without fresh packets" "$cpu_b" "$sent_b" "$kept_b"
+    cost "baseline without fresh packets, no queries" "${runs_b[@]}"
   fi
 } | tee "$out"
 echo "written to $out" >&2

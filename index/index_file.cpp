@@ -75,8 +75,15 @@ void write_index_file(const index_builder& builder, const std::string& path) {
   write_index_entries([&](const entry_fn& put) { builder.for_each_entry(put); }, path);
 }
 
-void write_index_entries(const std::function<void(const entry_fn&)>& entries, const std::string& path) {
+void write_index_entries(const std::function<void(const entry_fn&)>& entries, const std::string& path,
+                         table_use use) {
   rocksdb::Options options = sst_options();
+  if (use == table_use::transient) {
+    options.compression = rocksdb::kNoCompression;
+    rocksdb::BlockBasedTableOptions t;
+    t.block_size = 16 * 1024;
+    options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  }
   rocksdb::SstFileWriter writer{rocksdb::EnvOptions{}, options};
   if (auto s = writer.Open(path); !s.ok())
     fail("cannot create index " + path, s);

@@ -46,7 +46,13 @@ std::uint64_t index_and_publish(const std::string& packet_file, index_builder& b
 /// The same for entries from anywhere (tools and tests rewriting an index):
 /// `entries(put)` calls put(key, value) in ascending key order.
 using entry_fn = std::function<void(std::string_view, std::string_view)>;
-void write_index_entries(const std::function<void(const entry_fn&)>& entries, const std::string& path);
+/// kept: an index for the file's life (zstd, Bloom filter); transient: a
+/// partial index of the open file (index/part_set.hpp), which lives about a
+/// minute and is read a few times -- compressing and filtering it would
+/// cost the capture more than it saves.
+enum class table_use { kept, transient };
+void write_index_entries(const std::function<void(const entry_fn&)>& entries, const std::string& path,
+                         table_use use = table_use::kept);
 
 /// Decodes a value of a position key into file offsets (ascending). Returns
 /// false on a malformed value (truncated varint, overflow past 4 GiB).

@@ -48,7 +48,8 @@ struct fixture {
         index::index_block(b, std::span<const std::uint8_t>(file).subspan(std::size_t{done} * bs, bs),
                            std::uint64_t{done} * bs);
       const std::string draft = idx + "/" + io::part_draft_name(id);
-      index::write_index_entries([&](const index::entry_fn& put) { b.for_each_part_entry(put); }, draft);
+      index::write_index_entries([&](const index::entry_fn& put) { b.for_each_part_entry(put); }, draft,
+                                 index::table_use::transient);
       REQUIRE(::rename(draft.c_str(), (idx + "/" + io::part_name(id, b.part_first_block(), b.blocks())).c_str()) == 0);
       b.start_part();
     }
