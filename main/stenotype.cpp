@@ -16,6 +16,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/query_service.hpp"
 #include "actors/seccomp_policy.hpp"
 #include "main/control.hpp"
 #include "main/flags.hpp"
@@ -119,6 +120,12 @@ int main(int argc, char** argv) {
     if (flags.metrics_port)
       metrics = std::make_unique<metrics_exporter>(flags.metrics_address, flags.metrics_port,
                                                    opts.iface, opts.threads);
+    // The query service's certificates and port, as root (its key may be
+    // readable by root alone; the port may be below 1024).
+    std::vector<service_spec> services;
+    if (flags.query_port)
+      services.push_back(query_service(open_query_endpoint(
+        {flags.query_host, flags.query_port, flags.cert_path, opts.dir, flags.query_max_running, opts.seccomp})));
     const identity who = resolve_identity(opts.uid, opts.gid);
     const auto created = missing_directories(opts.dir);
     capture = spawn_pipeline(system, opts, [&] {

@@ -196,7 +196,7 @@ TEST_CASE("the supervisor forwards written files to retention, has it free space
   t.indexer = caf::actor_cast<indexer_actor>(indexer);
   t.indexer_config.directory = "/nonexistent/IDX0"; // its replacement finds nothing to index there
   const supervisor_actor sup = sys.spawn(supervisor, std::vector<thread_actors>{t},
-                                         caf::actor_cast<retention_actor>(retention), 0u);
+                                         caf::actor_cast<retention_actor>(retention), std::vector<service_spec>{}, 0u);
   auto next_seen = [&] {
     std::string who, what;
     self->receive([&](seen_atom, const std::string& w, const std::string& x) { who = w, what = x; },
