@@ -106,9 +106,16 @@ int verify_client(int ok, X509_STORE_CTX* store) {
   return ok;
 }
 
+// The alert we send, in words (OpenSSL 3.0 has none for TLS 1.3's own).
+std::string alert_text(int ret) {
+  if ((ret & 0xff) == 116) // certificate_required
+    return "the client sent no certificate";
+  return std::string("TLS alert: ") + SSL_alert_desc_string_long(ret);
+}
+
 void watch_handshake(const SSL* ssl, int where, int ret) {
   if ((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE) && std::strcmp(SSL_alert_type_string(ret), "F") == 0)
-    note_refused(const_cast<SSL*>(ssl), std::string("TLS: ") + SSL_alert_desc_string_long(ret));
+    note_refused(const_cast<SSL*>(ssl), alert_text(ret));
   else if ((where & SSL_CB_EXIT) && ret == 0 && SSL_in_init(ssl))
     note_refused(const_cast<SSL*>(ssl), "TLS handshake failed (not a TLS client?)");
 }

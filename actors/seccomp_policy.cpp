@@ -68,10 +68,11 @@ const list http = {"accept", "accept4", "recvfrom", "recvmsg", "read", "sendto",
 // The query service (actors/query_service.hpp): its threads -- the
 // listener and the pool it starts, one per connection -- accept, speak TLS
 // (OpenSSL seeds from getrandom), and read packet files and indexes
-// (RocksDB's and LevelDB's readers: open, pread, hints, sizes), never
+// (our packet file reader, RocksDB's and LevelDB's: open, pread,
+// readahead, hints, sizes), never
 // write or delete one.
 const list query_service = {"clone", "clone3", "set_robust_list", "getrandom", "openat", "close", "read",
-                            "pread64", "lseek", "fstat", "newfstatat", "statx", "fstatfs", "statfs",
+                            "pread64", "readahead", "lseek", "fstat", "newfstatat", "statx", "fstatfs", "statfs",
                             "getdents64", "fcntl", "fadvise64", "uname", "prlimit64", "getrlimit"};
 
 void allow(scmp_filter_ctx ctx, list names) {

@@ -132,10 +132,11 @@ int main(int argc, char** argv) {
       hand_over_directories(opts, who, created);
       drop_privileges(who);
       stop_with_parent(parent); // after the drop, which clears it
-      install_seccomp(seccomp_role::process, opts.seccomp, metrics != nullptr || flags.control_port != 0);
+      install_seccomp(seccomp_role::process, opts.seccomp,
+                      metrics != nullptr || flags.control_port != 0 || flags.query_port != 0);
       if (who.change)
         LOG_INFO("running as user %s (uid %u, gid %u)", who.name.c_str(), who.uid, who.gid);
-    });
+    }, std::move(services));
   } catch (const std::exception& e) {
     LOG_ERROR("%s", e.what());
     if (proxy)
