@@ -80,8 +80,19 @@ std::string peer_of(const SSL* ssl) {
 // One line per refused connection (throttled), whichever callback learns
 // of it first: the certificate check knows why a certificate is refused,
 // the alert we send knows the rest (no certificate, not TLS, ...).
+void note_refused(SSL* ssl, const std::string& why);
+
+// A connection freed before its handshake finished, with nothing said yet:
+// not TLS at all (plain HTTP, noise), or a client that never finished.
+void on_free(void* parent, void* logged, CRYPTO_EX_DATA*, int, long, void*) {
+  auto* ssl = static_cast<SSL*>(parent);
+  if (!logged && ssl && !SSL_is_init_finished(ssl) && SSL_get_SSL_CTX(ssl)
+      && SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)))
+    note_refused(ssl, "no TLS handshake (plain HTTP, not TLS at all, or a client that gave up)");
+}
+
 int logged_index() {
-  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, on_free);
   return index;
 }
 
@@ -116,8 +127,7 @@ std::string alert_text(int ret) {
 void watch_handshake(const SSL* ssl, int where, int ret) {
   if ((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE) && std::strcmp(SSL_alert_type_string(ret), "F") == 0)
     note_refused(const_cast<SSL*>(ssl), alert_text(ret));
-  else if ((where & SSL_CB_EXIT) && ret == 0 && SSL_in_init(ssl))
-    note_refused(const_cast<SSL*>(ssl), "TLS handshake failed (not a TLS client?)");
+
 }
 
 // The server side of stenographer's TLS: our certificate and key, and
@@ -140,6 +150,7 @@ bool setup_tls(SSL_CTX& ctx, query_endpoint& ep, std::string& error) {
   SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_client);
   SSL_CTX_set_info_callback(&ctx, watch_handshake);
   SSL_CTX_set_app_data(&ctx, &ep);
+  (void)logged_index(); // registered before the first connection
   return true;
 }
 
