@@ -137,10 +137,17 @@ struct query_requests::job {
       int fd)
     : owner(o), q(std::move(query)), text(std::move(t)), peer(std::move(p)), format(f), limit(l), socket(fd) {}
 
-  // The FILE* the packet writers write to: its buffer goes out as a chunk.
+  // The FILE* the packet writers write to: its buffer goes out as one
+  // chunk of the chunked transfer coding (RFC 9112, 7.1). We frame the
+  // chunks ourselves, into the server's unframed stream: cpp-httplib's
+  // chunked sink copies every chunk twice, which cost a fifth of the
+  // service's CPU in an export.
   static ssize_t write_chunk(void* cookie, const char* data, std::size_t n) {
     auto* self = static_cast<job*>(cookie);
-    if (self->sink_failed || !self->sink->write(data, n)) {
+    char size_line[24];
+    const int len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", n);
+    if (self->sink_failed || !self->sink->write(size_line, static_cast<std::size_t>(len))
+        || !self->sink->write(data, n) || !self->sink->write("\r\n", 2)) {
       self->sink_failed = true;
       errno = EPIPE;
       return -1;
@@ -148,6 +155,10 @@ struct query_requests::job {
     self->bytes += n;
     return static_cast<ssize_t>(n);
   }
+
+  // The last chunk: the client learns the answer is whole. Without it (a
+  // cut answer) the client sees the connection end mid-body.
+  bool write_last_chunk() { return !sink_failed && sink->write("0\r\n\r\n", 5); }
 
   // The whole answer, in one call of the content provider. False: the
   // answer is not whole (the connection is then closed without the final
@@ -202,6 +213,10 @@ struct query_requests::job {
       LOG_WARN("query service: %s '%s': answer cut after %llu packets: some data could not be read "
                "(warnings above); the client sees a failed transfer",
                peer.c_str(), text.c_str(), static_cast<unsigned long long>(stats.packets));
+      return false;
+    }
+    if (!write_last_chunk()) {
+      ++c.queries_cancelled;
       return false;
     }
     s.done();
@@ -277,7 +292,8 @@ void query_requests::install(httplib::Server& server) {
     }
     ++counters_.queries;
     auto j = std::make_shared<job>(*this, std::move(q), text, peer_of(req), format, steno_limit{limits[0], limits[1]}, fd);
-    res.set_chunked_content_provider(
+    res.set_header("Transfer-Encoding", "chunked"); // framed by job::write_chunk
+    res.set_content_provider(
       "application/octet-stream",
       [j](std::size_t, httplib::DataSink& sink) {
         try {

@@ -14,7 +14,7 @@
 // format, an empty body; 413 for a body over max_body_bytes; 503 when
 // max_queries are already running; 404 for other paths. An answer that
 // cannot be completed after it started (data unreadable) ends without its
-// final chunk, so the client sees a failed transfer, never a short answer
+// last chunk, so the client sees a failed transfer, never a short answer
 // that looks whole.
 //
 // Each query runs on the connection's thread (the server's pool), over

@@ -64,11 +64,20 @@ ss=$(best 3 curl_q "net 0.0.0.0/0")
 lq=$(best 5 local_q "host $host and port $port")
 sq=$(best 5 curl_q "host $host and port $port")
 n=$($bin/stenoread -q --dir="$work/data" "host $host and port $port" | tcpdump -nr - 2>/dev/null | wc -l)
-echo "| | local stenoread | query service (TLS, curl) | service / local |"
-echo "| --- | --- | --- | --- |"
-printf "| export 'net 0.0.0.0/0', %.0f MiB answer | %.2f s = %.0f MiB/s | %.2f s = %.0f MiB/s | %.0f%% |\n" \
-  "$mb" "$ls" "$(echo "$mb / $ls" | bc -l)" "$ss" "$(echo "$mb / $ss" | bc -l)" "$(echo "100 * $ls / $ss" | bc -l)"
-printf "| selective 'host %s and port %s', %s packets | %.3f s | %.3f s | +%.0f ms |\n" \
-  "$host" "$port" "$n" "$lq" "$sq" "$(echo "1000 * ($sq - $lq)" | bc -l)"
+# The service's threads run at nice 10 (they yield to the capture): on a
+# busy machine that alone slows them. Measured again at nice 0, the code
+# path alone.
+for t in /proc/$steno/task/*; do
+  [[ $(awk '{print $19}' "$t/stat") == 10 ]] && renice -n 0 -p "$(basename "$t")" >/dev/null
+done
+ss0=$(best 3 curl_q "net 0.0.0.0/0")
+sq0=$(best 5 curl_q "host $host and port $port")
+echo "| | local stenoread | query service (TLS, curl), nice 10 as deployed | service / local | service at nice 0 | service / local |"
+echo "| --- | --- | --- | --- | --- | --- |"
+printf "| export 'net 0.0.0.0/0', %.0f MiB answer | %.2f s = %.0f MiB/s | %.2f s = %.0f MiB/s | %.0f%% | %.2f s = %.0f MiB/s | %.0f%% |\n" \
+  "$mb" "$ls" "$(echo "$mb / $ls" | bc -l)" "$ss" "$(echo "$mb / $ss" | bc -l)" "$(echo "100 * $ls / $ss" | bc -l)" \
+  "$ss0" "$(echo "$mb / $ss0" | bc -l)" "$(echo "100 * $ls / $ss0" | bc -l)"
+printf "| selective 'host %s and port %s', %s packets | %.3f s | %.3f s | +%.0f ms | %.3f s | +%.0f ms |\n" \
+  "$host" "$port" "$n" "$lq" "$sq" "$(echo "1000 * ($sq - $lq)" | bc -l)" "$sq0" "$(echo "1000 * ($sq0 - $lq)" | bc -l)"
 echo
-echo "data: $(( $(du -sb "$work/data/PKT0" | cut -f1) >> 20 )) MiB of packet files; $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "data: $(( $(du -sb "$work/data/PKT0" | cut -f1) >> 20 )) MiB of packet files; $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
