@@ -334,7 +334,7 @@ TEST_CASE("query service: Debian's stenoread and Security Onion's curl get exact
   CHECK(capture->stop(SIGTERM, 30) == 0);
 }
 
-TEST_CASE("query service: no certificate, another CA's, plain HTTP, noise and bad requests are refused and logged; the capture goes on") {
+TEST_CASE("query service: no certificate, another CA's, plain HTTP, noise and bad requests are refused and logged, the capture goes on") {
   REQUIRE_STENOGRAPHER_CLIENTS();
   steno_setup s{2};
   veth_lab lab;
@@ -403,7 +403,7 @@ TEST_CASE("query service: no certificate, another CA's, plain HTTP, noise and ba
   CHECK(capture->stop(SIGTERM, 30) == 0);
 }
 
-TEST_CASE("query service: 8 clients at once, the 9th refused with 503, clients killed mid-stream; the capture keeps every packet") {
+TEST_CASE("query service: 8 clients at once, the 9th refused with 503, clients killed mid-stream, the capture keeps every packet") {
   REQUIRE_STENOGRAPHER_CLIENTS();
   steno_setup s{3};
   veth_lab lab;

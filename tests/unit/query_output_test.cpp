@@ -14,7 +14,7 @@
 
 using namespace stenotype;
 
-TEST_CASE("Steno-Limit headers are read as Go's ParseInt(s, 0, 64); negatives and junk are refused") {
+TEST_CASE("Steno-Limit headers are read as Go's ParseInt(s, 0, 64), negatives and junk refused") {
   CHECK(parse_steno_limit("0") == 0);
   CHECK(parse_steno_limit("42") == 42);
   CHECK(parse_steno_limit("+7") == 7);
@@ -59,7 +59,7 @@ io::packet_ref packet(const std::vector<std::uint8_t>& bytes, std::uint32_t sec,
 
 } // namespace
 
-TEST_CASE("pcapng: interfaces with names and nanosecond stamps, stripped VLAN tags put back; libpcap reads it") {
+TEST_CASE("pcapng: interfaces with names and nanosecond stamps, stripped VLAN tags put back, read back by libpcap") {
   test::temp_dir tmp;
   const std::string path = tmp.path() + "/out.pcapng";
   std::vector<std::uint8_t> a(61), b(64);

@@ -237,7 +237,7 @@ TEST_CASE("the supervisor forwards written files to retention, has it free space
   CHECK(clean); // a replaced indexer is not a failed capture
 }
 
-TEST_CASE("a service that fails is logged and shown, and the capture goes on; services are stopped with the capture") {
+TEST_CASE("a service that fails is logged and shown, the capture goes on, and services stop with the capture") {
   caf::actor_system_config cfg;
   add_error_category(cfg);
   caf::actor_system sys{cfg};
