@@ -39,6 +39,17 @@ std::uint64_t now_ns() {
 
 std::string peer_of(const httplib::Request& req) { return req.remote_addr + ":" + std::to_string(req.remote_port); }
 
+// A client's text as it goes into a log line: one line, printable, short
+// (a query with newlines must not forge log lines).
+std::string loggable(std::string_view text, std::size_t max = 200) {
+  std::string out;
+  for (const char c : text.substr(0, max))
+    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
+  if (text.size() > max)
+    out += "...";
+  return out;
+}
+
 // A refusal: the status and its one line.
 void refuse(httplib::Response& res, int status, const std::string& line) {
   res.status = status;
@@ -53,8 +64,9 @@ log_throttle& refusals_log() {
 void log_refusal(const httplib::Request& req, int status, const std::string& line) {
   std::uint64_t left_out = 0;
   if (refusals_log().admit(left_out))
-    LOG_WARN("query service: refused %s %s from %s with %d: %s%s", req.method.c_str(), req.path.c_str(),
-             peer_of(req).c_str(), status, line.c_str(), log_throttle::note(left_out).c_str());
+    LOG_WARN("query service: refused %s %s from %s with %d: %s%s", loggable(req.method, 16).c_str(),
+             loggable(req.path, 100).c_str(), peer_of(req).c_str(), status, loggable(line).c_str(),
+             log_throttle::note(left_out).c_str());
 }
 
 // The value of `key` in the request target's query string ("/query?format=pcapng").
@@ -133,6 +145,7 @@ struct query_requests::job {
   std::uint64_t bytes = 0;
   char buffer[chunk_bytes];
 
+  // `t`: the query, as it goes into log lines.
   job(query_requests& o, query::node_ptr query, std::string t, std::string p, io::output_format f, steno_limit l,
       int fd)
     : owner(o), q(std::move(query)), text(std::move(t)), peer(std::move(p)), format(f), limit(l), socket(fd) {}
@@ -291,7 +304,8 @@ void query_requests::install(httplib::Server& server) {
       return refuse(res, 503, "the service is stopping");
     }
     ++counters_.queries;
-    auto j = std::make_shared<job>(*this, std::move(q), text, peer_of(req), format, steno_limit{limits[0], limits[1]}, fd);
+    auto j = std::make_shared<job>(*this, std::move(q), loggable(text), peer_of(req), format,
+                                   steno_limit{limits[0], limits[1]}, fd);
     res.set_header("Transfer-Encoding", "chunked"); // framed by job::write_chunk
     res.set_content_provider(
       "application/octet-stream",
@@ -349,8 +363,8 @@ void query_requests::install(httplib::Server& server) {
       what = e.what();
     } catch (...) {
     }
-    LOG_ERROR("query service: %s %s from %s: %s", req.method.c_str(), req.path.c_str(), peer_of(req).c_str(),
-              what.c_str());
+    LOG_ERROR("query service: %s %s from %s: %s", loggable(req.method, 16).c_str(), loggable(req.path, 100).c_str(),
+              peer_of(req).c_str(), what.c_str());
     refuse(res, 500, "internal error: " + what);
   });
 }
