@@ -18,6 +18,7 @@ std::string_view to_string(role r) {
     case role::writer: return status_key::writer;
     case role::indexer: return status_key::indexer;
     case role::retention: return status_key::retention;
+    case role::query_service: return status_key::query_service;
   }
   return "unknown";
 }
@@ -75,6 +76,21 @@ bool child_table::all_down() const {
     if (is_alive(c.state))
       return false;
   return true;
+}
+
+bool child_table::essentials_down() const {
+  for (const auto& [key, c] : rows_)
+    if (c.essential && is_alive(c.state))
+      return false;
+  return true;
+}
+
+std::vector<std::pair<child_key, status_api>> child_table::running_services() const {
+  std::vector<std::pair<child_key, status_api>> out;
+  for (const auto& [key, c] : rows_)
+    if (!c.essential && c.state == child_state::running)
+      out.emplace_back(key, c.handle);
+  return out;
 }
 
 caf::settings child_table::tree() const {

@@ -25,7 +25,10 @@
 
 namespace stenotype {
 
-enum class role : std::uint8_t { reader, writer, indexer, retention };
+enum class role : std::uint8_t {
+  reader, writer, indexer, retention,
+  query_service, ///< a service (actors/service.hpp): not part of the capture
+};
 
 /// The role's name in the status tree and in logs ("reader").
 std::string_view to_string(role r);
@@ -62,7 +65,10 @@ struct child {
   std::uint32_t restarts = 0;
   std::string last_error;         ///< why the last incarnation ended, if it failed
   std::optional<errc> last_error_code;
-  std::optional<restart_policy> restart; ///< nothing: a failure stops the capture
+  std::optional<restart_policy> restart; ///< nothing: a failure stops the capture (unless not essential)
+  /// False for a service: its failure or hanging is logged, and the
+  /// capture goes on without it.
+  bool essential = true;
 };
 
 class child_table {
@@ -82,6 +88,10 @@ public:
 
   /// True once no component is alive (running, hung) or about to be (restarting).
   bool all_down() const;
+  /// True once no essential component is alive: the capture proper is over.
+  bool essentials_down() const;
+  /// The services still running (to be stopped when the capture stops).
+  std::vector<std::pair<child_key, status_api>> running_services() const;
 
   /// The actor tree: `<name>.state`, `.id`, `.restarts`, `.last-error`, `.last-error-code`.
   caf::settings tree() const;

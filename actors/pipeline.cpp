@@ -10,6 +10,7 @@
 #include "actors/indexer.hpp"
 #include "actors/reader.hpp"
 #include "actors/retention.hpp"
+#include "actors/service.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/writer.hpp"
 #include "io/block_writer.hpp"
@@ -24,6 +25,11 @@ namespace stenotype {
 
 capture_actor spawn_pipeline(caf::actor_system& system, const capture_options& opts,
                              const std::function<void()>& before_start) {
+  return spawn_pipeline(system, opts, before_start, {});
+}
+
+capture_actor spawn_pipeline(caf::actor_system& system, const capture_options& opts,
+                             const std::function<void()>& before_start, std::vector<service_spec> services) {
   if (auto problem = validate(opts))
     throw failure(errc::bad_option, *problem);
   // Everything that can fail synchronously happens before any actor runs, so
@@ -90,7 +96,7 @@ capture_actor spawn_pipeline(caf::actor_system& system, const capture_options& o
   // never less than a stop's wait for the kernel's last block, plus margin).
   const std::uint32_t watchdog_sec =
     opts.watchdogs ? std::max(3 * opts.fileage_sec, opts.blockage_sec + 10) : 0;
-  const supervisor_actor sup = system.spawn(supervisor, threads, retention, watchdog_sec);
+  const supervisor_actor sup = system.spawn(supervisor, threads, retention, std::move(services), watchdog_sec);
   for (auto& t : threads)
     caf::anon_send(t.writer, subscribe_atom::value, caf::actor_cast<caf::actor>(sup));
   return sup;

@@ -68,6 +68,16 @@ const list http = {"accept", "accept4", "recvfrom", "recvmsg", "read", "sendto",
                    "fcntl", "poll", "ppoll", "select", "pselect6", "close", "epoll_wait",
                    "epoll_pwait", "epoll_ctl", "pipe2", "eventfd2"};
 
+// The query service (actors/query_service.hpp): its threads -- the
+// listener and the pool it starts, one per connection -- accept, speak TLS
+// (OpenSSL seeds from getrandom), and read packet files and indexes
+// (our packet file reader, RocksDB's and LevelDB's: open, pread,
+// readahead, hints, sizes), never
+// write or delete one.
+const list query_service = {"clone", "clone3", "set_robust_list", "getrandom", "openat", "close", "read",
+                            "pread64", "readahead", "lseek", "fstat", "newfstatat", "statx", "fstatfs", "statfs",
+                            "getdents64", "fcntl", "fadvise64", "uname", "prlimit64", "getrlimit"};
+
 void allow(scmp_filter_ctx ctx, list names) {
   for (const char* n : names) {
     const int nr = seccomp_syscall_resolve_name(n);
@@ -94,14 +104,20 @@ void install_seccomp(seccomp_role role, const std::string& mode, bool serves_htt
       case seccomp_role::writer: allow(ctx, writer); break;
       case seccomp_role::indexer: allow(ctx, indexer); break;
       case seccomp_role::retention: allow(ctx, retention); break;
+      case seccomp_role::query_service:
+        allow(ctx, http);
+        allow(ctx, query_service);
+        break;
       case seccomp_role::process:
         allow(ctx, reader);
         allow(ctx, writer);
         allow(ctx, indexer);
         allow(ctx, retention);
         allow(ctx, process_only);
-        if (serves_http)
+        if (serves_http) {
           allow(ctx, http);
+          allow(ctx, query_service);
+        }
         if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0)
           throw std::runtime_error("seccomp: cannot apply to all threads");
         break;

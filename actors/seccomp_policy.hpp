@@ -24,13 +24,15 @@ enum class seccomp_role {
   writer,  ///< file creation, AIO, sync, rename
   indexer, ///< index building, RocksDB table writing
   retention, ///< listing, stat'ing and deleting the oldest files
+  query_service, ///< answering queries: TLS on accepted connections, reading packet and index files
 };
 
 /// Installs `role`'s allow-list on the calling thread (process: on all
 /// threads of the process). `mode` is "none", "trace" or "kill". Throws
 /// std::runtime_error if the filter cannot be installed.
-/// `serves_http`: the process also runs endpoints (metrics, control port)
-/// whose threads accept and answer connections on already listening sockets.
+/// `serves_http`: the process also runs endpoints (metrics, control port,
+/// query service) whose threads accept and answer connections on already
+/// listening sockets.
 void install_seccomp(seccomp_role role, const std::string& mode, bool serves_http = false);
 
 } // namespace stenotype

@@ -33,11 +33,23 @@ using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
 
 constexpr std::size_t recent_files_kept = 16;
 
+// The services (actors/service.hpp) end with the capture: at its stop,
+// or when its last essential component is down.
+void stop_services(self_ptr self) {
+  auto& st = self->state;
+  if (st.services_stopped)
+    return;
+  st.services_stopped = true;
+  for (const auto& [key, handle] : st.children.running_services())
+    self->send(caf::actor_cast<service_actor>(handle), stop_atom::value);
+}
+
 void stop_readers(self_ptr self) {
   auto& st = self->state;
   if (st.stopping)
     return;
   st.stopping = true;
+  stop_services(self);
   for (auto& t : st.threads)
     self->send(t.reader, stop_atom::value);
 }
@@ -175,6 +187,10 @@ void report_hung(self_ptr self, const child_key& key, std::uint32_t watchdog_sec
     return;
   c.state = child_state::hung;
   record_failure(st, key, c, errc::hung_component, "made no progress for " + std::to_string(watchdog_sec) + " s");
+  if (!c.essential) {
+    LOG_ERROR("%s made no progress for %u s; the capture goes on without it", key.name().c_str(), watchdog_sec);
+    return;
+  }
   if (st.finished)
     return;
   // The outcome even after another failure: the capture cannot end while
@@ -233,7 +249,12 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
     const child_key key = row->first;
     child& c = row->second;
     c.state = failed ? child_state::failed : child_state::done;
-    if (failed) {
+    if (!c.essential) {
+      if (failed) {
+        record_failure(st, key, c, code, reason_text(self->system(), msg.reason));
+        LOG_ERROR("%s failed: %s; the capture goes on without it", key.name().c_str(), c.last_error.c_str());
+      }
+    } else if (failed) {
       record_failure(st, key, c, code, reason_text(self->system(), msg.reason));
       if (schedule_restart(self, key, c, code)) {
         free_space_for(self, key, code);
@@ -243,19 +264,26 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
                 logged ? "" : self->system().render(msg.reason).c_str());
       fail_capture(self, key.name(), code, c.last_error);
     }
-    tell_neighbours(self, key, failed);
+    if (c.essential)
+      tell_neighbours(self, key, failed);
   }
-  if (st.children.all_down()) {
-    if (!st.finished)
-      finish(self);
-    self->quit();
-  }
+  if (!st.children.essentials_down())
+    return;
+  stop_services(self);
+  if (!st.children.running_services().empty())
+    return; // they end at their stop
+  if (!st.children.all_down() && !st.outcome) // a hung service: its thread cannot be ended
+    st.outcome = make_error(errc::hung_component, "a service hung: " + st.last_error);
+  if (!st.finished)
+    finish(self);
+  self->quit();
 }
 
 } // namespace
 
 supervisor_actor::behavior_type supervisor(self_ptr self, std::vector<thread_actors> threads,
-                                           retention_actor retention, std::uint32_t watchdog_sec) {
+                                           retention_actor retention, std::vector<service_spec> services,
+                                           std::uint32_t watchdog_sec) {
   auto& st = self->state;
   st.threads = std::move(threads);
   st.retention = std::move(retention);
@@ -271,6 +299,10 @@ supervisor_actor::behavior_type supervisor(self_ptr self, std::vector<thread_act
                       restart_policy{restart_budget{max_indexer_restarts, restart_window, first_restart_delay},
                                      [self, i] { return respawn_indexer(self, i); }});
   }
+  // Services last: they may ask the capture (this actor) for its status.
+  const capture_actor capture = caf::actor_cast<capture_actor>(self);
+  for (const auto& spec : services)
+    st.children.add({spec.which, -1}, spec.spawn(self->system(), capture)).essential = false;
   for (const auto& [key, handle] : st.children.running_handles())
     self->monitor(handle);
   self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });

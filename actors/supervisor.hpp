@@ -13,6 +13,7 @@
 #include "actors/children.hpp"
 #include "actors/indexer.hpp"
 #include "actors/protocol.hpp"
+#include "actors/service.hpp"
 
 namespace stenotype {
 
@@ -33,6 +34,7 @@ struct supervisor_state {
   caf::error outcome;                 // none until something fails the capture
   bool finished = false;              // outcome final: all down, or a component hung
   bool stopping = false;
+  bool services_stopped = false;
   std::uint64_t files_written = 0;
   std::string last_error;             // the most recent failure, "<actor>: <reason>"
   std::optional<errc> last_error_code; // and its code
@@ -61,6 +63,11 @@ inline constexpr std::chrono::seconds first_restart_delay{1};
 /// is down. When all are down,
 /// `wait_atom` requests are answered with the outcome and the supervisor
 /// quits.
+/// The services (actors/service.hpp) are spawned here, watched like the
+/// rest but not essential: one that fails or hangs is logged and the
+/// capture goes on; they are stopped with the capture (at stop, or when the
+/// last essential component is down). A service still hung then makes the
+/// outcome errc::hung_component (its thread cannot be ended).
 /// With `watchdog_sec` > 0, every component must answer a status request
 /// within that time, checked every third of it; one that does not (a hung
 /// disk, a stuck thread) is the capture's outcome at once: `wait` answers
@@ -69,6 +76,7 @@ inline constexpr std::chrono::seconds first_restart_delay{1};
 /// restart it; hidden files are recovered then).
 supervisor_actor::behavior_type
 supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
-           std::vector<thread_actors> threads, retention_actor retention, std::uint32_t watchdog_sec);
+           std::vector<thread_actors> threads, retention_actor retention, std::vector<service_spec> services,
+           std::uint32_t watchdog_sec);
 
 } // namespace stenotype

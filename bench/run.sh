@@ -13,11 +13,12 @@
 #   3. stenoread vs tcpdump -r on the same packets,
 #   4. live capture on a veth pair: stenotype (index on/off), Google's
 #      stenotype, tcpdump, dumpcap, netsniff-ng,
+#   5. exports and a selective query through the query service (TLS) vs stenoread,
 # and writes bench/results/report.md with the machine it ran on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $(id -u) == 0 ]] || { echo "bench/run.sh: run as root (veth pairs, namespaces, page cache drops)" >&2; exit 2; }
-EXTRA_PACKAGES="fio netsniff-ng tcpdump tshark stenographer" scripts/setup.sh >/dev/null
+EXTRA_PACKAGES="fio netsniff-ng tcpdump tshark stenographer curl jq" scripts/setup.sh >/dev/null
 results=bench/results
 mkdir -p "$results"
 report=$results/report.md
@@ -28,18 +29,20 @@ else
   live_packets=1000000 pipeline_gib=2 query_mb=600
 fi
 
-echo "== 1/4 offline pipeline vs fio"
+echo "== 1/5 offline pipeline vs fio"
 bench/pipeline_vs_fio.sh "$pipeline_gib" 3 "$results/pipeline.md" >/dev/null
-echo "== 2/4 index vs baseline"
+echo "== 2/5 index vs baseline"
 {
   build/bench/index_bench --mix 64 --blocks 1024
   echo
   build/bench/index_bench --mix imix --blocks 1024 | tail -n +3
 } > "$results/index.md"
-echo "== 3/4 stenoread vs tcpdump -r"
+echo "== 3/5 stenoread vs tcpdump -r"
 bench/query_bench.sh "$query_mb" > "$results/query.md"
-echo "== 4/4 live capture"
+echo "== 4/5 live capture"
 bench/live_bench.sh "$live_packets" 3 "$results/live.md" >/dev/null
+echo "== 5/5 queries through the query service vs stenoread"
+bench/query_service_bench.sh "$query_mb" > "$results/query_service.md"
 
 {
   echo "# Benchmark report"
@@ -67,5 +70,9 @@ bench/live_bench.sh "$live_packets" 3 "$results/live.md" >/dev/null
   echo "## 4. Live capture, side by side ($live_packets packets a point, half at 1514 B; 3 runs, medians)"
   echo
   cat "$results/live.md"
+  echo
+  echo "## 5. Queries through the query service vs a local stenoread"
+  echo
+  cat "$results/query_service.md"
 } > "$report"
 echo "written to $report in $(( ($(date +%s) - start) / 60 )) min"

@@ -1,7 +1,6 @@
 #include "io/pcap_writer.hpp"
 
-#include <arpa/inet.h>
-#include <cstring>
+#include "io/wire_frame.hpp"
 
 namespace stenotype::io {
 namespace {
@@ -28,25 +27,10 @@ pcap_writer::pcap_writer(std::FILE* out, pcap_precision precision, std::uint32_t
 }
 
 bool pcap_writer::write(const packet_ref& p) {
-  const bool tagged = has_stripped_vlan(p) && p.caplen >= 12;
-  const std::uint32_t extra = tagged ? 4 : 0;
-  record_header r{p.sec, precision_ == pcap_precision::nano ? p.nsec : p.nsec / 1000,
-                  p.caplen + extra, p.wire_len + extra};
-  if (std::fwrite(&r, sizeof r, 1, out_) != 1)
+  const wire_frame w = wire_frame::of(p);
+  record_header r{p.sec, precision_ == pcap_precision::nano ? p.nsec : p.nsec / 1000, w.caplen, w.wire_len};
+  if (std::fwrite(&r, sizeof r, 1, out_) != 1 || !w.write_to(out_))
     return false;
-  if (tagged) {
-    const std::uint16_t tpid = htons((p.status & TP_STATUS_VLAN_TPID_VALID) && p.vlan_tpid
-                                       ? p.vlan_tpid : 0x8100);
-    const std::uint16_t tci = htons(p.vlan_tci);
-    std::uint8_t tag[4];
-    std::memcpy(tag, &tpid, 2);
-    std::memcpy(tag + 2, &tci, 2);
-    if (std::fwrite(p.frame, 1, 12, out_) != 12 || std::fwrite(tag, 1, 4, out_) != 4
-        || std::fwrite(p.frame + 12, 1, p.caplen - 12, out_) != p.caplen - 12)
-      return false;
-  } else if (std::fwrite(p.frame, 1, p.caplen, out_) != p.caplen) {
-    return false;
-  }
   ++packets_;
   return true;
 }

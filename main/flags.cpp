@@ -4,6 +4,7 @@
 
 #include "io/bpf_filter.hpp"
 #include "main/numeric_flags.hpp"
+#include "actors/tls_files.hpp"
 #include "main/privileges.hpp"
 #include "store/retention_policy.hpp"
 
@@ -21,7 +22,9 @@ constexpr const char* usage_text =
   "            [--threads=NUM] [--uid=NUM] [--metrics_port=NUM]\n"
   "            [--metrics_address=ADDR] [--control_port=NUM]\n"
   "            [--control_address=ADDR] [--disk_free_percentage=NUM]\n"
-  "            [--max_directory_files=NUM] [--max_data_mb=NUM] [--help] [--usage]\n";
+  "            [--max_directory_files=NUM] [--max_data_mb=NUM]\n"
+  "            [--query_port=NUM] [--query_host=ADDR] [--cert_path=DIR]\n"
+  "            [--query_max_running=NUM] [--help] [--usage]\n";
 
 } // namespace
 
@@ -77,6 +80,17 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
              "Publish the capture's status actor over CAF on this TCP port, for stenotype-ctl (0: off)");
   app.add_option("--control_address", out.control_address,
                  "Address the control port listens on")->capture_default_str();
+  // The query service: stenographer's HTTPS API (docs/OPERATING_AND_EMBEDDING.md).
+  out.cert_path = default_cert_path;
+  add_number(app, "--query_port", out.query_port,
+             "Serve stenographer's query API (POST /query, GET /debug/stats) over TLS on this TCP port (0: off)");
+  app.add_option("--query_host", out.query_host, "Address the query service listens on")->capture_default_str();
+  app.add_option("--cert_path", out.cert_path,
+                 "stenographer's CertPath: ca_cert.pem, server_cert.pem, server_key.pem (made by stenokeys)")
+    ->capture_default_str();
+  add_number(app, "--query_max_running", out.query_max_running,
+             "Queries the service answers at once; more are refused with HTTP 503", std::uint32_t{1},
+             std::uint32_t{256});
   // Disk space, after stenographer's server configuration. The defaults
   // shown are effective_retention()'s; a value is set only when given.
   const store::retention_limits retention_defaults;

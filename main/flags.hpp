@@ -15,6 +15,10 @@ struct parsed_flags {
   std::string metrics_address = "127.0.0.1"; ///< --metrics_address
   std::uint16_t control_port = 0;          ///< --control_port: 0 = no remote status
   std::string control_address = "127.0.0.1"; ///< --control_address
+  std::uint16_t query_port = 0;            ///< --query_port: 0 = no query service
+  std::string query_host = "127.0.0.1";    ///< --query_host
+  std::string cert_path;                   ///< --cert_path (default: stenographer's /etc/stenographer/certs)
+  std::uint32_t query_max_running = 16;    ///< --query_max_running
   /// Set when the program must exit now: 0 after --help/--usage, 2 after a
   /// bad flag or a violated start-up check (`message` then says which).
   std::optional<int> exit_code;

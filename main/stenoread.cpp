@@ -1,4 +1,4 @@
-// main/stenoread.cpp -- answer a stenographer query from the files, as pcap.
+// main/stenoread.cpp -- answer a stenographer query from the files, as pcap or pcapng.
 //
 //   stenoread --dir=/data 'host 10.1.2.3 and port 443 and after 10m ago' -w out.pcap
 //   stenoread --dir=/data 'tcp and net 10.0.0.0/8' | tcpdump -nr -
@@ -17,7 +17,7 @@
 #include <optional>
 #include <sys/stat.h>
 
-#include "io/pcap_writer.hpp"
+#include "io/packet_output.hpp"
 #include "query/executor.hpp"
 #include "query/query_parser.hpp"
 #include "main/parse_command_line.hpp"
@@ -54,8 +54,10 @@ int main(int argc, char** argv) {
   app.add_option("--dir", dir, "Data directory given to stenotype --dir")->required();
   app.add_option("query", words, "The query (one argument, or several joined by spaces)")->required();
   app.add_option("-w", out_path, "Write the pcap to this file ('-': stdout)")->capture_default_str();
-  app.add_option("--format", format, "pcap (nanosecond stamps) or pcap-us (microsecond, for old tools)")
-    ->check(CLI::IsMember({"pcap", "pcap-us"}))->capture_default_str();
+  app.add_option("--format", format,
+                 "pcap (nanosecond stamps), pcap-us (microsecond, for old tools) or pcapng (nanosecond, with "
+                 "an interface description block)")
+    ->check(CLI::IsMember({"pcap", "pcap-us", "pcapng"}))->capture_default_str();
   app.add_flag("--explain", explain, "Print how the query was understood, then run it");
   app.add_flag("-q,--quiet", quiet, "No summary line on stderr");
   app.add_flag("--no_open_files", no_open_files,
@@ -77,7 +79,7 @@ int main(int argc, char** argv) {
     q = query::parse_query(text, static_cast<std::uint64_t>(now.tv_sec) * 1000000000u
                                    + static_cast<std::uint64_t>(now.tv_nsec));
   } catch (const query::parse_error& e) {
-    std::fprintf(stderr, "stenoread: query error at column %zu: %s\n", e.column(), e.what());
+    std::fprintf(stderr, "stenoread: %s\n", e.describe().c_str());
     return io::exit_status::usage;
   }
   if (explain)
@@ -96,12 +98,13 @@ int main(int argc, char** argv) {
   }
   static char buffer[1 << 20];
   std::setvbuf(out, buffer, _IOFBF, sizeof buffer);
-  io::pcap_writer writer{out, format == "pcap" ? io::pcap_precision::nano : io::pcap_precision::micro};
+  const auto writer = io::make_packet_output(out, *io::parse_output_format(format),
+                                             {"", "packets of the stenotype data directory " + dir});
   bool write_failed = false, reader_gone = false;
   const auto stats = query::run_query(
     dir, q,
     [&](const io::packet_ref& p) {
-      if (writer.write(p))
+      if (writer->write(p))
         return true;
       (errno == EPIPE ? reader_gone : write_failed) = true;
       return false;
@@ -110,7 +113,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "stenoread: warning: %s\n", problem.text.c_str());
     },
     query::run_options{.open_files = !no_open_files});
-  if (!write_failed && !reader_gone && (!writer.flush() || (out != stdout && std::fclose(out) != 0)))
+  if (!write_failed && !reader_gone && (!writer->flush() || (out != stdout && std::fclose(out) != 0)))
     (errno == EPIPE ? reader_gone : write_failed) = true;
   if (write_failed) {
     std::fprintf(stderr, "stenoread: error: cannot write %s: %s\n", out_path.c_str(), std::strerror(errno));

@@ -16,6 +16,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/query_service.hpp"
 #include "actors/seccomp_policy.hpp"
 #include "main/control.hpp"
 #include "main/flags.hpp"
@@ -119,16 +120,23 @@ int main(int argc, char** argv) {
     if (flags.metrics_port)
       metrics = std::make_unique<metrics_exporter>(flags.metrics_address, flags.metrics_port,
                                                    opts.iface, opts.threads);
+    // The query service's certificates and port, as root (its key may be
+    // readable by root alone; the port may be below 1024).
+    std::vector<service_spec> services;
+    if (flags.query_port)
+      services.push_back(query_service(open_query_endpoint(
+        {flags.query_host, flags.query_port, flags.cert_path, opts.dir, flags.query_max_running, opts.seccomp})));
     const identity who = resolve_identity(opts.uid, opts.gid);
     const auto created = missing_directories(opts.dir);
     capture = spawn_pipeline(system, opts, [&] {
       hand_over_directories(opts, who, created);
       drop_privileges(who);
       stop_with_parent(parent); // after the drop, which clears it
-      install_seccomp(seccomp_role::process, opts.seccomp, metrics != nullptr || flags.control_port != 0);
+      install_seccomp(seccomp_role::process, opts.seccomp,
+                      metrics != nullptr || flags.control_port != 0 || flags.query_port != 0);
       if (who.change)
         LOG_INFO("running as user %s (uid %u, gid %u)", who.name.c_str(), who.uid, who.gid);
-    });
+    }, std::move(services));
   } catch (const std::exception& e) {
     LOG_ERROR("%s", e.what());
     if (proxy)

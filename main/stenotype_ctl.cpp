@@ -68,6 +68,22 @@ std::string age_text(int64_t seconds) {
   return buf;
 }
 
+// The query service (--query_port), when there is one: one line.
+void query_service_line(const caf::settings& s) {
+  using namespace status_key;
+  const auto found = caf::get_if<caf::settings>(&s, query_service);
+  if (!found)
+    return;
+  const caf::settings& q = *found;
+  const auto where = caf::get_if<std::string>(&q, std::string(listening));
+  auto n = [&](std::string_view key) { return static_cast<long long>(num(q, std::string(key))); };
+  std::printf("\nquery service on %s: %lld/%lld running; %lld answered (%lld complete, %lld cancelled, "
+              "%lld incomplete), %lld packets; refused: %lld busy, %lld bad requests, %lld TLS\n",
+              where ? where->c_str() : "?", n(queries_running), n(max_running), n(queries), n(queries_complete),
+              n(queries_cancelled), n(queries_incomplete), n(packets_sent), n(refused_busy), n(bad_requests),
+              n(tls_refused));
+}
+
 // The retention horizon: what is kept per thread, since when, and what went.
 void retention_table(const caf::settings& s) {
   using namespace status_key;
@@ -193,6 +209,7 @@ int main(int argc, char** argv) {
         } else {
           table(s);
           retention_table(s);
+          query_service_line(s);
         }
         rc = 0;
       },

@@ -15,6 +15,9 @@ public:
   parse_error(std::size_t column, const std::string& message)
     : std::runtime_error(message), column_(column) {}
   std::size_t column() const { return column_; }
+  /// The one line stenoread prints (after "stenoread: ") and the query
+  /// service answers with 400: "query error at column 5: expected ...".
+  std::string describe() const { return "query error at column " + std::to_string(column_) + ": " + what(); }
 
 private:
   std::size_t column_;

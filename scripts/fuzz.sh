@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (packet parser, block reader, query parser,
-# pcap importer, whole packet files through the readers) with clang
+# pcap importer, whole packet files through the readers, the query
+# service's HTTP requests) with clang
 # (build-fuzz/) and runs each for
 # SECONDS (default 30), seeded from ../shared/corpus when it is present.
 # Exit status non-zero on any finding; crashing inputs land in build-fuzz/.
@@ -28,8 +29,16 @@ if [[ ! -d $seeds/files ]]; then
   fi
 fi
 
+if [[ ! -d $seeds/requests ]]; then # the query service's (added later: its own check)
+  mkdir -p "$seeds/requests"
+  printf 'POST /query HTTP/1.1\r\nHost: s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 14\r\n\r\nhost 10.1.2.3\n' > "$seeds/requests/1"
+  printf 'POST /query?format=pcapng HTTP/1.1\r\nSteno-Limit-Packets: 0x10\r\nSteno-Limit-Bytes: 100\r\nContent-Length: 3\r\n\r\ntcpGET /debug/stats HTTP/1.1\r\n\r\n' > "$seeds/requests/2"
+  printf 'POST /query HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nudp o\r\n4\r\nr ic\r\n0\r\n\r\n' > "$seeds/requests/3"
+  printf 'POST /query HTTP/1.1\r\nContent-Length: 12\r\n\r\nafter 3m agoPOST /x HTTP/1.0\r\n\r\n' > "$seeds/requests/4"
+fi
+
 for target in packet_parser_fuzzer:frames block_fuzzer:blocks query_parser_fuzzer:queries pcap_import_fuzzer:pcaps \
-              packet_file_fuzzer:files; do
+              packet_file_fuzzer:files query_request_fuzzer:requests; do
   name=${target%%:*} dir=${target##*:}
   mkdir -p "build-fuzz/corpus-$name"
   echo "fuzz: $name for ${seconds}s"

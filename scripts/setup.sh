@@ -11,6 +11,7 @@ packages=(
   catch2 libpcap-dev prometheus-cpp-dev
   clang libclang-rt-14-dev tshark
   libleveldb-dev stenographer stenographer-client libcap2-bin
+  libcpp-httplib-dev libssl-dev jq
   iproute2 iputils-ping tcpdump procps python3 util-linux e2fsprogs bc curl
 )
 # shellcheck disable=SC2206

@@ -21,6 +21,7 @@ inline constexpr std::string_view reader = "reader";
 inline constexpr std::string_view writer = "writer";
 inline constexpr std::string_view indexer = "indexer";
 inline constexpr std::string_view retention = "retention"; // one for the whole capture
+inline constexpr std::string_view query_service = "query-service"; // with --query_port
 
 /// "reader-0".
 inline std::string component(std::string_view role, int thread) {
@@ -101,6 +102,21 @@ inline constexpr std::string_view limits = "limits"; // a subtree: the limits in
 inline constexpr std::string_view disk_free_percentage = "disk-free-percentage";
 inline constexpr std::string_view max_directory_files = "max-directory-files";
 inline constexpr std::string_view max_data_mb = "max-data-mb";
+
+// --- query-service ------------------------------------------------------------------
+inline constexpr std::string_view listening = "listening";             // host:port
+inline constexpr std::string_view max_running = "max-running";         // --query_max_running
+inline constexpr std::string_view queries = "queries";                 // answers started
+inline constexpr std::string_view queries_complete = "queries-complete";
+inline constexpr std::string_view queries_cancelled = "queries-cancelled";   // the client went away (or a stop)
+inline constexpr std::string_view queries_incomplete = "queries-incomplete"; // cut: data unreadable
+inline constexpr std::string_view queries_running = "queries-running";
+inline constexpr std::string_view refused_busy = "refused-busy";       // 503: max-running reached
+inline constexpr std::string_view bad_requests = "bad-requests";       // 400, 404, 413
+inline constexpr std::string_view tls_refused = "tls-refused";         // no or wrong certificate, not TLS
+inline constexpr std::string_view stats_requests = "stats-requests";   // GET /debug/stats
+inline constexpr std::string_view packets_sent = "packets-sent";
+inline constexpr std::string_view bytes_sent = "bytes-sent";
 
 // --- the whole capture -------------------------------------------------------------
 inline constexpr std::string_view stopping = "stopping";

@@ -4,6 +4,9 @@
 // the retention actor in.
 #include <catch2/catch.hpp>
 
+#include <set>
+#include <thread>
+
 #include <caf/all.hpp>
 
 #include "actors/children.hpp"
@@ -24,6 +27,16 @@ struct actors_fixture {
   caf::actor_system sys{cfg};
   status_api spawn() { return sys.spawn(answering); }
 };
+
+// Polls `done` for up to 10 s.
+bool wait_for(const std::function<bool()>& done) {
+  for (int i = 0; i < 100; ++i) {
+    if (done())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
 
 std::string text(const caf::settings& s, const std::string& path) {
   auto v = caf::get_if<std::string>(&s, path);
@@ -196,7 +209,7 @@ TEST_CASE("the supervisor forwards written files to retention, has it free space
   t.indexer = caf::actor_cast<indexer_actor>(indexer);
   t.indexer_config.directory = "/nonexistent/IDX0"; // its replacement finds nothing to index there
   const supervisor_actor sup = sys.spawn(supervisor, std::vector<thread_actors>{t},
-                                         caf::actor_cast<retention_actor>(retention), 0u);
+                                         caf::actor_cast<retention_actor>(retention), std::vector<service_spec>{}, 0u);
   auto next_seen = [&] {
     std::string who, what;
     self->receive([&](seen_atom, const std::string& w, const std::string& x) { who = w, what = x; },
@@ -222,4 +235,66 @@ TEST_CASE("the supervisor forwards written files to retention, has it free space
   bool clean = false;
   self->request(sup, std::chrono::seconds(20), wait_atom::value).receive([&] { clean = true; }, [](caf::error&) {});
   CHECK(clean); // a replaced indexer is not a failed capture
+}
+
+TEST_CASE("a service that fails is logged and shown, the capture goes on, and services stop with the capture") {
+  caf::actor_system_config cfg;
+  add_error_category(cfg);
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  auto spawn = [&](const char* name) { return sys.spawn(stand_in, caf::actor{self}, std::string(name)); };
+  const auto reader = spawn("reader"), writer = spawn("writer");
+  thread_actors t;
+  t.reader = caf::actor_cast<reader_actor>(reader);
+  t.writer = caf::actor_cast<writer_actor>(writer);
+  caf::actor service, second;
+  std::vector<service_spec> services{
+    {role::query_service, [&](caf::actor_system& s, const capture_actor&) {
+       service = s.spawn(stand_in, caf::actor{self}, std::string("service"));
+       return caf::actor_cast<status_api>(service);
+     }}};
+  const supervisor_actor sup = sys.spawn(supervisor, std::vector<thread_actors>{t}, retention_actor{}, services, 0u);
+  auto status = [&] {
+    caf::settings s;
+    self->request(sup, std::chrono::seconds(10), status_atom::value).receive([&](caf::settings& x) { s = x; },
+                                                                           [](caf::error&) {});
+    return s;
+  };
+  CHECK(wait_for([&] { return text(status(), "actors.query-service.state") == "running"; }));
+  self->send(service, static_cast<int>(errc::internal)); // the service fails
+  CHECK(wait_for([&] { return text(status(), "actors.query-service.state") == "failed"; }));
+  CHECK(text(status(), "actors.reader-0.state") == "running"); // the capture goes on
+  CHECK(text(status(), "actors.query-service.last-error") == "service failed");
+
+  // A second capture whose service runs: it hears the stop with the readers.
+  const auto reader2 = spawn("reader");
+  thread_actors t2;
+  t2.reader = caf::actor_cast<reader_actor>(reader2);
+  t2.writer = caf::actor_cast<writer_actor>(spawn("writer"));
+  std::vector<service_spec> services2{
+    {role::query_service, [&](caf::actor_system& s, const capture_actor&) {
+       second = s.spawn(stand_in, caf::actor{self}, std::string("service"));
+       return caf::actor_cast<status_api>(second);
+     }}};
+  const supervisor_actor sup2 = sys.spawn(supervisor, std::vector<thread_actors>{t2}, retention_actor{}, services2, 0u);
+  self->send(sup2, stop_atom::value);
+  std::set<std::string> stopped;
+  for (int i = 0; i < 2; ++i)
+    self->receive([&](seen_atom, const std::string& who, const std::string& what) { stopped.insert(who + ": " + what); },
+                  caf::after(std::chrono::seconds(10)) >> [] {});
+  CHECK(stopped == std::set<std::string>{"reader: stop", "service: stop"});
+  // Asked before the ends: a supervisor quits once all are down.
+  auto wait1 = self->request(sup, std::chrono::seconds(20), wait_atom::value);
+  auto wait2 = self->request(sup2, std::chrono::seconds(20), wait_atom::value);
+  for (const auto& a : {caf::actor_cast<caf::actor>(t2.writer), second, caf::actor_cast<caf::actor>(t.writer)})
+    self->send(a, 0);
+  self->send(sup, stop_atom::value);
+  bool clean = false;
+  std::string why;
+  wait1.receive([&] { clean = true; }, [&](caf::error& e) { why = sys.render(e); });
+  CHECK(clean); // a failed service is not a failed capture
+  clean = false;
+  wait2.receive([&] { clean = true; }, [&](caf::error& e) { why = sys.render(e); });
+  INFO(why);
+  CHECK(clean);
 }
