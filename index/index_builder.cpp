@@ -11,6 +11,17 @@ void put_be(std::string& out, std::uint64_t v, int bytes) {
     out.push_back(static_cast<char>(v >> (8 * i)));
 }
 
+// The file_meta record (keys.hpp): the same 32 bytes for a full index and a part.
+std::string_view file_meta_value(const file_summary& s, std::string& value) {
+  value.clear();
+  put_be(value, s.packets, 8);
+  put_be(value, s.first_ns, 8);
+  put_be(value, s.last_ns, 8);
+  put_be(value, s.blocks, 4);
+  put_be(value, s.block_size, 4);
+  return value;
+}
+
 } // namespace
 
 index_builder::index_builder(std::uint32_t block_size) : block_size_(block_size) { reset(); }
@@ -166,13 +177,7 @@ void index_builder::for_each_entry(
     put_be(value, b.packets, 4);
   }
   fn(block_meta_key, value);
-  value.clear();
-  put_be(value, summary_.packets, 8);
-  put_be(value, summary_.first_ns, 8);
-  put_be(value, summary_.last_ns, 8);
-  put_be(value, summary_.blocks, 4);
-  put_be(value, summary_.block_size, 4);
-  fn(file_meta_key, value);
+  fn(file_meta_key, file_meta_value(summary_, value));
 
   std::vector<std::uint32_t> order(heads_.size());
   for (std::uint32_t i = 0; i < order.size(); ++i)
@@ -239,13 +244,7 @@ void index_builder::for_each_part_entry(
     part.packets += t.packets;
   }
   fn(block_meta_key, value);
-  value.clear();
-  put_be(value, part.packets, 8);
-  put_be(value, part.first_ns, 8);
-  put_be(value, part.last_ns, 8);
-  put_be(value, part.blocks, 4);
-  put_be(value, part.block_size, 4);
-  fn(file_meta_key, value);
+  fn(file_meta_key, file_meta_value(part, value));
 
   // Sorted as contiguous copies of the keys: the part's keys are scattered
   // over heads_, and comparing through them missed the cache at every step.

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "io/layout.hpp"
+#include "support/wait.hpp"
 #include "support/frames.hpp"
 #include "support/netns.hpp"
 #include "support/pcap_file.hpp"
@@ -165,16 +166,6 @@ std::vector<long> sequence(const std::vector<pcap_record>& got, const std::vecto
       bytes_ok = false;
   }
   return seqs;
-}
-
-bool wait_until(const std::function<bool()>& done, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return false;
-    std::this_thread::sleep_for(200ms);
-  }
-  return true;
 }
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }

@@ -29,6 +29,7 @@
 #include "index/index_format.hpp"
 #include "io/bpf_filter.hpp"
 #include "io/layout.hpp"
+#include "support/wait.hpp"
 #include "support/frames.hpp"
 #include "support/netns.hpp"
 #include "support/pcap_file.hpp"
@@ -241,16 +242,6 @@ std::vector<pid_t> processes_of(const std::string& exe) {
       out.push_back(static_cast<pid_t>(std::stol(name)));
   }
   return out;
-}
-
-bool wait_until(const std::function<bool()>& done, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return false;
-    std::this_thread::sleep_for(200ms);
-  }
-  return true;
 }
 
 std::size_t count(const std::string& text, const std::string& what) {
