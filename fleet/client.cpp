@@ -60,7 +60,7 @@ struct stream {
 std::string connect_failure(caf::actor_system& sys, const caf::error& e) {
   if (e == caf::sec::unexpected_actor_messaging_interface)
     return "incompatible version: the sensor publishes another interface (" + sys.render(e) + ")";
-  return "certificate refused or TLS failed (" + sys.render(e) + ")";
+  return "certificate refused: the TLS handshake failed (" + sys.render(e) + ")";
 }
 
 // The sensor's thread: connect, hello, open, then receive batches until

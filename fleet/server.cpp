@@ -35,8 +35,8 @@ void serve(const server_config& config, const std::function<void()>& listening) 
               system->render(port.error()).c_str());
     std::_Exit(1);
   }
-  LOG_INFO("fleet server: listening on %s:%u (TLS, client certificates of %s)", config.host.c_str(), *port,
-           config.ca_cert.c_str());
+  LOG_INFO("fleet server: listening on %s:%u (TLS: clients need a certificate signed by the CA of %s)",
+           config.host.c_str(), *port, config.cert_origin.c_str());
   try {
     listening();
   } catch (const std::exception& e) {

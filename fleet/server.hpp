@@ -20,6 +20,7 @@ struct server_config {
   std::string ca_cert, cert, key; ///< paths OpenSSL opens at each connection (/proc/self/fd/N of memfds)
   std::string dir;                ///< the data directory
   std::string name;               ///< the sensor's name (host name)
+  std::string cert_origin;        ///< for the log: where the certificates came from (--cert_path)
 };
 
 /// Publishes the sensor, calls `listening` (seccomp goes on there), then

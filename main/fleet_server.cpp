@@ -123,6 +123,7 @@ pid_t start_fleet_server(const fleet_server_flags& flags) {
   config.host = flags.host;
   config.port = flags.port;
   config.dir = flags.dir;
+  config.cert_origin = flags.cert_path;
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   config.name = host;

@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
   std::string timeout = "30s";
   app.add_option("--sensor", fleet.sensors,
                  "Ask this sensor (HOST:PORT of its stenotype --fleet_port) instead of --dir; repeatable: the "
-                 "answers are merged by time");
+                 "answers are merged by time")
+    ->allow_extra_args(false); // one value each: the query stays positional
   app.add_option("--sensors", fleet.sensors_file, "Ask the sensors listed in this file (HOST:PORT a line, # comments)");
   app.add_option("--cert_path", fleet.cert_path,
                  "With --sensor: client_cert.pem, client_key.pem, ca_cert.pem (made by stenokeys)")
