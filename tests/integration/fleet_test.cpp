@@ -210,7 +210,7 @@ TEST_CASE("fleet: three sensors answer the union of their local answers merged b
   CHECK(said.find("total: 700 packets") != std::string::npos);
 }
 
-TEST_CASE("fleet: a stopped sensor gives a partial answer with a warning naming it; none answering is exit 4", "[fleet]") {
+TEST_CASE("fleet: a stopped sensor gives a partial answer with a warning naming it, none answering is exit 4", "[fleet]") {
   REQUIRE_FLEET_TOOLS();
   fleet_lab lab{2};
   REQUIRE(lab.sensors[1].process->stop(SIGTERM, 30) == 0);

@@ -68,7 +68,7 @@ TEST_CASE("fleet: the merge takes the earliest head, equal stamps in sensor orde
   CHECK(got == want);
 }
 
-TEST_CASE("fleet: batches carry packets whole (stamps, lengths, VLAN, thread); a malformed one is refused", "[fleet]") {
+TEST_CASE("fleet: batches carry packets whole (stamps, lengths, VLAN, thread), a malformed one is refused", "[fleet]") {
   fleet_batch b;
   std::vector<std::uint8_t> f1(61, 0xab), f2(1514, 0xcd);
   append_packet(b, {0, 10, 20, 61, 70, 0x10, 100, 0x8100, f1.data()}, 3);
