@@ -7,7 +7,7 @@
 # pair of its own with --fleet_port over its directory, then, warm page
 # cache, best of 3, for 3 and then 10 sensors:
 #   stenoread --sensor=... 'net 0.0.0.0/0' -w /dev/null   (all packets, merged)
-# wall time, MB/s of merged answer, and the client's peak RSS (GNU time);
+# wall time, MB/s of merged answer, the client's peak RSS and CPU time (GNU time);
 # beside it a local stenoread of one directory, for the ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,24 +54,26 @@ q='net 0.0.0.0/0'
 run() {
   local k=$1 args=() out=$work/out.pcap
   for i in $(seq 0 $((k - 1))); do args+=("--sensor=127.0.0.1:$((base + i))"); done
-  /usr/bin/time -f '%e %M' -o "$work/time" $bin/stenoread -q --cert_path="$certs" "${args[@]}" "$q" -w "$out"
-  echo "$(cat "$work/time") $(stat -c %s "$out")"
+  /usr/bin/time -f '%e %M %U %S' -o "$work/time" $bin/stenoread -q --cert_path="$certs" "${args[@]}" "$q" -w "$out"
+  echo "$(awk '{print $1, $2, $3 + $4}' "$work/time") $(stat -c %s "$out")"
 }
 local_run() {
-  /usr/bin/time -f '%e %M' -o "$work/time" $bin/stenoread -q --dir="$work/data0" "$q" -w "$work/out.pcap"
-  echo "$(cat "$work/time") $(stat -c %s "$work/out.pcap")"
+  /usr/bin/time -f '%e %M %U %S' -o "$work/time" $bin/stenoread -q --dir="$work/data0" "$q" -w "$work/out.pcap"
+  echo "$(awk '{print $1, $2, $3 + $4}' "$work/time") $(stat -c %s "$work/out.pcap")"
 }
 best() { # best of 3 by wall time, after a warm-up
   "$@" >/dev/null
   for _ in 1 2 3; do "$@"; done | sort -n | head -1
 }
 echo "load: $(uptime)"
-printf '%-22s %8s %10s %10s %8s\n' case wall_s MB/s answer_MB RSS_MB
-read -r w m b <<< "$(best local_run)"
-printf '%-22s %8s %10.1f %10.1f %8.1f\n' "local, 1 directory" "$w" "$(echo "$b / 1048576 / $w" | bc -l)" \
-  "$(echo "$b / 1048576" | bc -l)" "$(echo "$m / 1024" | bc -l)"
+printf '%-22s %8s %10s %10s %8s %14s\n' case wall_s MB/s answer_MB RSS_MB client_cpu_s
+row() { # NAME "wall rss cpu bytes"
+  local w m c b
+  read -r w m c b <<< "$2"
+  printf '%-22s %8s %10.1f %10.1f %8.1f %14s\n' "$1" "$w" "$(echo "$b / 1048576 / $w" | bc -l)" \
+    "$(echo "$b / 1048576" | bc -l)" "$(echo "$m / 1024" | bc -l)" "$c"
+}
+row "local, 1 directory" "$(best local_run)"
 for k in 3 10; do
-  read -r w m b <<< "$(best run $k)"
-  printf '%-22s %8s %10.1f %10.1f %8.1f\n' "fleet, $k sensors" "$w" "$(echo "$b / 1048576 / $w" | bc -l)" \
-    "$(echo "$b / 1048576" | bc -l)" "$(echo "$m / 1024" | bc -l)"
+  row "fleet, $k sensors" "$(best run $k)"
 done

@@ -75,6 +75,10 @@ void receive_stream(stream& s, const client_config& config) {
   add_fleet_message_types(cfg);
   add_error_category(cfg);
   cfg.set("scheduler.max-threads", 1);
+  // Workers that sleep on a condition variable when idle: the default
+  // work-stealing ones poll for a while, which with an actor system per
+  // sensor (client) or beside the capture (server) burns the CPU others need.
+  cfg.set("scheduler.policy", caf::atom("sharing"));
   cfg.set("logger.verbosity", caf::atom("quiet"));
   cfg.openssl_certificate = config.tls.client_cert;
   cfg.openssl_key = config.tls.client_key;

@@ -20,6 +20,10 @@ void serve(const server_config& config, const std::function<void()>& listening) 
   add_fleet_message_types(cfg);
   add_error_category(cfg);
   cfg.set("scheduler.max-threads", 2); // sessions have threads of their own (detached)
+  // Workers that sleep on a condition variable when idle: the default
+  // work-stealing ones poll for a while, which with an actor system per
+  // sensor (client) or beside the capture (server) burns the CPU others need.
+  cfg.set("scheduler.policy", caf::atom("sharing"));
   cfg.set("logger.verbosity", caf::atom("quiet"));
   // Setting any of these turns on CAF's authentication: certificates
   // required and verified on both sides (SSL_VERIFY_PEER |
