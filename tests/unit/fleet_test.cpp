@@ -6,10 +6,12 @@
 #include <caf/all.hpp>
 
 #include "fleet/merge.hpp"
+#include "fleet/sensor.hpp"
 #include "fleet/sensor_list.hpp"
 #include "fleet/session.hpp"
 #include "query/query_parser.hpp"
 #include "store/pcap_import.hpp"
+#include "stenotype/error_category.hpp"
 #include "support/frames.hpp"
 #include "support/pcap_file.hpp"
 #include "support/temp_dir.hpp"
@@ -143,4 +145,51 @@ TEST_CASE("fleet: a session sends only the batches it has credit for, and the wh
   CHECK(batches >= 4);
   CHECK(packets == 2500);
   CHECK(wait_until([&] { return running->load() == 0; }, std::chrono::seconds(30))); // the slot is given back
+}
+
+TEST_CASE("fleet: a sensor runs at most 8 queries at once, refuses the 9th and a bad query, and frees a slot at cancel", "[fleet]") {
+  temp_dir tmp;
+  std::vector<std::vector<std::uint8_t>> frames;
+  for (std::uint32_t i = 0; i < 50; ++i) {
+    frame_builder b;
+    b.ipv4({10, 1, 0, 1}, {10, 1, 0, 2}, 17).ports(1000, 2000).payload(100);
+    frames.push_back(b.build());
+  }
+  write_raw_pcap(tmp.path() + "/in.pcap", pcap_records_of(frames));
+  store::import_options opts;
+  opts.dir = tmp.path() + "/data";
+  store::import_pcaps({tmp.path() + "/in.pcap"}, opts, [](const std::string&) {});
+
+  caf::actor_system_config cfg;
+  add_error_category(cfg);
+  caf::actor_system system{cfg};
+  caf::scoped_actor self{system};
+  const auto sensor = fleet::spawn_sensor(system, {opts.dir, "unit", fleet_max_sessions});
+  const auto sink = caf::actor_cast<fleet_sink>(self.ptr());
+  auto open = [&](const std::string& q, caf::error& refused) {
+    fleet_session s;
+    self->request(sensor, std::chrono::seconds(30), fleet_open_atom::value, fleet_query{q, 0, true}, sink)
+      .receive([&](const fleet_session& h) { s = h; }, [&](const caf::error& e) { refused = e; });
+    return s;
+  };
+  self->request(sensor, std::chrono::seconds(30), fleet_hello_atom::value, fleet_protocol_version)
+    .receive([&](std::uint32_t v, const std::string& name) { CHECK((v == fleet_protocol_version && name == "unit")); },
+             [&](const caf::error&) { FAIL("no hello"); });
+  std::vector<fleet_session> sessions;
+  for (std::uint32_t i = 0; i < fleet_max_sessions; ++i) { // none has credit: all stay open
+    caf::error e;
+    sessions.push_back(open("udp", e));
+    REQUIRE(sessions.back());
+  }
+  caf::error refused;
+  CHECK_FALSE(open("udp", refused));
+  CHECK(code_of(refused) == errc::in_use);
+  refused = caf::error{};
+  CHECK_FALSE(open("port", refused));
+  CHECK(code_of(refused) == errc::bad_query);
+  self->send(sessions[0], fleet_cancel_atom::value);
+  CHECK(wait_until([&] {
+    caf::error e;
+    return static_cast<bool>(open("udp", e));
+  }, std::chrono::seconds(30)));
 }
