@@ -151,6 +151,9 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
     }
   }
   auto problem = validate(o);
+  if (!problem && out.fleet_port != 0
+      && (out.fleet_port == out.query_port || out.fleet_port == out.control_port || out.fleet_port == out.metrics_port))
+    problem = "--fleet_port=" + std::to_string(out.fleet_port) + " is already the port of another endpoint";
   if (!problem)
     problem = identity_problem(o.uid, o.gid);
   if (problem) {
