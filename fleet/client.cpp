@@ -126,8 +126,10 @@ void receive_stream(stream& s, const client_config& config) {
         std::lock_guard lock(s.m);
         s.bytes += b.records.size();
         s.ready.push_back(std::move(b));
-        if (last)
-          s.ended = true, done = true;
+        if (last) {
+          s.ended = true;
+          done = true;
+        }
         s.cv.notify_all();
       },
       [&](const caf::down_msg& d) {

@@ -275,3 +275,22 @@ TEST_CASE("fleet: a sensor killed mid-stream gives a partial answer, the others'
   CHECK(from0 < 60000);
   CHECK(from1 == 300);
 }
+
+TEST_CASE("fleet: a sensor of another protocol version and one that never answers are named with why, the others answer", "[fleet]") {
+  REQUIRE_FLEET_TOOLS();
+  fleet_lab lab{5, {300}};
+  const int other = lab.sensors[0].port + 1, silent = lab.sensors[0].port + 2;
+  background_process versioned({FAKE_SENSOR_BINARY, std::to_string(other), lab.certs, "version"});
+  background_process mute({FAKE_SENSOR_BINARY, std::to_string(silent), lab.certs, "silent"});
+  REQUIRE(versioned.wait_for_stderr("listening", 30));
+  REQUIRE(mute.wait_for_stderr("listening", 30));
+  const std::string out = lab.tmp.path() + "/fleet.pcap";
+  std::string err;
+  CHECK(run_process({STENOREAD_BINARY, "--cert_path=" + lab.certs, "--timeout=2s", "--sensor=" + lab.sensors[0].name(),
+                     "--sensor=127.0.0.1:" + std::to_string(other), "--sensor=127.0.0.1:" + std::to_string(silent),
+                     all_packets, "-w", out}, 60, &err) == 3);
+  INFO(err);
+  CHECK(err.find("sensor 127.0.0.1:" + std::to_string(other) + ": incompatible version") != std::string::npos);
+  CHECK(err.find("sensor 127.0.0.1:" + std::to_string(silent) + ": timeout") != std::string::npos);
+  CHECK(file_text(out) == expected_merge(lab, {0}, all_packets));
+}
