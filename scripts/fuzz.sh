@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (packet parser, block reader, query parser,
 # pcap importer, whole packet files through the readers, the query
-# service's HTTP requests) with clang
+# service's HTTP requests, fleet batches) with clang
 # (build-fuzz/) and runs each for
 # SECONDS (default 30), seeded from ../shared/corpus when it is present.
 # Exit status non-zero on any finding; crashing inputs land in build-fuzz/.
@@ -37,8 +37,17 @@ if [[ ! -d $seeds/requests ]]; then # the query service's (added later: its own 
   printf 'POST /query HTTP/1.1\r\nContent-Length: 12\r\n\r\nafter 3m agoPOST /x HTTP/1.0\r\n\r\n' > "$seeds/requests/4"
 fi
 
+if [[ ! -d $seeds/batches ]]; then # fleet batches (added later: its own check)
+  mkdir -p "$seeds/batches"
+  # Two records: 28-byte header (sec nsec caplen wire_len status vlan_tci vlan_tpid thread pad) + frame + padding.
+  python3 -c '
+import struct, sys
+rec = lambda cl, st, tci: struct.pack("<IIIIIHHHH", 1790000000, 5, cl, cl, st, tci, 0x8100, 1, 0) + bytes(cl) + bytes((4 - cl % 4) % 4)
+sys.stdout.buffer.write(rec(60, 0x10, 100) + rec(61, 0, 0))' > "$seeds/batches/1"
+fi
+
 for target in packet_parser_fuzzer:frames block_fuzzer:blocks query_parser_fuzzer:queries pcap_import_fuzzer:pcaps \
-              packet_file_fuzzer:files query_request_fuzzer:requests; do
+              packet_file_fuzzer:files query_request_fuzzer:requests fleet_batch_fuzzer:batches; do
   name=${target%%:*} dir=${target##*:}
   mkdir -p "build-fuzz/corpus-$name"
   echo "fuzz: $name for ${seconds}s"

@@ -9,7 +9,9 @@
 //  - one sensor stopped: the others' packets, exit 3, a warning naming it;
 //    none: exit 4; bad flags: exit 2;
 //  - a client certificate of another CA is refused, the sensor goes on;
-//  - a sensor killed mid-stream: a partial answer (exit 3), the others whole.
+//  - a sensor killed mid-stream: a partial answer (exit 3), the others whole;
+//  - a sensor of another protocol version, and one that never answers
+//    (tests/support/fake_sensor.cpp): named with why, the others whole.
 // Skipped without root or without stenokeys/tshark.
 #include <catch2/catch.hpp>
 
