@@ -9,6 +9,8 @@
 namespace stenotype::fleet {
 namespace {
 
+constexpr std::size_t max_query_bytes = 8192;
+
 struct sensor_state {
   sensor_config config;
   std::shared_ptr<std::atomic<std::uint32_t>> running = std::make_shared<std::atomic<std::uint32_t>>(0);
@@ -24,6 +26,8 @@ fleet_sensor::behavior_type sensor_behavior(fleet_sensor::stateful_pointer<senso
     },
     [=](fleet_open_atom, const fleet_query& fq, const fleet_sink& sink) -> caf::result<fleet_session> {
       auto& st = self->state;
+      if (fq.text.size() > max_query_bytes) // as the query service's request body
+        return make_error(errc::bad_query, "a query has at most " + std::to_string(max_query_bytes) + " bytes");
       query::node_ptr q;
       try {
         q = query::parse_query(fq.text, fq.now_ns);

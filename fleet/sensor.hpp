@@ -4,7 +4,8 @@
 // starting a session (fleet/session.hpp) over its data directory: at most
 // fleet_max_sessions at once (more are refused with errc::in_use, so a
 // fleet of clients cannot stack up disk readers behind the capture), a
-// query that does not parse refused with errc::bad_query.
+// query that does not parse or is over 8192 bytes refused with
+// errc::bad_query.
 #pragma once
 
 #include <string>
