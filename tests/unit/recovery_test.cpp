@@ -4,6 +4,7 @@
 #include <fstream>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 #include "index/file_index.hpp"
@@ -13,6 +14,7 @@
 #include "io/block_builder.hpp"
 #include "io/layout.hpp"
 #include "store/recovery.hpp"
+#include "support/skip.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace stenotype;
@@ -103,4 +105,41 @@ TEST_CASE("recovery: with --index_format=stenographer the indexes it builds are 
     CHECK(index::detect_index_format(idx + "/" + name) == index_format::stenographer);
   CHECK(index::file_index{idx + "/3000"}.lookup(index::protocol_key(6).view()).empty());
   CHECK(contains(log, "built the missing index of " + pkt + "/3000"));
+}
+
+TEST_CASE("recovery: an index it builds as root belongs to the owner of its packet file") {
+  if (::geteuid() != 0)
+    SKIP_TEST("needs root (recovery runs as root before the capture drops its privileges)");
+  constexpr std::uint32_t bs = 4096;
+  const uid_t uid = 65534; // nobody: the capture's default user
+  const gid_t gid = 65534;
+  for (const auto format : {index_format::native, index_format::stenographer}) {
+    test::temp_dir tmp;
+    const std::string pkt = io::packet_dir(tmp.path(), 0), idx = io::index_dir(tmp.path(), 0);
+    io::make_directories(pkt);
+    io::make_directories(idx);
+    std::string packets(bs, '\0');
+    io::block_builder b{{reinterpret_cast<std::uint8_t*>(packets.data()), bs}};
+    const std::vector<std::uint8_t> frame(60, 0xab);
+    REQUIRE(b.add(1700000000, 0, frame, 60));
+    b.finish(0);
+    // Written by the capture as its user: a hidden file (a crash), and the
+    // newest file published without its index.
+    write_file(pkt + "/.1000", packets);
+    write_file(pkt + "/2000", packets);
+    for (const auto* name : {"/.1000", "/2000"})
+      REQUIRE(::chown((pkt + name).c_str(), uid, gid) == 0);
+    std::vector<std::string> log;
+    REQUIRE_NOTHROW(store::recover_thread_dir(tmp.path(), 0, bs, format,
+                                           [&](const std::string& line) { log.push_back(line); }));
+    INFO(Catch::Detail::stringify(log));
+    REQUIRE(io::list_names(idx) == std::vector<std::string>{"1000", "2000"});
+    for (const auto* name : {"/1000", "/2000"}) {
+      struct stat st;
+      REQUIRE(::stat((idx + name).c_str(), &st) == 0);
+      CHECK(st.st_uid == uid);
+      CHECK(st.st_gid == gid);
+      CHECK((st.st_mode & 0777) == 0600);
+    }
+  }
 }
