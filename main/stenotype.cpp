@@ -98,6 +98,17 @@ int main(int argc, char** argv) {
   // Readers, writers and indexers have threads of their own (detached); the
   // scheduler only runs the supervisor and short-lived requests.
   cfg.set("scheduler.max-threads", 2);
+  // An idle capture should cost nothing (issue 18: <= 1 ms CPU a second).
+  // CAF's work-stealing workers poll for jobs after each one -- 100 tries,
+  // then 500 more with a 50 us sleep between -- and then wake every 10 ms
+  // to look again. Here they run only the supervisor and a few short
+  // requests a second: poll briefly, then sleep on the condition variable,
+  // which a message sent to a sleeping worker signals at once (the timeout
+  // only bounds how long a job parked in a busy worker's queue waits to be
+  // stolen).
+  cfg.set("work-stealing.aggressive-poll-attempts", 10);
+  cfg.set("work-stealing.moderate-poll-attempts", 10);
+  cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::seconds(1)});
   if (flags.control_port) {
     cfg.load<caf::io::middleman>(); // remote status for stenotype-ctl
     cfg.add_message_type<file_event>("stenotype::file_event");
