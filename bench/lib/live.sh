@@ -112,17 +112,15 @@ live_send() {
 # trafgen's report -> packets sent
 live_sent() { tr -d "\r" < "$work/gen" | awk '/packets outgoing/ { p += $1 } END { print p + 0 }'; }
 
-# Waits until PID has used no CPU for 1 s (it caught up), at most MAX s.
+# Waits until PID is idle (at most one clock tick of CPU in each of two
+# half seconds: it caught up), at most MAX s.
 live_wait_quiet() {
-  local pid=$1 max=$2 t0 t1 i
+  local pid=$1 max=$2 t0 t1 i quiet=0
   t0=$(live_cpu_ticks "$pid")
   for ((i = 0; i < max * 2; i++)); do
     sleep 0.5
     t1=$(live_cpu_ticks "$pid")
-    if [[ $t1 == "$t0" ]]; then
-      sleep 0.5
-      [[ $(live_cpu_ticks "$pid") == "$t1" ]] && return 0
-    fi
+    if ((t1 - t0 <= 1)); then ((++quiet >= 2)) && return 0; else quiet=0; fi
     t0=$t1
   done
 }
