@@ -20,15 +20,20 @@
 # first: a capturer that loses packets even then is reported "> 100%"),
 # to 1 percentage point below 10% and 10% of the value above.
 #
-# Every capturer gets the same buffer (RING_MB, default 64 MiB: ours and
-# Google's --blocks, tcpdump -B, netsniff-ng -S): with the default 2 GiB
-# ring a few seconds of 64 B traffic fit in the ring whatever the quota,
-# and the figure would measure the ring, not the capturer's CPU.
+# Every capturer gets the same buffer (ours and Google's --blocks, tcpdump
+# -B, netsniff-ng -S): RING_MB_64 (default 64 MiB) for 64 B frames,
+# RING_MB_1514 (256 MiB) for 1514 B, about a third and a quarter of a
+# trial's traffic. With the default 2 GiB ring a few seconds of 64 B
+# traffic fit in the ring whatever the quota, and the figure would measure
+# the ring, not the capturer's CPU. Google's stenotype gets
+# --blockage_sec=1 and 2 s after the traffic: it writes the block the
+# kernel was filling only once the kernel retires it (ours takes it at the
+# stop; tcpdump and netsniff-ng flush at SIGINT).
 #
 # Environment: CAPTURERS (default: ours and every peer installed: Google's
 # stenotype, tcpdump, netsniff-ng), SIZES (default "64 1514"), PACKETS_64
-# (default 1500000, ~2.5 s of traffic), PACKETS_1514 (500000, ~1 s; either
-# is many times what the buffer holds), RING_MB, WORK, GOOGLE_STENOTYPE,
+# (default 1500000, ~2.5 s of traffic), PACKETS_1514 (1000000, ~2 s),
+# RING_MB_64, RING_MB_1514, WORK, GOOGLE_STENOTYPE,
 # QUERY_RUNS (default "stenoread service": goal 5, ours again with 4 queries
 # running in a loop -- 4 stenoread processes over the data directory,
 # open file included, or 4 curl clients of the query service (POST /query,
@@ -42,7 +47,7 @@ out=${1:-bench/results/quota_sweep.md}
 bin=$PWD/build
 work=${WORK:-/tmp/stenotype-quota-sweep}
 google=${GOOGLE_STENOTYPE:-/usr/sbin/stenotype}
-ring_mb=${RING_MB:-64}
+ring_64=${RING_MB_64:-64} ring_1514=${RING_MB_1514:-256}
 ns=qsbench gen=qsbg cap=qsbc
 sizes=${SIZES:-"64 1514"}
 query_runs=${QUERY_RUNS-"stenoread service"}
@@ -102,9 +107,11 @@ start_queries() {
 
 # trial NAME MIX QUOTA% QUERIES -> "kept sent" (QUOTA 100: no limit)
 trial() {
-  local name=$1 mix=$2 q=$3 queries=$4 n=$((mix == 1514 ? ${PACKETS_1514:-500000} : ${PACKETS_64:-1500000}))
+  local name=$1 mix=$2 q=$3 queries=$4 n=$((mix == 1514 ? ${PACKETS_1514:-1000000} : ${PACKETS_64:-1500000}))
   local extra=()
+  ring_mb=$((mix == 1514 ? ring_1514 : ring_64))
   [[ $queries == service ]] && extra=(--query_port="$qport" --cert_path="$certs")
+  [[ $name == google-stenotype ]] && extra=(--blockage_sec=1)
   live_fresh_out "$name"
   echo -1 > "$group/cpu.cfs_quota_us" # start at full speed (mapping the ring is not what is measured)
   # shellcheck disable=SC2046
@@ -124,6 +131,7 @@ trial() {
   live_send "$mix" "$n"
   echo -1 > "$group/cpu.cfs_quota_us"
   stop_queries
+  [[ $name == google-stenotype ]] && sleep 2
   live_wait_quiet "$pid" 10
   live_stop "$pid" 3
   pid=""
@@ -177,7 +185,7 @@ done
 # The table: one row per capturer, one column per size, and the ratio to ours.
 {
   echo "Smallest CPU quota (% of one core, cgroup v1 cfs_quota_us / cfs_period_us) at which each capturer keeps 100% of the"
-  echo "traffic at the generator's maximum; every capturer with a ${ring_mb} MiB buffer; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."
+  echo "traffic at the generator's maximum; every capturer with the same buffer: ${ring_64} MiB at 60 B, ${ring_1514} MiB at 1514 B; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."
   echo
   printf '| capturer |'; for mix in $sizes; do printf ' %s B: quota | vs ours |' "$((mix == 64 ? 60 : mix))"; done; echo
   printf '| --- |'; for _ in $sizes; do printf ' --- | --- |'; done; echo

@@ -6,6 +6,7 @@
 // command line.
 #include <atomic>
 #include <csignal>
+#include <pthread.h>
 #include <cstdlib>
 #include <cstdio>
 #include <sys/stat.h>
@@ -164,6 +165,8 @@ int main(int argc, char** argv) {
     const timespec tick{0, 200 * 1000 * 1000};
     while (!finished) {
       const int sig = sigtimedwait(&signals, nullptr, &tick);
+      if (finished) // the capture ended; main woke us (below) to exit now
+        break;
       if (sig <= 0)
         continue;
       if (stopping) {
@@ -210,6 +213,9 @@ int main(int argc, char** argv) {
                });
   }
   finished = true;
+  // Wake the signal thread instead of waiting out its tick: a stop is
+  // measured from the signal to the exit (issue 18: within 1 s).
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
   if (proxy) // published actors live until told: the system would wait for it forever
     caf::anon_send_exit(proxy, caf::exit_reason::user_shutdown);
   signal_thread.join();

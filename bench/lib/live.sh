@@ -56,7 +56,7 @@ live_capture_cmd() {
     stenotype) echo "${STENOTYPE:-$bin/stenotype} --iface=$cap --dir=$work/out $ours -v $*" ;;
     # Debian's build of Google's stenotype 1.0.1, default flags; its seccomp
     # list predates this kernel and C library, so none.
-    google-stenotype) echo "$google --iface=$cap --dir=$work/out --seccomp=none $theirs -v" ;;
+    google-stenotype) echo "$google --iface=$cap --dir=$work/out --seccomp=none $theirs -v $*" ;;
     tcpdump) echo "tcpdump -i $cap -w $work/out/all.pcap -s 0 $tcpd" ;;
     netsniff-ng) echo "netsniff-ng --in $cap --out $work/out/all.pcap -s $nsng" ;;
   esac
