@@ -79,6 +79,15 @@ const list query_service = {"clone", "clone3", "set_robust_list", "getrandom", "
                             "pread64", "readahead", "lseek", "fstat", "newfstatat", "statx", "fstatfs", "statfs",
                             "getdents64", "fcntl", "fadvise64", "uname", "prlimit64", "getrlimit"};
 
+// The fleet-server process (main/fleet_server.hpp), all its threads: CAF's
+// scheduler and middleman (epoll, accept on the socket published before
+// the filter; OpenSSL opens the certificates, memfds under /proc/self/fd,
+// at every connection), detached session threads (clone, nice 19) that
+// read packet and index files like the query service. No socket(), no
+// connect(), no writes to files.
+const list fleet_server = {"exit_group", "tgkill", "rt_sigaction", "rt_sigtimedwait", "sched_getaffinity",
+                           "setpriority", "prctl", "access", "faccessat", "faccessat2", "pipe", "sysinfo"};
+
 void allow(scmp_filter_ctx ctx, list names) {
   for (const char* n : names) {
     const int nr = seccomp_syscall_resolve_name(n);
@@ -108,6 +117,13 @@ void install_seccomp(seccomp_role role, const std::string& mode, bool serves_htt
       case seccomp_role::query_service:
         allow(ctx, http);
         allow(ctx, query_service);
+        break;
+      case seccomp_role::fleet_server:
+        allow(ctx, http);
+        allow(ctx, query_service);
+        allow(ctx, fleet_server);
+        if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0)
+          throw std::runtime_error("seccomp: cannot apply to all threads");
         break;
       case seccomp_role::process:
         allow(ctx, reader);

@@ -25,6 +25,7 @@ enum class seccomp_role {
   indexer, ///< index building, RocksDB table writing
   retention, ///< listing, stat'ing and deleting the oldest files
   query_service, ///< answering queries: TLS on accepted connections, reading packet and index files
+  fleet_server, ///< every thread of the fleet-server process: CAF's middleman over TLS, query sessions
 };
 
 /// Installs `role`'s allow-list on the calling thread (process: on all

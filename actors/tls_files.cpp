@@ -31,14 +31,24 @@ std::string checked(const std::string& dir, const char* name) {
   return path;
 }
 
-} // namespace
-
-tls_files find_tls_files(const std::string& cert_path) {
+void check_directory(const std::string& cert_path) {
   struct stat st;
   if (::stat(cert_path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw failure(errc::not_found, "--cert_path=" + cert_path + ": no such directory (stenokeys makes it)");
+}
+
+} // namespace
+
+tls_files find_tls_files(const std::string& cert_path) {
+  check_directory(cert_path);
   return {checked(cert_path, "ca_cert.pem"), checked(cert_path, "server_cert.pem"),
           checked(cert_path, "server_key.pem")};
+}
+
+client_tls_files find_client_tls_files(const std::string& cert_path) {
+  check_directory(cert_path);
+  return {checked(cert_path, "ca_cert.pem"), checked(cert_path, "client_cert.pem"),
+          checked(cert_path, "client_key.pem")};
 }
 
 } // namespace stenotype

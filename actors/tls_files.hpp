@@ -5,8 +5,8 @@
 //   ca_cert.pem                       the CA; a client must present a certificate it signed
 //   server_cert.pem, server_key.pem   the server's (ours, with --query_port)
 //   client_cert.pem, client_key.pem   the clients' (stenoread, curl)
-// The query service (and any other TLS endpoint of stenotype) takes the
-// server's three from --cert_path. They are checked and read before the
+// The query service and the fleet port take the server's three from
+// --cert_path; stenoread --sensor the client's. They are checked and read before the
 // privileges are dropped: stenokeys makes server_key.pem readable by its
 // owner only.
 #pragma once
@@ -21,6 +21,13 @@ struct tls_files {
   std::string server_key;  ///< DIR/server_key.pem
 };
 
+/// A client's (stenoread --sensor, a fleet query's TLS).
+struct client_tls_files {
+  std::string ca_cert;     ///< DIR/ca_cert.pem: the sensors' certificates must be signed by it
+  std::string client_cert; ///< DIR/client_cert.pem
+  std::string client_key;  ///< DIR/client_key.pem
+};
+
 /// stenographer's default CertPath.
 inline constexpr const char* default_cert_path = "/etc/stenographer/certs";
 
@@ -30,5 +37,8 @@ inline constexpr const char* default_cert_path = "/etc/stenographer/certs";
 /// cannot read ca_cert.pem: No such file or directory (stenokeys makes
 /// these files)".
 tls_files find_tls_files(const std::string& cert_path);
+
+/// The client's files in `cert_path`, checked the same way.
+client_tls_files find_client_tls_files(const std::string& cert_path);
 
 } // namespace stenotype

@@ -24,7 +24,8 @@ constexpr const char* usage_text =
   "            [--control_address=ADDR] [--disk_free_percentage=NUM]\n"
   "            [--max_directory_files=NUM] [--max_data_mb=NUM]\n"
   "            [--query_port=NUM] [--query_host=ADDR] [--cert_path=DIR]\n"
-  "            [--query_max_running=NUM] [--help] [--usage]\n";
+  "            [--query_max_running=NUM] [--fleet_port=NUM] [--fleet_address=ADDR]\n"
+  "            [--help] [--usage]\n";
 
 } // namespace
 
@@ -91,6 +92,11 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
   add_number(app, "--query_max_running", out.query_max_running,
              "Queries the service answers at once; more are refused with HTTP 503", std::uint32_t{1},
              std::uint32_t{256});
+  // Fleet queries: the sensor published over CAF's middleman with TLS (main/fleet_server.hpp).
+  add_number(app, "--fleet_port", out.fleet_port,
+             "Answer fleet queries (stenoread --sensor) over CAF's middleman with mutual TLS (--cert_path) on this "
+             "TCP port, in a process of its own (0: off)");
+  app.add_option("--fleet_address", out.fleet_address, "Address the fleet port listens on")->capture_default_str();
   // Disk space, after stenographer's server configuration. The defaults
   // shown are effective_retention()'s; a value is set only when given.
   const store::retention_limits retention_defaults;
@@ -145,6 +151,9 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
     }
   }
   auto problem = validate(o);
+  if (!problem && out.fleet_port != 0
+      && (out.fleet_port == out.query_port || out.fleet_port == out.control_port || out.fleet_port == out.metrics_port))
+    problem = "--fleet_port=" + std::to_string(out.fleet_port) + " is already the port of another endpoint";
   if (!problem)
     problem = identity_problem(o.uid, o.gid);
   if (problem) {

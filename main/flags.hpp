@@ -19,6 +19,8 @@ struct parsed_flags {
   std::string query_host = "127.0.0.1";    ///< --query_host
   std::string cert_path;                   ///< --cert_path (default: stenographer's /etc/stenographer/certs)
   std::uint32_t query_max_running = 16;    ///< --query_max_running
+  std::uint16_t fleet_port = 0;            ///< --fleet_port: 0 = no fleet queries
+  std::string fleet_address = "127.0.0.1"; ///< --fleet_address
   /// Set when the program must exit now: 0 after --help/--usage, 2 after a
   /// bad flag or a violated start-up check (`message` then says which).
   std::optional<int> exit_code;

@@ -8,6 +8,10 @@
 // could not be written; 2 bad command line or query, or no such directory;
 // 3 the answer is incomplete: data could not be read (warnings name it);
 // 4 nothing could be looked at: not a data directory, or unreadable.
+//
+// With --sensor/--sensors the query goes to remote sensors instead (a
+// fleet query, main/stenoread_fleet.hpp), with the same statuses: 3 then
+// also when a sensor failed, 4 when none answered.
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <csignal>
@@ -21,6 +25,8 @@
 #include "query/executor.hpp"
 #include "query/query_parser.hpp"
 #include "main/parse_command_line.hpp"
+#include "main/stenoread_fleet.hpp"
+#include "actors/tls_files.hpp"
 #include "stenotype/error.hpp"
 
 using namespace stenotype;
@@ -51,7 +57,21 @@ int main(int argc, char** argv) {
                "  joined by and/&& and or/|| (equal precedence, left to right);\n"
                "  TIME: RFC 3339 (2026-11-27T10:02:00Z) or 'N m ago' / 'N h ago'.",
                "stenoread"};
-  app.add_option("--dir", dir, "Data directory given to stenotype --dir")->required();
+  auto* dir_flag = app.add_option("--dir", dir, "Data directory given to stenotype --dir (or --sensor: remote sensors)");
+  fleet_read_options fleet;
+  fleet.cert_path = default_cert_path;
+  std::string timeout = "30s";
+  app.add_option("--sensor", fleet.sensors,
+                 "Ask this sensor (HOST:PORT of its stenotype --fleet_port) instead of --dir; repeatable: the "
+                 "answers are merged by time")
+    ->allow_extra_args(false); // one value each: the query stays positional
+  app.add_option("--sensors", fleet.sensors_file, "Ask the sensors listed in this file (HOST:PORT a line, # comments)");
+  app.add_option("--cert_path", fleet.cert_path,
+                 "With --sensor: client_cert.pem, client_key.pem, ca_cert.pem (made by stenokeys)")
+    ->capture_default_str();
+  app.add_option("--timeout", timeout,
+                 "With --sensor: give a sensor up after this long without an answer (30s, 500ms, 2m; a number: "
+                 "seconds)")->capture_default_str();
   app.add_option("query", words, "The query (one argument, or several joined by spaces)")->required();
   app.add_option("-w", out_path, "Write the pcap to this file ('-': stdout)")->capture_default_str();
   app.add_option("--format", format,
@@ -63,7 +83,19 @@ int main(int argc, char** argv) {
   app.add_flag("--no_open_files", no_open_files,
                "Leave out the files the capture is still writing (by default read as far as their writes "
                "completed: packets are found about --blockage_sec + 1 s after capture)");
-  if (const int rc = stenotype::parse_command_line(app, argc, argv, "stenoread"); rc >= 0)
+  const auto check = [&]() -> std::string {
+    const bool remote = !fleet.sensors.empty() || !fleet.sensors_file.empty();
+    if (remote && dir_flag->count())
+      return "--dir and --sensor/--sensors exclude each other";
+    if (!remote && !dir_flag->count())
+      return "--dir (or --sensor, --sensors) is required";
+    const auto t = parse_duration(timeout);
+    if (!t)
+      return "--timeout=" + timeout + ": expected a duration such as 30s, 500ms, 2m";
+    fleet.timeout = *t;
+    return "";
+  };
+  if (const int rc = stenotype::parse_command_line(app, argc, argv, "stenoread", check); rc >= 0)
     return rc;
   std::string text;
   for (const auto& w : words) {
@@ -84,6 +116,16 @@ int main(int argc, char** argv) {
   }
   if (explain)
     std::fprintf(stderr, "stenoread: query: %s\n", query::to_string(*q).c_str());
+  if (!fleet.sensors.empty() || !fleet.sensors_file.empty()) {
+    fleet.query = text;
+    fleet.now_ns = static_cast<std::uint64_t>(now.tv_sec) * 1000000000u + static_cast<std::uint64_t>(now.tv_nsec);
+    fleet.out_path = out_path;
+    fleet.format = format;
+    fleet.quiet = quiet;
+    fleet.open_files = !no_open_files;
+    std::signal(SIGPIPE, SIG_IGN);
+    run_fleet_read(fleet);
+  }
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     std::fprintf(stderr, "stenoread: error: no data directory %s\n", dir.c_str());

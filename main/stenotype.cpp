@@ -21,6 +21,7 @@
 #include "actors/seccomp_policy.hpp"
 #include "main/control.hpp"
 #include "main/flags.hpp"
+#include "main/fleet_server.hpp"
 #include "main/metrics.hpp"
 #include "main/parent_death.hpp"
 #include "main/privileges.hpp"
@@ -94,6 +95,18 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ignore_harmless_signals();
 
+  // The fleet server is a process of its own, forked now: no thread exists yet.
+  pid_t fleet = 0;
+  if (flags.fleet_port) {
+    try {
+      fleet = start_fleet_server({flags.fleet_address, flags.fleet_port, flags.cert_path, opts.dir, opts.seccomp,
+                                  opts.uid, opts.gid});
+    } catch (const std::exception& e) {
+      LOG_ERROR("%s", e.what());
+      return 1;
+    }
+  }
+
   caf::actor_system_config cfg;
   add_error_category(cfg);
   // Readers, writers and indexers have threads of their own (detached); the
@@ -153,6 +166,7 @@ int main(int argc, char** argv) {
     LOG_ERROR("%s", e.what());
     if (proxy)
       caf::anon_send_exit(proxy, caf::exit_reason::user_shutdown);
+    stop_fleet_server(fleet);
     return 1;
   }
   control_target->set(capture);
@@ -221,5 +235,7 @@ int main(int argc, char** argv) {
   signal_thread.join();
   if (metrics_thread.joinable())
     metrics_thread.join();
+  // The fleet server's supervisor asked for SIGTERM at our exit (its
+  // PR_SET_PDEATHSIG): no kill() or wait4() here, which seccomp forbids.
   return code;
 }

@@ -91,6 +91,7 @@ struct candidate_file {
   bool indexed = false;
   std::uint64_t first_ns = 0;  // 0 when unknown (no summary, block 0 unreadable): opened first
   std::uint32_t block_size = 0;
+  int thread = 0;              // the capture thread: DIR/PKT<thread>
 };
 
 // The next packet of an open file, ordered for the merge.
@@ -98,6 +99,7 @@ struct active {
   std::unique_ptr<file_stream> stream;
   std::uint64_t ts;
   std::size_t order; // tie-break: file order
+  int thread;        // of its file
 };
 struct later {
   bool operator()(const active* a, const active* b) const {
@@ -185,6 +187,12 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
 run_stats run_query(const std::string& dir, const node_ptr& q,
                     const std::function<bool(const io::packet_ref&)>& emit,
                     const io::problem_sink& report, const run_options& options) {
+  return run_query(dir, q, [&](const io::packet_ref& p, int) { return emit(p); }, report, options);
+}
+
+run_stats run_query(const std::string& dir, const node_ptr& q,
+                    const std::function<bool(const io::packet_ref&, int thread)>& emit,
+                    const io::problem_sink& report, const run_options& options) {
   run_stats stats;
   const io::problem_sink note = [&](const io::problem& p) {
     stats.problems.add(p);
@@ -230,6 +238,7 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
       if (first_ns >= tb.hi)
         continue;
       candidate_file f;
+      f.thread = t;
       f.open_id = id;
       f.packets = pkt + "/" + io::hidden_name(id);
       f.packet_dir = pkt;
@@ -246,6 +255,7 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
         continue;
       }
       candidate_file f;
+      f.thread = t;
       f.packets = pkt + "/" + io::final_name(ids[i]);
       f.index = idx + "/" + io::final_name(ids[i]);
       f.index_present = present(f.index);
@@ -318,6 +328,7 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
         auto a = std::make_unique<active>();
         a->stream = open_fresh(f, q, note, stats);
         a->order = order;
+        a->thread = f.thread;
         if (!a->stream || !a->stream->next())
           return;
         a->ts = a->stream->current_ts_ns();
@@ -352,6 +363,7 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
               "no index for " + f.packets + "; read whole, in " + io::describe(a->stream->layout())
                 + " (rebuild it with stenoindex)"});
       a->order = order;
+      a->thread = f.thread;
       if (!a->stream->next())
         return;
       a->ts = a->stream->current_ts_ns();
@@ -379,7 +391,7 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
     }
     active* a = heap.top();
     heap.pop();
-    if (!emit(a->stream->current()))
+    if (!emit(a->stream->current(), a->thread))
       return stats;
     ++stats.packets;
     if (a->stream->next()) {

@@ -53,5 +53,11 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
 run_stats run_query(const std::string& dir, const node_ptr& q,
                     const std::function<bool(const io::packet_ref&)>& emit,
                     const io::problem_sink& report, const run_options& options);
+/// The same, telling `emit` also the capture thread (DIR/PKT<thread>) each
+/// packet was read from: a fleet sensor names it in the answer (pcapng
+/// interfaces per sensor and thread).
+run_stats run_query(const std::string& dir, const node_ptr& q,
+                    const std::function<bool(const io::packet_ref&, int thread)>& emit,
+                    const io::problem_sink& report, const run_options& options);
 
 } // namespace stenotype::query
