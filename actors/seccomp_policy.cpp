@@ -20,9 +20,10 @@ const list common = {
 };
 
 // The reader: poll the ring, read its statistics, swap the filter to drop
-// all at stop; getsockname when the socket reports an error (is the device
-// gone?); unmap/close the ring if it is the last owner.
-const list reader = {"poll", "ppoll", "getsockopt", "setsockopt", "getsockname", "close"};
+// all at stop and wait out the RCU grace period after it (membarrier);
+// getsockname when the socket reports an error (is the device gone?);
+// unmap/close the ring if it is the last owner.
+const list reader = {"poll", "ppoll", "getsockopt", "setsockopt", "getsockname", "close", "membarrier"};
 
 // The writer: create files (openat), AIO, preallocate, trim, sync, rename;
 // with retention on, how much space is left after a preallocation (fstatfs);

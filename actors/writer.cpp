@@ -27,6 +27,11 @@ using namespace std::chrono_literals;
 // bounded check. Past that the disk counts as full.
 constexpr auto free_space_patience = 60s;
 
+// How long an idle writer (nothing in flight, no extent to publish) sleeps
+// in its mailbox: every request reaches it as a message, which wakes it at
+// once; the timeout only bounds how often an idle capture wakes up.
+constexpr auto idle_wait = 1s;
+
 struct writer_state {
   writer_state(caf::blocking_actor* self, writer_init&& in)
     : init(std::move(in)), writer(config_asking_retention(self)) {}
@@ -111,7 +116,7 @@ void writer_main(caf::blocking_actor* self, writer_init init) {
       bool idle = false;
       const auto wait = st.writer.stats().in_flight > 0 ? 0ms
                         : extent_pending              ? st.init.config.extent_interval
-                                                      : 100ms;
+                                                      : idle_wait;
       self->receive(
         [&](block_atom, std::uint64_t file, std::uint64_t offset, io::block_handle& block) {
           st.writer.write(file, offset, std::move(block));

@@ -14,6 +14,11 @@
 #   4. live capture on a veth pair: stenotype (index on/off), Google's
 #      stenotype, tcpdump, dumpcap, netsniff-ng,
 #   5. exports and a selective query through the query service (TLS) vs stenoread,
+#   6. the quota sweep: the smallest CPU quota at which each capturer keeps
+#      100% of 60 B and of 1514 B traffic (ours, Google's stenotype, tcpdump,
+#      netsniff-ng), and ours again with 4 queries running (bench/quota_sweep.sh),
+#   7. idle CPU and stop-to-exit time (bench/idle_stop.sh),
+# then bench/goals.sh: issue 18's goals, ours vs the peers, with verdicts;
 # and writes bench/results/report.md with the machine it ran on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,20 +34,28 @@ else
   live_packets=1000000 pipeline_gib=2 query_mb=600
 fi
 
-echo "== 1/5 offline pipeline vs fio"
+echo "== 1/7 offline pipeline vs fio"
 bench/pipeline_vs_fio.sh "$pipeline_gib" 3 "$results/pipeline.md" >/dev/null
-echo "== 2/5 index vs baseline"
+echo "== 2/7 index vs baseline"
 {
   build/bench/index_bench --mix 64 --blocks 1024
   echo
   build/bench/index_bench --mix imix --blocks 1024 | tail -n +3
+  echo
+  # Issue 18, goal 1: index memory with 400k distinct flows.
+  build/bench/index_bench --mix 64 --blocks 1024 --unique 400000 | tail -n +3
 } > "$results/index.md"
-echo "== 3/5 stenoread vs tcpdump -r"
+echo "== 3/7 stenoread vs tcpdump -r"
 bench/query_bench.sh "$query_mb" > "$results/query.md"
-echo "== 4/5 live capture"
+echo "== 4/7 live capture"
 bench/live_bench.sh "$live_packets" 3 "$results/live.md" >/dev/null
-echo "== 5/5 queries through the query service vs stenoread"
+echo "== 5/7 queries through the query service vs stenoread"
 bench/query_service_bench.sh "$query_mb" > "$results/query_service.md"
+echo "== 6/7 quota sweep"
+bench/quota_sweep.sh "$results/quota_sweep.md" >/dev/null
+echo "== 7/7 idle and stop"
+bench/idle_stop.sh "$results/idle_stop.md" >/dev/null
+bench/goals.sh "$results" >/dev/null
 
 {
   echo "# Benchmark report"
@@ -74,5 +87,17 @@ bench/query_service_bench.sh "$query_mb" > "$results/query_service.md"
   echo "## 5. Queries through the query service vs a local stenoread"
   echo
   cat "$results/query_service.md"
+  echo
+  echo "## 6. Quota sweep: lossless on a starved core"
+  echo
+  cat "$results/quota_sweep.md"
+  echo
+  echo "## 7. Idle and stop"
+  echo
+  cat "$results/idle_stop.md"
+  echo
+  echo "## Issue 18 goals"
+  echo
+  cat "$results/goals.md"
 } > "$report"
 echo "written to $report in $(( ($(date +%s) - start) / 60 )) min"

@@ -45,7 +45,9 @@ public:
   /// must still wait for one more block.
   virtual std::uint32_t pending_packets() const = 0;
 
-  /// Lets no further packets in; blocks already filled are still handed out.
+  /// Lets no further packets in; blocks already filled are still handed out
+  /// (and, by a source that can do so safely, the partly filled one: then
+  /// pending_packets() is 0 once it has been).
   virtual void stop_intake() = 0;
 
   virtual ring_stats read_stats() = 0;

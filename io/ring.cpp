@@ -12,8 +12,11 @@
 #include <net/if.h>
 #include <poll.h>
 #include <stdexcept>
+#include <linux/membarrier.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <thread>
 #include <unistd.h>
 
 #include "stenotype/error.hpp"
@@ -50,8 +53,9 @@ void attach_filter(int fd, const std::vector<bpf_instruction>& prog) {
 ring::ring(const capture_options& opts, int thread) : packet_source(opts.block_size()) {
   iface_ = opts.iface;
   block_count_ = opts.blocks;
-  held_ = std::make_unique<std::atomic<bool>[]>(block_count_);
-  leases_ = std::make_unique<std::atomic<std::uint32_t>[]>(block_count_);
+  // One more slot than the ring has blocks: the spare block's.
+  held_ = std::make_unique<std::atomic<bool>[]>(block_count_ + 1);
+  leases_ = std::make_unique<std::atomic<std::uint32_t>[]>(block_count_ + 1);
   // ETH_P_ALL only after the filter is in place would race packets in; bind
   // with protocol 0 first (receives nothing), then switch to ETH_P_ALL.
   fd_ = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -87,6 +91,11 @@ ring::ring(const capture_options& opts, int thread) : packet_source(opts.block_s
     if (m == MAP_FAILED)
       fail("cannot map the packet ring");
     map_ = static_cast<std::uint8_t*>(m);
+    // Not populated: it costs no memory unless a stop finds packets in the open block.
+    void* spare = ::mmap(nullptr, block_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (spare == MAP_FAILED)
+      fail("cannot map a spare block");
+    spare_ = static_cast<std::uint8_t*>(spare);
 
     unsigned ifindex = if_nametoindex(opts.iface.c_str());
     if (ifindex == 0)
@@ -113,6 +122,8 @@ ring::ring(const capture_options& opts, int thread) : packet_source(opts.block_s
              + std::to_string(thread) + ")");
     }
   } catch (...) {
+    if (spare_)
+      ::munmap(spare_, block_size());
     if (map_)
       ::munmap(map_, map_size_);
     ::close(fd_);
@@ -121,6 +132,8 @@ ring::ring(const capture_options& opts, int thread) : packet_source(opts.block_s
 }
 
 ring::~ring() {
+  if (spare_)
+    ::munmap(spare_, block_size());
   if (map_)
     ::munmap(map_, map_size_);
   if (fd_ >= 0)
@@ -132,8 +145,10 @@ bool ring::next_ready() const {
 }
 
 std::span<std::uint8_t> ring::try_next(std::uint32_t& index) {
+  if (open_taken_)
+    return {}; // the block after the open one can only be empty; and the open one may yet be retired
   if (!next_ready())
-    return {};
+    return quiet_ ? take_open(index) : std::span<std::uint8_t>{};
   std::uint8_t* b = block_at(next_);
   held_[next_].store(true, std::memory_order_relaxed);
   lent();
@@ -190,6 +205,11 @@ void ring::check_bound() {
 }
 
 void ring::release(std::uint32_t index) {
+  if (index == block_count_) { // the spare: the kernel never sees it
+    returned();
+    held_[index].store(false, std::memory_order_release);
+    return;
+  }
   std::uint8_t* block = block_at(index);
   // The kernel resets num_pkts when it opens the block again; clearing it here
   // lets pending_packets() tell a released block from one being filled.
@@ -200,6 +220,8 @@ void ring::release(std::uint32_t index) {
 }
 
 std::uint32_t ring::pending_packets() const {
+  if (open_taken_)
+    return 0;
   std::uint8_t* b = block_at(next_);
   if (held_[next_].load(std::memory_order_acquire) || (load_status(b) & TP_STATUS_USER))
     return 0;
@@ -209,6 +231,68 @@ std::uint32_t ring::pending_packets() const {
 void ring::stop_intake() {
   // "ret #0": accept nothing. Replaces the capture filter, if any.
   attach_filter(fd_, {bpf_instruction{BPF_RET | BPF_K, 0, 0, 0}});
+  // The kernel delivers a packet to the socket (tpacket_rcv: filter, room in
+  // the open block, copy, headers) inside one RCU read-side critical
+  // section, and the filter swap is an RCU pointer update. MEMBARRIER_CMD_GLOBAL
+  // is synchronize_rcu(): when it returns, every delivery that may have seen
+  // the old filter has finished, and every later one sees "drop all". The
+  // open block's packet count and contents are final.
+  if (::syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0) {
+    quiet_ = true;
+  } else {
+    // No grace period to wait for (nohz_full: EINVAL; seccomp or an old
+    // kernel: ENOSYS): give deliveries in flight a moment, and leave the
+    // open block to the kernel's timer.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+std::span<std::uint8_t> ring::take_open(std::uint32_t& index) {
+  // The block at next_ is not retired; if we do not hold it, it is the
+  // kernel's open block (blocks are opened and retired in ring order, and a
+  // released block has num_pkts 0 until the kernel opens it again).
+  std::uint8_t* b = block_at(next_);
+  if (held_[next_].load(std::memory_order_acquire))
+    return {}; // the ring is full: the kernel has no open block
+  const auto n = __atomic_load_n(&desc(b)->hdr.bh1.num_pkts, __ATOMIC_ACQUIRE);
+  if (n == 0)
+    return {};
+  // A copy, not the block itself: the kernel still counts this block as
+  // its own and its retire timer may close it at any moment -- writing the
+  // last packet's next offset, the last timestamp and the status into it --
+  // while the writer's DMA reads it. The copy is ours alone.
+  std::memcpy(spare_, b, block_size());
+  // Complete the copy as the kernel's prb_close_block would: num_pkts,
+  // blk_len and offset_to_first_pkt are kept up to date per packet (and set
+  // when the block is opened); closing adds the end of the packet chain,
+  // the last packet's time and the status.
+  auto& h = desc(spare_)->hdr.bh1;
+  const std::size_t size = std::min<std::size_t>(block_size(), h.blk_len);
+  std::size_t off = h.offset_to_first_pkt;
+  tpacket3_hdr* last = nullptr;
+  std::uint32_t kept = 0;
+  while (kept < n && off + sizeof(tpacket3_hdr) <= size) {
+    auto* p = reinterpret_cast<tpacket3_hdr*>(spare_ + off);
+    if (std::size_t{p->tp_mac} + p->tp_snaplen > size - off)
+      break; // cannot happen after the grace period; keep what is whole
+    last = p;
+    ++kept;
+    if (p->tp_next_offset == 0)
+      break;
+    off += p->tp_next_offset;
+  }
+  h.num_pkts = kept;
+  if (last) {
+    last->tp_next_offset = 0;
+    h.ts_last_pkt.ts_sec = last->tp_sec;
+    h.ts_last_pkt.ts_nsec = last->tp_nsec;
+  }
+  h.block_status = TP_STATUS_USER | TP_STATUS_BLK_TMO; // as retired on its timer
+  open_taken_ = true;
+  held_[block_count_].store(true, std::memory_order_relaxed);
+  lent();
+  index = block_count_;
+  return {spare_, block_size()};
 }
 
 ring_stats ring::read_stats() {

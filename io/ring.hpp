@@ -49,19 +49,32 @@ public:
   /// Hands block `index` back to the kernel. Safe from any thread.
   void release(std::uint32_t index) override;
 
-  /// Number of packets the kernel has put into the block it is filling now.
+  /// Number of packets the kernel has put into the block it is filling now
+  /// (0 once that block was taken after stop_intake).
   std::uint32_t pending_packets() const override;
 
   /// Stops the kernel from putting further packets into the ring (installs a
-  /// drop-all filter); the blocks it holds are still retired on their timer.
+  /// drop-all filter), then waits for a full RCU grace period
+  /// (membarrier(MEMBARRIER_CMD_GLOBAL)): every packet that passed the old
+  /// filter is then completely in the ring, and nothing writes packets into
+  /// it any more. From then on try_next also hands out the block the kernel
+  /// is still filling, as a copy completed as the kernel would retire it
+  /// (docs/ARCHITECTURE.md, "Stopping"), and after that block nothing. When
+  /// membarrier is not available (nohz_full kernels, old kernels), the
+  /// blocks the kernel holds are still retired on its timer, as before.
   void stop_intake() override;
 
   /// The kernel's counters (PACKET_STATISTICS).
   ring_stats read_stats() override;
 
 private:
-  std::uint8_t* block_at(std::uint32_t i) const { return map_ + std::size_t{i} * block_size(); }
+  // Block `i` of the ring; index block_count_ is the spare block that
+  // receives the copy of the open block at stop.
+  std::uint8_t* block_at(std::uint32_t i) const {
+    return i == block_count_ ? spare_ : map_ + std::size_t{i} * block_size();
+  }
   bool next_ready() const; // the kernel has retired the block we take next
+  std::span<std::uint8_t> take_open(std::uint32_t& index); // after a quiet stop_intake
   void check_bound(); // throws when the device is gone
 
   std::string iface_;
@@ -70,6 +83,11 @@ private:
   std::size_t map_size_ = 0;
   std::uint32_t block_count_ = 0;
   std::uint32_t next_ = 0; // index of the next block we expect
+  // One block of private, page-aligned memory (O_DIRECT writes it like a ring
+  // block), used once: the open block's copy at stop.
+  std::uint8_t* spare_ = nullptr;
+  bool quiet_ = false;      // stop_intake saw the grace period end: no packet can still land
+  bool open_taken_ = false; // the open block was handed out: the ring is done
   // Blocks taken and not yet released. A held block still reads as
   // TP_STATUS_USER, so without this a full ring would hand it out twice.
   std::unique_ptr<std::atomic<bool>[]> held_;

@@ -6,6 +6,7 @@
 // command line.
 #include <atomic>
 #include <csignal>
+#include <pthread.h>
 #include <cstdlib>
 #include <cstdio>
 #include <sys/stat.h>
@@ -111,6 +112,17 @@ int main(int argc, char** argv) {
   // Readers, writers and indexers have threads of their own (detached); the
   // scheduler only runs the supervisor and short-lived requests.
   cfg.set("scheduler.max-threads", 2);
+  // An idle capture should cost nothing (issue 18: <= 1 ms CPU a second).
+  // CAF's work-stealing workers poll for jobs after each one -- 100 tries,
+  // then 500 more with a 50 us sleep between -- and then wake every 10 ms
+  // to look again. Here they run only the supervisor and a few short
+  // requests a second: poll briefly, then sleep on the condition variable,
+  // which a message sent to a sleeping worker signals at once (the timeout
+  // only bounds how long a job parked in a busy worker's queue waits to be
+  // stolen).
+  cfg.set("work-stealing.aggressive-poll-attempts", 10);
+  cfg.set("work-stealing.moderate-poll-attempts", 10);
+  cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::seconds(1)});
   if (flags.control_port) {
     cfg.load<caf::io::middleman>(); // remote status for stenotype-ctl
     cfg.add_message_type<file_event>("stenotype::file_event");
@@ -167,6 +179,8 @@ int main(int argc, char** argv) {
     const timespec tick{0, 200 * 1000 * 1000};
     while (!finished) {
       const int sig = sigtimedwait(&signals, nullptr, &tick);
+      if (finished) // the capture ended; main woke us (below) to exit now
+        break;
       if (sig <= 0)
         continue;
       if (stopping) {
@@ -213,6 +227,9 @@ int main(int argc, char** argv) {
                });
   }
   finished = true;
+  // Wake the signal thread instead of waiting out its tick: a stop is
+  // measured from the signal to the exit (issue 18: within 1 s).
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
   if (proxy) // published actors live until told: the system would wait for it forever
     caf::anon_send_exit(proxy, caf::exit_reason::user_shutdown);
   signal_thread.join();

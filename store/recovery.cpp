@@ -25,6 +25,24 @@ namespace {
   throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
 }
 
+// Recovery runs as root, before the capture drops its privileges (it must
+// come before the rings, which need root). An index it builds would be
+// root's, mode 0600: unreadable to the user the capture runs as, and to
+// stenographer's server, which reads as that user. The index belongs to
+// whoever owns its packet file.
+void give_owner_of(const std::string& packet_file, const std::string& index_path) {
+  struct stat pkt;
+  if (::stat(packet_file.c_str(), &pkt) != 0)
+    fail("cannot stat", packet_file);
+  struct stat idx;
+  if (::lstat(index_path.c_str(), &idx) != 0)
+    fail("cannot stat", index_path);
+  if (idx.st_uid == pkt.st_uid && idx.st_gid == pkt.st_gid)
+    return;
+  if (::lchown(index_path.c_str(), pkt.st_uid, pkt.st_gid) != 0)
+    fail("cannot give the owner of " + packet_file + " to", index_path);
+}
+
 // Number of whole, valid blocks at the start of the file: the writer writes
 // blocks in order but completes them in any order, so the first invalid one
 // (never written, or preallocated zeros) ends what can be trusted.
@@ -51,8 +69,10 @@ void rebuild_index(const std::string& packet_file, const std::string& idx_dir, s
   try {
     index::index_builder builder{block_size};
     index::index_and_publish(packet_file, builder, idx_dir, final_name(id), format);
+    give_owner_of(packet_file, idx_dir + "/" + final_name(id));
   } catch (const std::exception& e) {
     ::unlink((idx_dir + "/" + hidden_name(id)).c_str());
+    ::unlink((idx_dir + "/" + final_name(id)).c_str()); // published, but not given to its owner
     log(std::string("recovery: ") + e.what() + "; " + packet_file + " stays without index");
   }
 }
