@@ -11,7 +11,9 @@
 //  - a client certificate of another CA is refused, the sensor goes on;
 //  - a sensor killed mid-stream: a partial answer (exit 3), the others whole;
 //  - a sensor of another protocol version, and one that never answers
-//    (tests/support/fake_sensor.cpp): named with why, the others whole.
+//    (tests/support/fake_sensor.cpp): named with why, the others whole;
+//  - a crashed fleet server is restarted by its supervisor, the capture
+//    goes on; nothing of the fleet outlives stenotype.
 // Skipped without root or without stenokeys/tshark.
 #include <catch2/catch.hpp>
 
@@ -295,4 +297,36 @@ TEST_CASE("fleet: a sensor of another protocol version and one that never answer
   CHECK(err.find("sensor 127.0.0.1:" + std::to_string(other) + ": incompatible version") != std::string::npos);
   CHECK(err.find("sensor 127.0.0.1:" + std::to_string(silent) + ": timeout") != std::string::npos);
   CHECK(file_text(out) == expected_merge(lab, {0}, all_packets));
+}
+
+namespace {
+
+// The pids of `pid`'s children (Linux /proc/PID/task/PID/children).
+std::vector<int> children_of(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::vector<int> out;
+  for (int c; in >> c;)
+    out.push_back(c);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("fleet: a crashed fleet server is restarted by its supervisor, the capture goes on", "[fleet]") {
+  REQUIRE_FLEET_TOOLS();
+  fleet_lab lab{6, {300}};
+  auto& s = lab.sensors[0];
+  const auto supervisors = children_of(s.process->pid());
+  REQUIRE(supervisors.size() == 1);
+  const auto servers = children_of(supervisors[0]);
+  REQUIRE(servers.size() == 1);
+  ::kill(servers[0], SIGKILL);
+  CHECK(s.process->wait_for_stderr("fleet server: ended (killed by signal 9); restarting it", 30));
+  const std::string out = lab.tmp.path() + "/fleet.pcap";
+  CHECK(wait_until([&] { return run_process(lab.stenoread({0}, all_packets, {"-w", out}), 60) == 0; }, 30s));
+  CHECK(file_text(out) == expected_merge(lab, {0}, all_packets));
+  const auto now = children_of(supervisors[0]);
+  CHECK((now.size() == 1 && now[0] != servers[0]));
+  CHECK(::kill(s.process->pid(), 0) == 0); // the capture is still running
+  CHECK(s.process->stop(SIGTERM, 30) == 0);
 }
