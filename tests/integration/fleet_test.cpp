@@ -329,4 +329,7 @@ TEST_CASE("fleet: a crashed fleet server is restarted by its supervisor, the cap
   CHECK((now.size() == 1 && now[0] != servers[0]));
   CHECK(::kill(s.process->pid(), 0) == 0); // the capture is still running
   CHECK(s.process->stop(SIGTERM, 30) == 0);
+  // The supervisor and its server end with stenotype (PR_SET_PDEATHSIG).
+  for (int pid : {supervisors[0], now.empty() ? supervisors[0] : now[0]})
+    CHECK(wait_until([&] { return ::kill(pid, 0) != 0; }, 30s));
 }
