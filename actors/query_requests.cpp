@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <stdio_ext.h>
 #include <sys/socket.h>
 
 #include <httplib.h>
@@ -275,6 +276,7 @@ struct query_requests::job {
       return false;
     }
     std::setvbuf(out, buffer + chunk_head, _IOFBF, chunk_bytes);
+    __fsetlocking(out, FSETLOCKING_BYCALLER); // this thread's alone: no lock per fwrite
     bool cancelled = false;
     query::run_stats stats;
     std::size_t warnings = 0;
