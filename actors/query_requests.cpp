@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <stdio_ext.h>
 #include <sys/socket.h>
 
 #include <httplib.h>
@@ -30,6 +31,13 @@ using steady = std::chrono::steady_clock;
 // Bytes gathered before they go out as one chunk: the TLS layer encrypts
 // them in 16 KiB records; fewer, larger chunks cost less per packet.
 constexpr std::size_t chunk_bytes = 256 * 1024;
+// Room before a chunk for its size line ("40000\r\n") and after it for its
+// "\r\n", so that a chunk and its framing go out in one SSL_write.
+constexpr std::size_t chunk_head = 16, chunk_tail = 2;
+// The TLS records of a chunk, gathered before they go to the socket: one
+// write per chunk instead of one per 16 KiB record (each a trip through
+// the kernel's TCP stack and, over loopback, the client's wake-up).
+constexpr int record_buffer_bytes = chunk_head + chunk_bytes + chunk_tail + 64 * 1024;
 
 std::uint64_t now_ns() {
   timespec now;
@@ -100,6 +108,69 @@ int socket_of(const httplib::Request& req) {
   return -1;
 }
 
+// The TLS connection of the request, nullptr without TLS (the fuzzer).
+void* tls_of(const httplib::Request& req) {
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+  return const_cast<SSL*>(req.ssl); // (httplib's, and this connection's thread's alone while it answers)
+#else
+  (void)req;
+  return nullptr;
+#endif
+}
+
+// While an answer streams, the connection's TLS records are gathered in a
+// buffering BIO in front of its socket and go out once per chunk (flush);
+// the socket's BIO is put back after, so that httplib finds the connection
+// as it left it (the rest of the response, the shutdown).
+class record_buffer {
+public:
+  explicit record_buffer(void* tls) {
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    ssl_ = static_cast<SSL*>(tls);
+    if (!ssl_)
+      return;
+    socket_ = SSL_get_wbio(ssl_);
+    BIO* buffer = BIO_new(BIO_f_buffer());
+    if (!socket_ || !buffer || BIO_set_write_buffer_size(buffer, record_buffer_bytes) != 1) {
+      BIO_free(buffer);
+      ssl_ = nullptr;
+      return;
+    }
+    BIO_up_ref(socket_);          // the chain's reference (SSL_set0_wbio drops the SSL's)
+    BIO_push(buffer, socket_);
+    SSL_set0_wbio(ssl_, buffer);
+#else
+    (void)tls;
+#endif
+  }
+  ~record_buffer() {
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    if (!ssl_)
+      return;
+    flush();
+    BIO_up_ref(socket_); // the SSL's reference again; freeing the chain drops the chain's
+    SSL_set0_wbio(ssl_, socket_);
+#endif
+  }
+  record_buffer(const record_buffer&) = delete;
+  record_buffer& operator=(const record_buffer&) = delete;
+
+  /// Sends what is gathered; false when the connection failed.
+  bool flush() {
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    return !ssl_ || BIO_flush(SSL_get_wbio(ssl_)) == 1;
+#else
+    return true;
+#endif
+  }
+
+private:
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+  SSL* ssl_ = nullptr;
+  BIO* socket_ = nullptr;
+#endif
+};
+
 } // namespace
 
 // Connections with a query running, so that a stop can shut them down.
@@ -139,16 +210,19 @@ struct query_requests::job {
   io::output_format format;
   steno_limit limit;
   int socket;
+  void* tls; // the connection's SSL, nullptr without TLS
   steady::time_point started = steady::now();
   httplib::DataSink* sink = nullptr;
+  record_buffer* records = nullptr;
   bool sink_failed = false;
   std::uint64_t bytes = 0;
-  char buffer[chunk_bytes];
+  char buffer[chunk_head + chunk_bytes + chunk_tail]; // the stream's buffer, with room for the framing
 
   // `t`: the query, as it goes into log lines.
   job(query_requests& o, query::node_ptr query, std::string t, std::string p, io::output_format f, steno_limit l,
-      int fd)
-    : owner(o), q(std::move(query)), text(std::move(t)), peer(std::move(p)), format(f), limit(l), socket(fd) {}
+      int fd, void* ssl)
+    : owner(o), q(std::move(query)), text(std::move(t)), peer(std::move(p)), format(f), limit(l), socket(fd),
+      tls(ssl) {}
 
   // The FILE* the packet writers write to: its buffer goes out as one
   // chunk of the chunked transfer coding (RFC 9112, 7.1). We frame the
@@ -159,8 +233,20 @@ struct query_requests::job {
     auto* self = static_cast<job*>(cookie);
     char size_line[24];
     const int len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", n);
-    if (self->sink_failed || !self->sink->write(size_line, static_cast<std::size_t>(len))
-        || !self->sink->write(data, n) || !self->sink->write("\r\n", 2)) {
+    char* const stream_buffer = self->buffer + chunk_head;
+    bool ok = !self->sink_failed;
+    if (ok && data == stream_buffer && n <= chunk_bytes) {
+      // The stream's own buffer (always, but for writes larger than it):
+      // the framing around it in place, the chunk in one write.
+      char* const start = stream_buffer - len;
+      std::memcpy(start, size_line, static_cast<std::size_t>(len));
+      std::memcpy(stream_buffer + n, "\r\n", 2);
+      ok = self->sink->write(start, static_cast<std::size_t>(len) + n + 2);
+    } else if (ok) {
+      ok = self->sink->write(size_line, static_cast<std::size_t>(len)) && self->sink->write(data, n)
+           && self->sink->write("\r\n", 2);
+    }
+    if (!ok || (self->records && !self->records->flush())) {
       self->sink_failed = true;
       errno = EPIPE;
       return -1;
@@ -171,20 +257,26 @@ struct query_requests::job {
 
   // The last chunk: the client learns the answer is whole. Without it (a
   // cut answer) the client sees the connection end mid-body.
-  bool write_last_chunk() { return !sink_failed && sink->write("0\r\n\r\n", 5); }
+  bool write_last_chunk() {
+    return !sink_failed && sink->write("0\r\n\r\n", 5) && (!records || records->flush());
+  }
 
   // The whole answer, in one call of the content provider. False: the
   // answer is not whole (the connection is then closed without the final
   // chunk).
   bool run(httplib::DataSink& s) {
     sink = &s;
+    record_buffer gathered{tls};
+    records = &gathered;
+    struct forget { job& j; ~forget() { j.records = nullptr; } } forget_records{*this};
     std::FILE* out = fopencookie(this, "w", cookie_io_functions_t{nullptr, &job::write_chunk, nullptr, nullptr});
     if (!out) {
       LOG_ERROR("query service: %s '%s': cannot make an output stream: %s", peer.c_str(), text.c_str(),
                 std::strerror(errno));
       return false;
     }
-    std::setvbuf(out, buffer, _IOFBF, sizeof buffer);
+    std::setvbuf(out, buffer + chunk_head, _IOFBF, chunk_bytes);
+    __fsetlocking(out, FSETLOCKING_BYCALLER); // this thread's alone: no lock per fwrite
     bool cancelled = false;
     query::run_stats stats;
     std::size_t warnings = 0;
@@ -305,7 +397,7 @@ void query_requests::install(httplib::Server& server) {
     }
     ++counters_.queries;
     auto j = std::make_shared<job>(*this, std::move(q), loggable(text), peer_of(req), format,
-                                   steno_limit{limits[0], limits[1]}, fd);
+                                   steno_limit{limits[0], limits[1]}, fd, tls_of(req));
     res.set_header("Transfer-Encoding", "chunked"); // framed by job::write_chunk
     res.set_content_provider(
       "application/octet-stream",

@@ -136,7 +136,11 @@ void watch_handshake(const SSL* ssl, int where, int ret) {
 bool setup_tls(SSL_CTX& ctx, query_endpoint& ep, std::string& error) {
   const tls_files& f = ep.files;
   SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
-  SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // TLS 1.3: AES-128-GCM first (every client offers it; ~30% less CPU per
+  // byte than AES-256-GCM, the most of an export's encryption cost), the
+  // others still accepted.
+  SSL_CTX_set_ciphersuites(&ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
   if (SSL_CTX_use_certificate_chain_file(&ctx, f.server_cert.c_str()) != 1)
     return error = "cannot use " + f.server_cert + ": " + openssl_error(), false;
   if (SSL_CTX_use_PrivateKey_file(&ctx, f.server_key.c_str(), SSL_FILETYPE_PEM) != 1)

@@ -30,7 +30,7 @@ cat > "$config" <<JSON
 JSON
 [[ -f $certs/server_key.pem ]] || STENOGRAPHER_CONFIG=$config /usr/sbin/stenokeys root root >/dev/null 2>&1
 # stenotype needs an interface: an idle veth pair of our own.
-veth=sqb$$
+veth=pqu$$
 ip link add "${veth}a" type veth peer name "${veth}b"
 ip link set "${veth}a" up
 ip link set "${veth}b" up
@@ -77,6 +77,12 @@ read -r lq lqc < <(best 5 local_q "host $host and port $port")
 read -r sq sqc < <(best 5 curl_q "host $host and port $port")
 n=$($bin/stenoread -q --dir="$work/data" "host $host and port $port" | tcpdump -nr - 2>/dev/null | wc -l)
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$steno/status")
+if [[ ${PERF:-0} == 1 ]]; then # where the service's CPU goes during one export
+  perf record -q -g -o "$work/perf.data" -p "$steno" -- sleep 3 >/dev/null 2>&1 & pp=$!
+  sleep 0.2; curl_q "net 0.0.0.0/0"; wait $pp || true
+  perf report -q -i "$work/perf.data" --no-children --sort dso,symbol 2>/dev/null | grep -v '^$' | head -25
+  echo
+fi
 # On a machine of its own the service's speed is bounded by its CPU per
 # answer (curl decrypts on another core): the CPU ratio is the figure that
 # survives a machine shared with other work; wall times are shown too.

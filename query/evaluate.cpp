@@ -75,6 +75,21 @@ selection select_all(std::uint32_t blocks) { return {{}, std::vector<bool>(block
 
 namespace {
 
+// Whether [first, last] is every key of its type ("net 0.0.0.0/0": the
+// type byte, then all zeros to all ones). Its lookup would merge and sort
+// every address's positions -- about every packet twice -- to say "every
+// packet of that family"; the blocks are read whole instead, and the
+// per-packet test keeps those of the family. The same answer, without the
+// index's work (a fifth of an export's CPU).
+bool whole_key_space(const std::string& first, const std::string& last) {
+  if (first.size() != last.size() || first.size() < 2 || first[0] != last[0])
+    return false;
+  for (std::size_t i = 1; i < first.size(); ++i)
+    if (first[i] != '\0' || last[i] != '\xff')
+      return false;
+  return true;
+}
+
 // The set algebra over a file's blocks, as `times` describes them (`bs`
 // bytes each).
 selection select_in(const node& q, const index::file_index& idx, const std::vector<index::block_times>& times,
@@ -83,6 +98,8 @@ selection select_in(const node& q, const index::file_index& idx, const std::vect
   switch (q.k) {
     case node::kind::key: return {idx.lookup(q.key), std::vector<bool>(nblocks, false)};
     case node::kind::key_range:
+      if (whole_key_space(q.key, q.key_last))
+        return {{}, std::vector<bool>(nblocks, true)};
       return {idx.lookup_range(q.key, q.key_last), std::vector<bool>(nblocks, false)};
     case node::kind::before:
     case node::kind::after: {

@@ -15,6 +15,7 @@
 #include "io/packet_file_reader.hpp"
 #include "query/evaluate.hpp"
 #include "query/file_stream.hpp"
+#include "query/lookahead.hpp"
 
 namespace stenotype::query {
 namespace {
@@ -93,6 +94,46 @@ struct candidate_file {
   std::uint32_t block_size = 0;
   int thread = 0;              // the capture thread: DIR/PKT<thread>
 };
+
+// Phase 1's reads of one complete file (its index summary; without one,
+// block 0's time), made on a lookahead thread and applied in order.
+struct summary_look {
+  bool opened = false;  // the index opened
+  std::optional<index::file_summary> summary;
+  bool deleted = false;    // the pair went meanwhile (retention)
+  bool index_gone = false; // only the index went
+  std::string error;       // why the index did not open
+  std::optional<std::uint64_t> block0_ns;
+};
+summary_look look_at(const candidate_file& f) {
+  summary_look l;
+  if (f.open_id)
+    return l;
+  if (f.index_present) {
+    try {
+      const index::file_index idx{f.index, /*verify=*/false, io::links::refuse}; // blocks are checked as read
+      l.opened = true;
+      if (const auto* s = idx.summary())
+        l.summary = *s;
+    } catch (const std::exception& e) {
+      l.deleted = deleted_meanwhile(e, f.packets);
+      l.index_gone = !l.deleted && code_of(e) == errc::not_found;
+      l.error = e.what();
+    }
+  }
+  if (!l.summary && !l.deleted)
+    l.block0_ns = io::first_block_time_ns(f.packets, io::links::refuse);
+  return l;
+}
+
+// Threads reading index summaries at once, and preparing files ahead of the
+// merge (query/lookahead.hpp): each mostly waits for the disk.
+constexpr std::size_t summary_threads = 8;
+constexpr std::size_t prepare_threads = 4;
+// Files prepared ahead of the merge: enough to keep the disk busy with a
+// selective query's reads; few enough that a broad query's first windows
+// (read_costs::first_window_bytes each) stay small.
+constexpr std::size_t prepare_depth = 8;
 
 // The next packet of an open file, ordered for the merge.
 struct active {
@@ -176,6 +217,41 @@ std::unique_ptr<file_stream> open_fresh(const candidate_file& f, const node_ptr&
   return nullptr;
 }
 
+// A complete file warmed up for the merge, on a lookahead thread: its index
+// opened and its candidates selected, its read plan's first reads asked of
+// the disk. Only a head start: the merge opens the file itself when it
+// reaches it, as if nothing had been prepared (so a file deleted, replaced
+// or left without its index meanwhile is found so, and reported, by the
+// merge); it just finds the index's answer here and the packets in the
+// page cache or on their way.
+struct prepared_file {
+  bool selected = false; // the index answered: sel, summary
+  std::optional<selection> sel;
+  std::optional<index::file_summary> summary;
+};
+
+// Never throws: what goes wrong is found again, and reported, by the merge.
+prepared_file prepare(const candidate_file& f, const node_ptr& q) {
+  prepared_file out;
+  if (f.open_id || !f.indexed)
+    return out;
+  try {
+    const index::file_index idx{f.index, /*verify=*/false, io::links::refuse};
+    out.sel = select(*q, idx);
+    if (idx.summary())
+      out.summary = *idx.summary();
+    out.selected = true;
+  } catch (const std::exception&) {
+    return {};
+  }
+  try {
+    if (!out.sel->empty()) // (a file opened to ask for its reads ahead, then closed: the page cache keeps them)
+      file_stream warm_up(f.packets, out.summary ? &*out.summary : nullptr, *out.sel, q, [](const io::problem&) {});
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
 } // namespace
 
 run_stats run_query(const std::string& dir, const node_ptr& q,
@@ -246,6 +322,10 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
       f.first_ns = first_ns;
       files.push_back(std::move(f));
     }
+    // The thread's complete files not pruned by their names; their index
+    // summaries (and, without one, block 0's time) are read on a few threads
+    // at once -- each a few cold random reads -- and applied in order.
+    std::vector<candidate_file> listed_files;
     for (std::size_t i = 0; i < ids.size(); ++i) {
       ++stats.files;
       // Every packet of a file was captured before the thread's next file
@@ -265,13 +345,23 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
         f.packet_dir = pkt;
         f.index_dir = idx;
         f.first_ns = 1;
+      }
+      listed_files.push_back(std::move(f));
+    }
+    std::vector<summary_look> looks(listed_files.size());
+    lookahead looking(listed_files.size(), listed_files.size(), std::min<std::size_t>(summary_threads, listed_files.size() / 2),
+                      [&](std::size_t i) { looks[i] = look_at(listed_files[i]); });
+    for (std::size_t i = 0; i < listed_files.size(); ++i) {
+      looking.wait(i);
+      candidate_file& f = listed_files[i];
+      const summary_look& l = looks[i];
+      if (f.open_id) {
         files.push_back(std::move(f));
         continue;
       }
       if (f.index_present) {
-        try {
-          const index::file_index idx{f.index, /*verify=*/false, io::links::refuse}; // blocks are checked as read
-          if (const auto* s = idx.summary()) {
+        if (l.opened) {
+          if (const auto& s = l.summary) {
             if (s->packets == 0 || s->last_ns < tb.lo || s->first_ns >= tb.hi) {
               ++stats.pruned;
               continue;
@@ -280,16 +370,14 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
             f.block_size = s->block_size;
           }
           f.indexed = true;
-        } catch (const std::exception& e) {
-          if (deleted_meanwhile(e, f.packets)) {
-            ++stats.skipped_deleted;
-            note(deleted_problem(f.packets));
-            continue;
-          }
-          if (code_of(e) == errc::not_found)
-            f.index_present = false; // only the index went: read whole, reported as without index
-          else
-            note({io::problem_kind::index_unusable, f.index, std::string(e.what()) + "; reading the packet file whole"});
+        } else if (l.deleted) {
+          ++stats.skipped_deleted;
+          note(deleted_problem(f.packets));
+          continue;
+        } else if (l.index_gone) {
+          f.index_present = false; // only the index went: read whole, reported as without index
+        } else {
+          note({io::problem_kind::index_unusable, f.index, l.error + "; reading the packet file whole"});
         }
       } // no index: reported when the packet file is opened, with how it is cut into blocks
       if (f.first_ns == 0) {
@@ -298,8 +386,8 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
         // another and not all at once. A packet can be stamped a little
         // before its block opened (the stamp is taken on receipt): 1 s of
         // slack, as for file names above.
-        if (const auto opened = io::first_block_time_ns(f.packets, io::links::refuse); opened && *opened > 1'000'000'000)
-          f.first_ns = *opened - 1'000'000'000;
+        if (l.block0_ns && *l.block0_ns > 1'000'000'000)
+          f.first_ns = *l.block0_ns - 1'000'000'000;
         // Pruned by it only when its index is a stenographer one, which
         // knows no times: a file without an index (imported from a pcap
         // out of time order, say) is read whatever its block 0 says.
@@ -317,14 +405,20 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
                    [](const candidate_file& a, const candidate_file& b) { return a.first_ns < b.first_ns; });
 
   // 2. Merge: open a file when the merge reaches its first packet's time.
+  // Complete files are warmed up ahead of that on a few threads (their
+  // index's answer, their first reads asked of the disk: prepare above).
   std::vector<std::unique_ptr<active>> storage;
   std::priority_queue<active*, std::vector<active*>, later> heap;
+  std::vector<prepared_file> prepared(files.size());
+  lookahead preparing(files.size(), prepare_depth, std::min<std::size_t>(prepare_threads, files.size() / 2),
+                      [&](std::size_t i) { prepared[i] = prepare(files[i], q); });
   std::size_t next_file = 0;
   auto open_next = [&] {
     const candidate_file& f = files[next_file];
     const std::size_t order = next_file++;
-    try {
-      if (f.open_id) {
+    preparing.wait(order);
+    if (f.open_id) {
+      try {
         auto a = std::make_unique<active>();
         a->stream = open_fresh(f, q, note, stats);
         a->order = order;
@@ -334,12 +428,26 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
         a->ts = a->stream->current_ts_ns();
         heap.push(a.get());
         storage.push_back(std::move(a));
-        return;
+      } catch (const std::exception& e) {
+        if (deleted_meanwhile(e, f.packets)) {
+          ++stats.skipped_deleted;
+          note(deleted_problem(f.packets));
+          return;
+        }
+        ++stats.skipped_damaged;
+        note({io::problem_kind::file_unreadable, f.packets, std::string(e.what()) + "; its packets are missing"});
       }
+      return;
+    }
+    try {
       std::optional<selection> sel; // none: every packet is a candidate
       std::optional<index::file_summary> summary;
       bool index_gone = !f.index_present;
-      if (f.indexed) {
+      prepared_file& p = prepared[order];
+      if (p.selected && present(f.index)) {
+        sel = std::move(p.sel);
+        summary = p.summary;
+      } else if (f.indexed) {
         try {
           const index::file_index idx{f.index, /*verify=*/false, io::links::refuse};
           sel = select(*q, idx);

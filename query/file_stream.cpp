@@ -11,10 +11,6 @@
 namespace stenotype::query {
 namespace {
 
-// Below this many candidates in a block, packets are read one by one; above,
-// the whole block is read once (one large read beats many small ones).
-constexpr std::size_t whole_block_threshold = 32;
-
 // Positions are 32-bit: no stenotype writer makes a larger packet file.
 constexpr std::uint64_t max_file_size = std::uint64_t{1} << 32;
 
@@ -52,7 +48,13 @@ file_stream::file_stream(const std::string& path, const index::file_summary* sum
   if (summary)
     check_against_index(*summary);
   sel_.blocks.resize(blocks_, false);
-  prefetch();
+  // Every read is planned now and asked of the disk ahead of the reads: a
+  // selective file's all at once (the disk serves them in parallel, instead
+  // of one round trip per packet in turn), a scan's in a window.
+  ahead_ = read_ahead(plan_reads(sel_, blocks_, block_size_, limits_.costs));
+  if (ahead_.plan().scan)
+    ::posix_fadvise(file_.fd(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  prefetch(0, limits_.costs.first_window_bytes);
 }
 
 void file_stream::check_against_index(const index::file_summary& s) {
@@ -85,39 +87,10 @@ void file_stream::check_against_index(const index::file_summary& s) {
   }
 }
 
-void file_stream::prefetch() {
-  // Start reading every candidate region at once (the kernel queues them in
-  // parallel), instead of paying one disk round trip per packet in turn.
-  std::uint64_t run_start = 0, run_end = 0;
-  auto flush = [&] {
-    if (run_end > run_start)
-      ::posix_fadvise(file_.fd(), static_cast<off_t>(run_start), static_cast<off_t>(run_end - run_start),
-                      POSIX_FADV_WILLNEED);
-  };
-  for (std::uint32_t b = 0; b < blocks_; ++b)
-    if (sel_.blocks[b]) {
-      const std::uint64_t s = std::uint64_t{b} * block_size_;
-      if (s > run_end + 65536) {
-        flush();
-        run_start = s;
-      }
-      run_end = s + block_size_;
-    }
-  // Packets read one by one need their block's header (checked first) too.
-  auto want = [&](std::uint64_t from, std::uint64_t len) {
-    if (from > run_end + 65536) {
-      flush();
-      run_start = from;
-    }
-    run_end = std::max<std::uint64_t>(run_end, from + len);
-  };
-  std::uint64_t header = UINT64_MAX;
-  for (auto pos : sel_.positions) {
-    if (const std::uint64_t h = pos / block_size_ * block_size_; h != header)
-      want(header = h, io::marked_first_packet);
-    want(pos, 2048);
-  }
-  flush();
+void file_stream::prefetch(std::uint64_t offset, std::uint64_t window) {
+  ahead_.advance(offset, window, [&](std::uint64_t from, std::uint64_t n) {
+    ::posix_fadvise(file_.fd(), static_cast<off_t>(from), static_cast<off_t>(n), POSIX_FADV_WILLNEED);
+  });
 }
 
 bool file_stream::read_at(std::uint64_t offset, std::uint8_t* into, std::size_t n) {
@@ -155,9 +128,12 @@ void file_stream::load_block(std::uint32_t b) {
   const std::size_t first = next_pos_;
   while (next_pos_ < sel_.positions.size() && sel_.positions[next_pos_] < end)
     ++next_pos_;
-  if (sel_.blocks[b] || next_pos_ - first > whole_block_threshold)
+  const block_read how = how_to_read(sel_.blocks[b], next_pos_ - first, limits_.costs);
+  if (how != block_read::none)
+    prefetch(std::uint64_t{b} * block_size_, limits_.costs.window_bytes);
+  if (how == block_read::whole)
     load_whole_block(b, first);
-  else if (next_pos_ > first)
+  else if (how == block_read::packets)
     load_packets(b, first);
 }
 

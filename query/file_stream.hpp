@@ -18,6 +18,7 @@
 #include "io/regular_file.hpp"
 #include "stenotype/block_format.hpp"
 #include "query/evaluate.hpp"
+#include "query/read_plan.hpp"
 
 namespace stenotype::query {
 
@@ -32,6 +33,8 @@ struct stream_limits {
   /// The index is partial by design: blocks past it are read whole without
   /// a report (they are at most about a second of traffic).
   bool partial_index = false;
+  /// How its reads are planned and asked for ahead (query/read_plan.hpp).
+  read_costs costs;
   bool growing() const { return readable_bytes != UINT64_MAX; }
 };
 
@@ -61,6 +64,8 @@ public:
   }
   const std::string& path() const { return path_; }
   const io::block_layout& layout() const { return layout_; }
+  /// What it reads (planned when opened).
+  const read_plan& plan() const { return ahead_.plan(); }
 
 private:
   void check_against_index(const index::file_summary& s);
@@ -69,7 +74,7 @@ private:
   void load_packets(std::uint32_t b, std::size_t first);
   bool read_at(std::uint64_t offset, std::uint8_t* into, std::size_t n);
   void consider(const io::packet_ref& p, bool copy);
-  void prefetch();
+  void prefetch(std::uint64_t offset, std::uint64_t window);
   void report_damage();
 
   std::string path_;
@@ -84,6 +89,7 @@ private:
   node_ptr q_;
   std::uint32_t next_block_ = 0;
   std::size_t next_pos_ = 0; // into sel_.positions
+  read_ahead ahead_;
   // The matches of the current block: frames point into block_ (whole block
   // read) or into arena_ (packets read one by one). No allocation per packet.
   std::vector<io::packet_ref> ready_;
