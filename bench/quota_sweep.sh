@@ -30,7 +30,8 @@
 # kernel was filling only once the kernel retires it (ours takes it at the
 # stop; tcpdump and netsniff-ng flush at SIGINT).
 #
-# Environment: CAPTURERS (default: ours and every peer installed: Google's
+# Environment: CAPTURERS (default: ours, ours with --no_index (the
+# profile: what the index costs), and every peer installed: Google's
 # stenotype, tcpdump, netsniff-ng), SIZES (default "64 1514"), PACKETS_64
 # (default 1500000, ~2.5 s of traffic), PACKETS_1514 (1000000, ~2 s),
 # RING_MB_64, RING_MB_1514, WORK, GOOGLE_STENOTYPE,
@@ -57,7 +58,7 @@ group=$cgroot/stenotype-quota-sweep
 # shellcheck source=bench/lib/live.sh
 source bench/lib/live.sh
 mkdir -p "$(dirname "$out")"
-capturers=${CAPTURERS:-$(live_capturers)}
+capturers=${CAPTURERS:-$(live_capturers | sed 's/^stenotype/stenotype stenotype-noindex/')}
 
 query_pids=()
 stop_queries() {
@@ -162,7 +163,7 @@ smallest() {
 
 runs=()
 for c in $capturers; do runs+=("$c:"); done
-if [[ $capturers == *stenotype* ]]; then
+if [[ " $capturers " == *" stenotype "* ]]; then
   for qr in $query_runs; do
     if [[ $qr == service ]] && ! make_certs; then
       echo "quota_sweep.sh: no stenokeys (stenographer-common): the query service run is skipped" >&2
