@@ -37,6 +37,7 @@ std::string_view file_meta_value(const file_summary& s, std::string& value) {
 index_builder::index_builder(std::uint32_t block_size) : block_size_(block_size) { reset(); }
 
 void index_builder::reset() {
+  scratch_ = scratch{};
   blocks_.clear();
   summary_ = file_summary{};
   summary_.block_size = block_size_;
@@ -270,7 +271,7 @@ std::size_t index_builder::memory_bytes() const {
          + flow_keys_.memory_bytes()
          + (protocol_ids_.capacity() + port_ids_.capacity() + vlan_ids_.capacity()) * 4
          + ipv4_ids_.memory_bytes() + mpls_ids_.memory_bytes() + ipv6_ids_.memory_bytes()
-         + tag_ids_.memory_bytes() + tag_stacks_.capacity() * sizeof(tag_stack);
+         + tag_ids_.memory_bytes() + tag_stacks_.capacity() * sizeof(tag_stack) + scratch_.memory_bytes();
 }
 
 // --- writing -------------------------------------------------------------
@@ -371,8 +372,12 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
   // Every flow's ordinals, decoded once, flow after flow: a key's flows are
   // then read from one array, not from chunk chains (a miss per chunk, and
   // as many walks as the flow has keys).
-  std::vector<std::uint32_t> flow_at(nflows + 1);
-  std::vector<std::uint32_t> ords(offsets_.size());
+  // (Scratch kept between calls: a part is written every second, and fresh
+  // vectors were page faults every time.)
+  auto& flow_at = scratch_.flow_at;
+  auto& ords = scratch_.ords;
+  flow_at.resize(nflows + 1);
+  ords.resize(offsets_.size());
   {
     std::uint32_t at = 0;
     for (std::size_t f = 0; f < nflows; ++f) {
@@ -384,7 +389,8 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
     flow_at[nflows] = at;
   }
   // Key -> its flows, by a counting sort of the flows' key lists.
-  std::vector<std::uint32_t> start(nkeys + 1, 0);
+  auto& start = scratch_.start;
+  start.assign(nkeys + 1, 0);
   for (std::size_t f = 0; f < nflows; ++f) {
     const flow_record& r = flows_[f];
     for (std::uint32_t i = 0; i < r.nkeys; ++i)
@@ -392,9 +398,11 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
   }
   for (std::size_t k = 0; k < nkeys; ++k)
     start[k + 1] += start[k];
-  std::vector<std::uint32_t> members(start[nkeys]);
+  auto& members = scratch_.members;
+  members.resize(start[nkeys]);
   {
-    std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
+    auto& fill = scratch_.fill;
+    fill.assign(start.begin(), start.end() - 1);
     for (std::size_t f = 0; f < nflows; ++f) {
       const flow_record& r = flows_[f];
       for (std::uint32_t i = 0; i < r.nkeys; ++i)
@@ -403,8 +411,10 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
   }
 
   const auto total = static_cast<std::uint32_t>(offsets_.size());
-  std::vector<std::uint64_t> bitmap((total + 63) / 64, 0);
-  std::vector<std::uint32_t> gathered;
+  auto& bitmap = scratch_.bitmap; // all zero between uses: each walk clears what it read
+  if (bitmap.size() < (total + 63) / 64)
+    bitmap.resize((total + 63) / 64, 0);
+  auto& gathered = scratch_.gathered;
   std::string value;
   auto emit = [&](std::uint32_t k, const index_key& key) {
     const std::uint32_t* m = members.data() + start[k];
@@ -445,7 +455,7 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
         hi = std::max(hi, r.last);
       }
       const std::uint32_t wlo = lo / 64, whi = hi / 64;
-      if ((whi - wlo + 1) <= count * 4) { // dense enough: a bitmap walk beats a sort
+      if ((whi - wlo + 1) <= count * 16) { // dense enough: a bitmap walk (sequential) beats a sort
         for (std::size_t i = 0; i < n; ++i)
           for (std::uint32_t j = flow_at[m[i]]; j < flow_at[m[i] + 1]; ++j)
             bitmap[ords[j] / 64] |= std::uint64_t{1} << (ords[j] % 64);

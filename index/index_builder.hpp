@@ -108,7 +108,9 @@ public:
   std::size_t keys() const { return key_count_; }
   /// Distinct flows in the current part.
   std::size_t flows() const { return flows_.size(); }
-  /// Bytes held now (tables, lists, per-flow and per-key state): the indexer's memory cost.
+  /// Bytes held now (tables, lists, per-flow and per-key state, and the
+  /// working memory of the last write, kept for the next part): the
+  /// indexer's memory cost.
   std::size_t memory_bytes() const;
 
 private:
@@ -170,6 +172,17 @@ private:
   flat_table<std::array<std::uint8_t, 16>> ipv6_ids_;
   flat_table<tag_stack> tag_ids_;
   std::vector<tag_stack> tag_stacks_; // id - 1 -> stack
+
+  // Working memory of for_each_key_entry, kept for the next part.
+  struct scratch {
+    std::vector<std::uint32_t> flow_at, ords, start, members, fill, gathered;
+    std::vector<std::uint64_t> bitmap;
+    std::size_t memory_bytes() const {
+      return (flow_at.capacity() + ords.capacity() + start.capacity() + members.capacity() + fill.capacity()
+              + gathered.capacity()) * 4 + bitmap.capacity() * 8;
+    }
+  };
+  mutable scratch scratch_;
 
   bool parts_started_ = false;
   std::uint32_t part_first_ = 0;
