@@ -2,7 +2,8 @@
 //
 // A slot is 8 bytes: the key's 32-bit hash and the flow's id (+1; 0: empty);
 // the keys live in the flow records (index/flows.hpp), compared only when the
-// hashes agree. Linear probing, grown at 50% load. `prefetch` lets the caller
+// hashes agree. Linear probing, grown at 80% load (the 32-bit hashes make
+// a probe past another flow's slot cheap). `prefetch` lets the caller
 // start loading a packet's slot while it still works on earlier packets: the
 // table outgrows the cache with many flows, and the miss was the cost.
 #pragma once
@@ -28,7 +29,7 @@ public:
     for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
       slot& s = slots_[i];
       if (s.id == 0) {
-        if ((size_ + 1) * 2 > slots_.size()) {
+        if ((size_ + 1) * 5 > slots_.size() * 4) {
           grow();
           return find_or_insert(key, hash, fresh, records);
         }

@@ -43,17 +43,16 @@ inline std::uint32_t hash_flow(const flow_key& k) {
 }
 
 /// A flow's packets: ordinals (the packet's number in the builder, from 0)
-/// as varint deltas in a chain of chunks (index_builder), and its keys.
+/// as varint deltas in a chain of chunks (index_builder). Its keys' ids are
+/// looked up from `key` when the index is written.
 struct flow_record {
   flow_key key;
   std::uint32_t head = 0, tail = 0; ///< first and last chunk of its ordinal list
   std::uint32_t first = 0, last = 0; ///< first and last ordinal appended
   std::uint32_t count = 0;          ///< packets
-  std::uint32_t keys_at = 0;        ///< its key ids: index_builder::flow_keys_[keys_at, + nkeys)
-  std::uint8_t nkeys = 0;
   std::uint8_t tail_used = 0;       ///< bytes used in the tail chunk
-  std::uint16_t pad = 0;
+  std::uint8_t pad[3] = {};
 };
-static_assert(sizeof(flow_record) == 48);
+static_assert(sizeof(flow_record) == 44);
 
 } // namespace stenotype::index

@@ -139,7 +139,8 @@ private:
   flow_key make_flow_key(const packet_attributes& a);
   void add_one(const packet_entry& p, const flow_key& key, std::uint32_t hash);
   std::uint32_t new_flow(const flow_key& key);
-  void add_key(flow_record& f, std::uint32_t id);
+  static constexpr int max_flow_keys = 2 * packet_attributes::max_tags + 5;
+  int flow_key_ids(const flow_key& key, std::uint32_t* out) const; // ids - 1, each once
   std::uint32_t new_key();
   std::uint32_t id_direct(std::vector<std::uint32_t>& table, std::size_t i);
   template <class Table, class Key>
@@ -163,7 +164,6 @@ private:
   flow_table table_;
   paged_array<flow_record, 12> flows_;
   paged_array<chunk, 14> chunks_; // chunk 0 is "none"
-  paged_array<std::uint32_t, 14> flow_keys_;
 
   // Key ids (from 1) by value; a key's bytes are made from its value when written.
   std::uint32_t key_count_ = 0;

@@ -123,7 +123,7 @@ TEST_CASE("paged_array: elements stay where they were put across pages, clear ke
   CHECK(a.memory_bytes() == 0);
 }
 
-TEST_CASE("flow_table: distinct flows get distinct ids through growth; a key finds its id again") {
+TEST_CASE("flow_table: distinct flows get distinct ids through growth, and a key finds its id again") {
   std::vector<flow_key> keys;
   for (std::uint32_t i = 0; i < 200000; ++i) {
     flow_key fk;
