@@ -51,8 +51,7 @@ void index_builder::reset() {
 // again; handing pages back and faulting them in anew every second costs.
 void index_builder::clear_flows(bool keep_memory) {
   const auto keep = [&](std::size_t bytes, std::size_t page) { return keep_memory ? bytes / page : 0; };
-  segments_.clear();
-  offsets_.clear(keep(offsets_.memory_bytes(), decltype(offsets_)::page_elems * 2));
+  slots_.clear(keep(slots_.memory_bytes(), decltype(slots_)::page_elems * 4));
   table_.clear();
   flows_.clear(keep(flows_.memory_bytes(), decltype(flows_)::page_elems * sizeof(flow_record)));
   chunks_.clear(keep(chunks_.memory_bytes(), decltype(chunks_)::page_elems * sizeof(chunk)));
@@ -244,10 +243,8 @@ void index_builder::add_one(const packet_entry& p, const flow_key& key, std::uin
   summary_.first_ns = std::min(summary_.first_ns, p.ts_ns);
   summary_.last_ns = std::max(summary_.last_ns, p.ts_ns);
 
-  const auto ordinal = static_cast<std::uint32_t>(offsets_.size());
-  if (segments_.empty() || slot - segments_.back().base > 0xffff)
-    segments_.push_back(segment{ordinal, static_cast<std::uint32_t>(slot)});
-  offsets_.push_back(static_cast<std::uint16_t>(slot - segments_.back().base));
+  const auto ordinal = static_cast<std::uint32_t>(slots_.size());
+  slots_.push_back(static_cast<std::uint32_t>(slot));
 
   const auto fresh = static_cast<std::uint32_t>(flows_.size());
   std::uint32_t id = table_.find_or_insert(key, hash, fresh, [&](std::uint32_t i) -> const flow_key& {
@@ -287,8 +284,8 @@ void index_builder::add(const packet_entry* packets, std::size_t n) {
 }
 
 std::size_t index_builder::memory_bytes() const {
-  return blocks_.capacity() * sizeof(block_times) + segments_.capacity() * sizeof(segment)
-         + offsets_.memory_bytes() + table_.memory_bytes() + flows_.memory_bytes() + chunks_.memory_bytes()
+  return blocks_.capacity() * sizeof(block_times)
+         + slots_.memory_bytes() + table_.memory_bytes() + flows_.memory_bytes() + chunks_.memory_bytes()
         
          + (protocol_ids_.capacity() + port_ids_.capacity() + vlan_ids_.capacity()) * 4
          + ipv4_ids_.memory_bytes() + mpls_ids_.memory_bytes() + ipv6_ids_.memory_bytes()
@@ -322,28 +319,6 @@ void index_builder::for_each_ordinal(const flow_record& f, F&& fn) const {
       return;
     c = ch.next;
   }
-}
-
-std::uint32_t index_builder::slot_of_first(std::uint32_t ordinal, std::size_t& seg) const {
-  const auto it = std::upper_bound(segments_.begin(), segments_.end(), ordinal,
-                                   [](std::uint32_t o, const segment& s) { return o < s.first; });
-  seg = static_cast<std::size_t>(it - segments_.begin()) - 1;
-  return segments_[seg].base + offsets_[ordinal];
-}
-
-// Ordinals asked for in increasing order: the segment only moves forward.
-std::uint32_t index_builder::slot_at(std::uint32_t ordinal, std::size_t& seg) const {
-  // A few steps forward, or (a sparse key's far jump) a search of the rest.
-  for (int step = 0; seg + 1 < segments_.size() && segments_[seg + 1].first <= ordinal; ++step) {
-    if (step == 4) {
-      const auto it = std::upper_bound(segments_.begin() + static_cast<std::ptrdiff_t>(seg) + 1, segments_.end(),
-                                       ordinal, [](std::uint32_t o, const segment& s) { return o < s.first; });
-      seg = static_cast<std::size_t>(it - segments_.begin()) - 1;
-      break;
-    }
-    ++seg;
-  }
-  return segments_[seg].base + offsets_[ordinal];
 }
 
 void index_builder::emit_meta(const std::function<void(std::string_view, std::string_view)>& fn,
@@ -395,10 +370,16 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
   // as many walks as the flow has keys).
   // (Scratch kept between calls: a part is written every second, and fresh
   // vectors were page faults every time.)
+  // Their positions too, once per packet (a scattered read of slots_,
+  // asked for ahead): a key of one flow or of a few packets then reads its
+  // positions in a row.
   auto& flow_at = scratch_.flow_at;
   auto& ords = scratch_.ords;
+  auto& fslots = scratch_.fslots;
+  const auto total = static_cast<std::uint32_t>(slots_.size());
   flow_at.resize(nflows + 1);
-  ords.resize(offsets_.size());
+  ords.resize(total);
+  fslots.resize(total);
   {
     std::uint32_t at = 0;
     for (std::size_t f = 0; f < nflows; ++f) {
@@ -408,6 +389,12 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
       for_each_ordinal(flows_[f], [&](std::uint32_t o) { ords[at++] = o; });
     }
     flow_at[nflows] = at;
+    constexpr std::uint32_t ahead = 16;
+    for (std::uint32_t j = 0; j < at; ++j) {
+      if (j + ahead < at)
+        __builtin_prefetch(&slots_[ords[j + ahead]]);
+      fslots[j] = slots_[ords[j]];
+    }
   }
   // Key -> its flows, by a counting sort of the flows' key lists.
   auto& start = scratch_.start;
@@ -432,7 +419,6 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
     }
   }
 
-  const auto total = static_cast<std::uint32_t>(offsets_.size());
   auto& bitmap = scratch_.bitmap; // all zero between uses: each walk clears what it read
   if (bitmap.size() < (total + 63) / 64)
     bitmap.resize((total + 63) / 64, 0);
@@ -446,27 +432,14 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
     value.clear();
     std::uint32_t prev = 0;
     bool first = true;
-    std::size_t seg = 0;
-    auto put = [&](std::uint32_t ordinal) {
-      const std::uint32_t slot = first ? slot_of_first(ordinal, seg) : slot_at(ordinal, seg);
+    auto put = [&](std::uint32_t slot) {
       put_varint(value, first ? slot : slot - prev);
       prev = slot;
       first = false;
     };
-    // Ordinals to positions: offsets_ is read at scattered places for a
-    // key of sparse packets (a miss each), so the reads are asked for ahead.
-    auto put_all = [&](const std::uint32_t* o, std::size_t size) {
-      constexpr std::size_t ahead = 16;
-      for (std::size_t i = 0; i < std::min(ahead, size); ++i)
-        __builtin_prefetch(&offsets_[o[i]]);
-      for (std::size_t i = 0; i < size; ++i) {
-        if (i + ahead < size)
-          __builtin_prefetch(&offsets_[o[i + ahead]]);
-        put(o[i]);
-      }
-    };
     if (n == 1) {
-      put_all(ords.data() + flow_at[m[0]], flow_at[m[0] + 1] - flow_at[m[0]]);
+      for (std::uint32_t j = flow_at[m[0]]; j < flow_at[m[0] + 1]; ++j)
+        put(fslots[j]);
     } else {
       std::uint64_t count = 0;
       std::uint32_t lo = ~0u, hi = 0;
@@ -481,8 +454,8 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
         for (std::size_t i = 0; i < n; ++i)
           for (std::uint32_t j = flow_at[m[i]]; j < flow_at[m[i] + 1]; ++j)
             bitmap[ords[j] / 64] |= std::uint64_t{1} << (ords[j] % 64);
-        // Read back in order into a list first, so that the position
-        // reads below can be asked for ahead (they are strided, not sequential).
+        // Ordinals in order, then their positions: strided reads of slots_,
+        // asked for ahead.
         gathered.clear();
         for (std::uint32_t w = wlo; w <= whi; ++w) {
           std::uint64_t bits = bitmap[w];
@@ -492,13 +465,20 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
             bits &= bits - 1;
           }
         }
-        put_all(gathered.data(), gathered.size());
+        constexpr std::size_t ahead = 16;
+        const std::size_t size = gathered.size();
+        for (std::size_t i = 0; i < size; ++i) {
+          if (i + ahead < size)
+            __builtin_prefetch(&slots_[gathered[i + ahead]]);
+          put(slots_[gathered[i]]);
+        }
       } else {
         gathered.clear();
         for (std::size_t i = 0; i < n; ++i)
-          gathered.insert(gathered.end(), ords.begin() + flow_at[m[i]], ords.begin() + flow_at[m[i] + 1]);
+          gathered.insert(gathered.end(), fslots.begin() + flow_at[m[i]], fslots.begin() + flow_at[m[i] + 1]);
         std::sort(gathered.begin(), gathered.end());
-        put_all(gathered.data(), gathered.size());
+        for (std::uint32_t slot : gathered)
+          put(slot);
       }
     }
     fn(key.view(), value);

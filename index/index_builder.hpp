@@ -5,7 +5,7 @@
 // ports, VLAN/MPLS stack) through one hash lookup (index/flow_table.hpp);
 // the flow's list gets the packet's ordinal (its number in the builder) as
 // a varint delta in a chain of 32-byte chunks, and an ordinal -> position
-// table gets 2 bytes. A flow's keys are looked up once, when the flow is
+// table gets its position. A flow's keys are looked up once, when the flow is
 // new. The key -> positions lists of the on-disk format (varint deltas of
 // position/8, docs/FILE_FORMAT.md) are made from the flows' lists when the
 // index or a part is written: a key of one flow is its flow's list, a key
@@ -121,13 +121,6 @@ private:
   };
   static_assert(sizeof(chunk) == 32);
 
-  // Ordinal -> position/8: positions are stored as 16-bit offsets from the
-  // base of their segment; a segment starts whenever an offset would not fit.
-  struct segment {
-    std::uint32_t first; // first ordinal
-    std::uint32_t base;  // its position/8
-  };
-
   // An interned VLAN/MPLS stack (most packets have none: id 0).
   struct tag_stack {
     std::uint8_t vlan_count = 0, mpls_count = 0;
@@ -149,8 +142,6 @@ private:
   void append(flow_record& f, std::uint32_t ordinal);
   template <class F>
   void for_each_ordinal(const flow_record& f, F&& fn) const;
-  std::uint32_t slot_of_first(std::uint32_t ordinal, std::size_t& seg) const;
-  std::uint32_t slot_at(std::uint32_t ordinal, std::size_t& seg) const;
   void emit_meta(const std::function<void(std::string_view, std::string_view)>& fn, bool part) const;
 
   std::uint32_t block_size_;
@@ -158,8 +149,7 @@ private:
   file_summary summary_;
   std::uint64_t last_slot_ = 0; // of the last packet added (+1; 0: none)
 
-  std::vector<segment> segments_;
-  paged_array<std::uint16_t, 16> offsets_; // ordinal -> position/8 - its segment's base
+  paged_array<std::uint32_t, 14> slots_; // ordinal -> position/8
 
   flow_table table_;
   paged_array<flow_record, 12> flows_;
@@ -175,10 +165,10 @@ private:
 
   // Working memory of for_each_key_entry, kept for the next part.
   struct scratch {
-    std::vector<std::uint32_t> flow_at, ords, start, members, fill, gathered;
+    std::vector<std::uint32_t> flow_at, ords, fslots, start, members, fill, gathered;
     std::vector<std::uint64_t> bitmap;
     std::size_t memory_bytes() const {
-      return (flow_at.capacity() + ords.capacity() + start.capacity() + members.capacity() + fill.capacity()
+      return (flow_at.capacity() + ords.capacity() + fslots.capacity() + start.capacity() + members.capacity() + fill.capacity()
               + gathered.capacity()) * 4 + bitmap.capacity() * 8;
     }
   };
