@@ -419,9 +419,72 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
     }
   }
 
-  auto& bitmap = scratch_.bitmap; // all zero between uses: each walk clears what it read
-  if (bitmap.size() < (total + 63) / 64)
-    bitmap.resize((total + 63) / 64, 0);
+  // Dense keys (many flows, their packets a good share of the part's:
+  // protocols, server ports and addresses) get their positions in one
+  // sequential pass over the part's packets, each packet's position
+  // appended to each of its flow's dense keys: per packet a few appends,
+  // instead of one bitmap walk (set, scan, gather, read) per key.
+  auto& dense_of = scratch_.fill; // key -> its dense number + 1, 0: not dense
+  dense_of.assign(nkeys, 0);
+  std::uint32_t ndense = 0;
+  for (std::size_t k = 0; k < nkeys; ++k) {
+    const std::size_t n = start[k + 1] - start[k];
+    if (n < 2)
+      continue;
+    std::uint64_t count = 0;
+    std::uint32_t lo = ~0u, hi = 0;
+    for (std::size_t i = start[k]; i < start[k + 1]; ++i) {
+      const flow_record& r = flows_[members[i]];
+      count += r.count;
+      lo = std::min(lo, r.first);
+      hi = std::max(hi, r.last);
+    }
+    // Sparse keys (a few packets across the part) are sorted instead.
+    if ((hi / 64 - lo / 64 + 1) <= count * 16)
+      dense_of[k] = ++ndense;
+  }
+  auto& dense_values = scratch_.dense_values;
+  if (ndense > 0) {
+    // Flow -> its dense keys (numbers), by a counting sort of the dense keys' flows.
+    auto& fk_at = scratch_.fk_at;
+    auto& fk = scratch_.fk;
+    fk_at.assign(nflows + 1, 0);
+    for (std::size_t k = 0; k < nkeys; ++k)
+      if (dense_of[k])
+        for (std::size_t i = start[k]; i < start[k + 1]; ++i)
+          ++fk_at[members[i] + 1];
+    for (std::size_t f = 0; f < nflows; ++f)
+      fk_at[f + 1] += fk_at[f];
+    fk.resize(fk_at[nflows]);
+    auto& fk_fill = scratch_.gathered;
+    fk_fill.assign(fk_at.begin(), fk_at.end() - 1);
+    for (std::size_t k = 0; k < nkeys; ++k)
+      if (dense_of[k])
+        for (std::size_t i = start[k]; i < start[k + 1]; ++i)
+          fk[fk_fill[members[i]]++] = dense_of[k] - 1;
+    // Ordinal -> flow.
+    auto& flow_of = scratch_.flow_of;
+    flow_of.resize(total);
+    for (std::size_t f = 0; f < nflows; ++f)
+      for (std::uint32_t j = flow_at[f]; j < flow_at[f + 1]; ++j)
+        flow_of[ords[j]] = static_cast<std::uint32_t>(f);
+    if (dense_values.size() < ndense)
+      dense_values.resize(ndense);
+    for (std::uint32_t d = 0; d < ndense; ++d)
+      dense_values[d].clear(); // capacity kept for the next part
+    auto& last = scratch_.dense_last; // last slot + 1; 0: none yet
+    last.assign(ndense, 0);
+    for (std::uint32_t o = 0; o < total; ++o) {
+      const std::uint32_t f = flow_of[o];
+      const std::uint32_t slot = slots_[o];
+      for (std::uint32_t i = fk_at[f]; i < fk_at[f + 1]; ++i) {
+        const std::uint32_t d = fk[i];
+        put_varint(dense_values[d], last[d] == 0 ? slot : slot - (last[d] - 1));
+        last[d] = slot + 1;
+      }
+    }
+  }
+
   auto& gathered = scratch_.gathered;
   std::string value;
   auto emit = [&](std::uint32_t k, const index_key& key) {
@@ -429,6 +492,10 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
     const std::size_t n = start[k + 1] - start[k];
     if (n == 0)
       return;
+    if (dense_of[k]) {
+      fn(key.view(), dense_values[dense_of[k] - 1]);
+      return;
+    }
     value.clear();
     std::uint32_t prev = 0;
     bool first = true;
@@ -441,45 +508,12 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
       for (std::uint32_t j = flow_at[m[0]]; j < flow_at[m[0] + 1]; ++j)
         put(fslots[j]);
     } else {
-      std::uint64_t count = 0;
-      std::uint32_t lo = ~0u, hi = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        const flow_record& r = flows_[m[i]];
-        count += r.count;
-        lo = std::min(lo, r.first);
-        hi = std::max(hi, r.last);
-      }
-      const std::uint32_t wlo = lo / 64, whi = hi / 64;
-      if ((whi - wlo + 1) <= count * 16) { // dense enough: a bitmap walk (sequential) beats a sort
-        for (std::size_t i = 0; i < n; ++i)
-          for (std::uint32_t j = flow_at[m[i]]; j < flow_at[m[i] + 1]; ++j)
-            bitmap[ords[j] / 64] |= std::uint64_t{1} << (ords[j] % 64);
-        // Ordinals in order, then their positions: strided reads of slots_,
-        // asked for ahead.
-        gathered.clear();
-        for (std::uint32_t w = wlo; w <= whi; ++w) {
-          std::uint64_t bits = bitmap[w];
-          bitmap[w] = 0;
-          while (bits) {
-            gathered.push_back(w * 64 + static_cast<std::uint32_t>(__builtin_ctzll(bits)));
-            bits &= bits - 1;
-          }
-        }
-        constexpr std::size_t ahead = 16;
-        const std::size_t size = gathered.size();
-        for (std::size_t i = 0; i < size; ++i) {
-          if (i + ahead < size)
-            __builtin_prefetch(&slots_[gathered[i + ahead]]);
-          put(slots_[gathered[i]]);
-        }
-      } else {
-        gathered.clear();
-        for (std::size_t i = 0; i < n; ++i)
-          gathered.insert(gathered.end(), fslots.begin() + flow_at[m[i]], fslots.begin() + flow_at[m[i] + 1]);
-        std::sort(gathered.begin(), gathered.end());
-        for (std::uint32_t slot : gathered)
-          put(slot);
-      }
+      gathered.clear();
+      for (std::size_t i = 0; i < n; ++i)
+        gathered.insert(gathered.end(), fslots.begin() + flow_at[m[i]], fslots.begin() + flow_at[m[i] + 1]);
+      std::sort(gathered.begin(), gathered.end());
+      for (std::uint32_t slot : gathered)
+        put(slot);
     }
     fn(key.view(), value);
   };

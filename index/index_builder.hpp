@@ -9,7 +9,8 @@
 // new. The key -> positions lists of the on-disk format (varint deltas of
 // position/8, docs/FILE_FORMAT.md) are made from the flows' lists when the
 // index or a part is written: a key of one flow is its flow's list, a key
-// of many a bitmap over ordinals (or a sort, for a few packets).
+// of many the positions of its flows merged: a dense key (many packets) in
+// one pass over the packets shared by all dense keys, a sparse one by a sort.
 //
 // Parts (fresh queries): a part holds the blocks added since the previous
 // part. start_part() forgets the flows: the builder then holds only the
@@ -166,10 +167,15 @@ private:
   // Working memory of for_each_key_entry, kept for the next part.
   struct scratch {
     std::vector<std::uint32_t> flow_at, ords, fslots, start, members, fill, gathered;
-    std::vector<std::uint64_t> bitmap;
+    std::vector<std::uint32_t> fk_at, fk, flow_of, dense_last; // the dense keys' pass
+    std::vector<std::string> dense_values;
     std::size_t memory_bytes() const {
+      std::size_t values = dense_values.capacity() * sizeof(std::string);
+      for (const auto& v : dense_values)
+        values += v.capacity();
       return (flow_at.capacity() + ords.capacity() + fslots.capacity() + start.capacity() + members.capacity() + fill.capacity()
-              + gathered.capacity()) * 4 + bitmap.capacity() * 8;
+              + gathered.capacity() + fk_at.capacity() + fk.capacity() + flow_of.capacity() + dense_last.capacity()) * 4
+             + values;
     }
   };
   mutable scratch scratch_;
