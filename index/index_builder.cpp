@@ -13,12 +13,15 @@ void put_be(std::string& out, std::uint64_t v, int bytes) {
     out.push_back(static_cast<char>(v >> (8 * i)));
 }
 
-void put_varint(std::string& out, std::uint32_t v) {
+// The position lists' varints, written raw into room made beforehand (at
+// most 5 bytes each): no size check per byte as a string's push_back does.
+char* write_varint(char* p, std::uint32_t v) {
   while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    *p++ = static_cast<char>((v & 0x7f) | 0x80);
     v >>= 7;
   }
-  out.push_back(static_cast<char>(v));
+  *p++ = static_cast<char>(v);
+  return p;
 }
 
 // The file_meta record (keys.hpp): the same 32 bytes for a full index and a part.
@@ -471,7 +474,7 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
     if (dense_values.size() < ndense)
       dense_values.resize(ndense);
     for (std::uint32_t d = 0; d < ndense; ++d)
-      dense_values[d].clear(); // capacity kept for the next part
+      dense_values[d].used = 0; // room kept for the next part
     auto& last = scratch_.dense_last; // last slot + 1; 0: none yet
     last.assign(ndense, 0);
     for (std::uint32_t o = 0; o < total; ++o) {
@@ -479,43 +482,50 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
       const std::uint32_t slot = slots_[o];
       for (std::uint32_t i = fk_at[f]; i < fk_at[f + 1]; ++i) {
         const std::uint32_t d = fk[i];
-        put_varint(dense_values[d], last[d] == 0 ? slot : slot - (last[d] - 1));
+        auto& list = dense_values[d];
+        if (list.used + 5 > list.bytes.size())
+          list.bytes.resize(std::max<std::size_t>(64, 2 * list.bytes.size()));
+        list.used = static_cast<std::size_t>(
+          write_varint(list.bytes.data() + list.used, last[d] == 0 ? slot : slot - (last[d] - 1)) - list.bytes.data());
         last[d] = slot + 1;
       }
     }
   }
 
   auto& gathered = scratch_.gathered;
-  std::string value;
+  std::vector<char> value; // room for the largest non-dense key's list
   auto emit = [&](std::uint32_t k, const index_key& key) {
     const std::uint32_t* m = members.data() + start[k];
     const std::size_t n = start[k + 1] - start[k];
     if (n == 0)
       return;
     if (dense_of[k]) {
-      fn(key.view(), dense_values[dense_of[k] - 1]);
+      const auto& list = dense_values[dense_of[k] - 1];
+      fn(key.view(), std::string_view(list.bytes.data(), list.used));
       return;
     }
-    value.clear();
-    std::uint32_t prev = 0;
-    bool first = true;
-    auto put = [&](std::uint32_t slot) {
-      put_varint(value, first ? slot : slot - prev);
-      prev = slot;
-      first = false;
-    };
+    const std::uint32_t* slots;
+    std::size_t count;
     if (n == 1) {
-      for (std::uint32_t j = flow_at[m[0]]; j < flow_at[m[0] + 1]; ++j)
-        put(fslots[j]);
+      slots = fslots.data() + flow_at[m[0]];
+      count = flow_at[m[0] + 1] - flow_at[m[0]];
     } else {
       gathered.clear();
       for (std::size_t i = 0; i < n; ++i)
         gathered.insert(gathered.end(), fslots.begin() + flow_at[m[i]], fslots.begin() + flow_at[m[i] + 1]);
       std::sort(gathered.begin(), gathered.end());
-      for (std::uint32_t slot : gathered)
-        put(slot);
+      slots = gathered.data();
+      count = gathered.size();
     }
-    fn(key.view(), value);
+    if (value.size() < 5 * count)
+      value.resize(5 * count);
+    char* p = value.data();
+    std::uint32_t prev = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      p = write_varint(p, i == 0 ? slots[i] : slots[i] - prev);
+      prev = slots[i];
+    }
+    fn(key.view(), std::string_view(value.data(), static_cast<std::size_t>(p - value.data())));
   };
 
   // Keys in key order (types ascend): the direct tables are in order

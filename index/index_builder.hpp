@@ -168,11 +168,15 @@ private:
   struct scratch {
     std::vector<std::uint32_t> flow_at, ords, fslots, start, members, fill, gathered;
     std::vector<std::uint32_t> fk_at, fk, flow_of, dense_last; // the dense keys' pass
-    std::vector<std::string> dense_values;
+    struct dense_list {
+      std::vector<char> bytes; // room; the list is its first `used`
+      std::size_t used = 0;
+    };
+    std::vector<dense_list> dense_values;
     std::size_t memory_bytes() const {
-      std::size_t values = dense_values.capacity() * sizeof(std::string);
+      std::size_t values = dense_values.capacity() * sizeof(dense_list);
       for (const auto& v : dense_values)
-        values += v.capacity();
+        values += v.bytes.capacity();
       return (flow_at.capacity() + ords.capacity() + fslots.capacity() + start.capacity() + members.capacity() + fill.capacity()
               + gathered.capacity() + fk_at.capacity() + fk.capacity() + flow_of.capacity() + dense_last.capacity()) * 4
              + values;
