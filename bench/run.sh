@@ -2,8 +2,8 @@
 # Every benchmark, side by side with the peers, in one command
 # (docs/PERFORMANCE.md explains each table):
 #
-#   sudo bench/run.sh                 # standard profile, ~50 min on 2 cores (the quota sweep ~30)
-#   sudo FULL=1 bench/run.sh          # 10 M packets a point (5 M at 1514 B), ~1 h
+#   sudo bench/run.sh                 # standard profile, ~60 min on 2 cores (the quota sweep ~30)
+#   sudo FULL=1 bench/run.sh          # 10 M packets a point (5 M at 1514 B), queries over 10 GB, ~2 h
 #
 # Installs what is missing (Debian packages: the build, fio, netsniff-ng
 # (trafgen), tcpdump, tshark (dumpcap), stenographer (Google's stenotype,
@@ -18,25 +18,29 @@
 #      100% of 60 B and of 1514 B traffic (ours, Google's stenotype, tcpdump,
 #      netsniff-ng), and ours again with 4 queries running (bench/quota_sweep.sh),
 #   7. idle CPU and stop-to-exit time (bench/idle_stop.sh),
+#   8. fresh packets: send-to-queryable latency, idle and under load, and
+#      the capture's cost with queries running (bench/fresh_bench.sh),
+#   9. fleet queries: client memory and throughput, 3 and 10 sensors
+#      (bench/fleet_bench.sh),
 # then bench/goals.sh: issue 18's goals, ours vs the peers, with verdicts;
 # and writes bench/results/report.md with the machine it ran on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $(id -u) == 0 ]] || { echo "bench/run.sh: run as root (veth pairs, namespaces, page cache drops)" >&2; exit 2; }
-EXTRA_PACKAGES="fio netsniff-ng tcpdump tshark stenographer curl jq" scripts/setup.sh >/dev/null
+EXTRA_PACKAGES="fio netsniff-ng tcpdump tshark stenographer curl jq time" scripts/setup.sh >/dev/null
 results=bench/results
 mkdir -p "$results"
 report=$results/report.md
 start=$(date +%s)
 if [[ -n ${FULL:-} ]]; then
-  live_packets=10000000 pipeline_gib=4 query_mb=1200
+  live_packets=10000000 pipeline_gib=4 query_mb=10000
 else
   live_packets=1000000 pipeline_gib=2 query_mb=600
 fi
 
-echo "== 1/7 offline pipeline vs fio"
+echo "== 1/9 offline pipeline vs fio"
 bench/pipeline_vs_fio.sh "$pipeline_gib" 3 "$results/pipeline.md" >/dev/null
-echo "== 2/7 index vs baseline"
+echo "== 2/9 index vs baseline"
 {
   build/bench/index_bench --mix 64 --blocks 1024
   echo
@@ -45,16 +49,20 @@ echo "== 2/7 index vs baseline"
   # Issue 18, goal 1: index memory with 400k distinct flows.
   build/bench/index_bench --mix 64 --blocks 1024 --unique 400000 | tail -n +3
 } > "$results/index.md"
-echo "== 3/7 stenoread vs tcpdump -r"
+echo "== 3/9 stenoread vs tcpdump -r"
 bench/query_bench.sh "$query_mb" > "$results/query.md"
-echo "== 4/7 live capture"
+echo "== 4/9 live capture"
 bench/live_bench.sh "$live_packets" 3 "$results/live.md" >/dev/null
-echo "== 5/7 queries through the query service vs stenoread"
+echo "== 5/9 queries through the query service vs stenoread"
 bench/query_service_bench.sh "$query_mb" > "$results/query_service.md"
-echo "== 6/7 quota sweep"
+echo "== 6/9 quota sweep"
 bench/quota_sweep.sh "$results/quota_sweep.md" >/dev/null
-echo "== 7/7 idle and stop"
+echo "== 7/9 idle and stop"
 bench/idle_stop.sh "$results/idle_stop.md" >/dev/null
+echo "== 8/9 fresh packets"
+REPS=1 bench/fresh_bench.sh 100 100000 40 "$results/fresh.md" >/dev/null
+echo "== 9/9 fleet queries"
+bench/fleet_bench.sh > "$results/fleet.md"
 bench/goals.sh "$results" >/dev/null
 
 {
@@ -95,6 +103,14 @@ bench/goals.sh "$results" >/dev/null
   echo "## 7. Idle and stop"
   echo
   cat "$results/idle_stop.md"
+  echo
+  echo "## 8. Fresh packets"
+  echo
+  cat "$results/fresh.md"
+  echo
+  echo "## 9. Fleet queries"
+  echo
+  cat "$results/fleet.md"
   echo
   echo "## Issue 18 goals"
   echo
