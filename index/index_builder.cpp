@@ -55,7 +55,7 @@ void index_builder::reset() {
 void index_builder::clear_flows(bool keep_memory) {
   const auto keep = [&](std::size_t bytes, std::size_t page) { return keep_memory ? bytes / page : 0; };
   slots_.clear(keep(slots_.memory_bytes(), decltype(slots_)::page_elems * 4));
-  table_.clear();
+  table_.clear(keep_memory);
   flows_.clear(keep(flows_.memory_bytes(), decltype(flows_)::page_elems * sizeof(flow_record)));
   chunks_.clear(keep(chunks_.memory_bytes(), decltype(chunks_)::page_elems * sizeof(chunk)));
   chunks_.grow_one(); // chunk 0: none
@@ -63,10 +63,10 @@ void index_builder::clear_flows(bool keep_memory) {
   protocol_ids_.assign(256, 0);
   port_ids_.assign(65536, 0);
   vlan_ids_.assign(4096, 0);
-  ipv4_ids_.clear();
-  mpls_ids_.clear();
-  ipv6_ids_.clear();
-  tag_ids_.clear();
+  ipv4_ids_.clear(keep_memory);
+  mpls_ids_.clear(keep_memory);
+  ipv6_ids_.clear(keep_memory);
+  tag_ids_.clear(keep_memory);
   tag_stacks_.clear();
 }
 
