@@ -3,6 +3,7 @@
 // insert (only when doubling), cache-friendly lookups on the indexing path.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -43,8 +44,9 @@ public:
         fn(s.key, s.id);
   }
 
-  void clear() {
-    slots_.assign(64, slot{});
+  /// keep_size: as flow_table::clear.
+  void clear(bool keep_size = false) {
+    slots_.assign(keep_size ? std::max<std::size_t>(slots_.size(), 64) : 64, slot{});
     size_ = 0;
   }
 

@@ -8,6 +8,7 @@
 // table outgrows the cache with many flows, and the miss was the cost.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -45,8 +46,10 @@ public:
   std::size_t size() const { return size_; }
   std::size_t memory_bytes() const { return slots_.capacity() * sizeof(slot); }
 
-  void clear() {
-    slots_.assign(1024, slot{});
+  /// keep_size: the next file part likely holds as many flows again;
+  /// growing back from 1024 slots would reallocate (fresh pages) each time.
+  void clear(bool keep_size = false) {
+    slots_.assign(keep_size ? std::max<std::size_t>(slots_.size(), 1024) : 1024, slot{});
     mask_ = slots_.size() - 1;
     size_ = 0;
   }

@@ -55,7 +55,7 @@ void index_builder::reset() {
 void index_builder::clear_flows(bool keep_memory) {
   const auto keep = [&](std::size_t bytes, std::size_t page) { return keep_memory ? bytes / page : 0; };
   slots_.clear(keep(slots_.memory_bytes(), decltype(slots_)::page_elems * 4));
-  table_.clear();
+  table_.clear(keep_memory);
   flows_.clear(keep(flows_.memory_bytes(), decltype(flows_)::page_elems * sizeof(flow_record)));
   chunks_.clear(keep(chunks_.memory_bytes(), decltype(chunks_)::page_elems * sizeof(chunk)));
   chunks_.grow_one(); // chunk 0: none
@@ -63,10 +63,10 @@ void index_builder::clear_flows(bool keep_memory) {
   protocol_ids_.assign(256, 0);
   port_ids_.assign(65536, 0);
   vlan_ids_.assign(4096, 0);
-  ipv4_ids_.clear();
-  mpls_ids_.clear();
-  ipv6_ids_.clear();
-  tag_ids_.clear();
+  ipv4_ids_.clear(keep_memory);
+  mpls_ids_.clear(keep_memory);
+  ipv6_ids_.clear(keep_memory);
+  tag_ids_.clear(keep_memory);
   tag_stacks_.clear();
 }
 
@@ -422,11 +422,11 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
     }
   }
 
-  // Dense keys (many flows, their packets a good share of the part's:
-  // protocols, server ports and addresses) get their positions in one
-  // sequential pass over the part's packets, each packet's position
-  // appended to each of its flow's dense keys: per packet a few appends,
-  // instead of one bitmap walk (set, scan, gather, read) per key.
+  // Dense keys (many flows, at least 1/64 of the packets: protocols,
+  // busy server ports and addresses) get their positions in one sequential
+  // pass over the packets, each packet's position appended to each of its
+  // flow's dense keys: per packet a few appends, instead of one bitmap walk
+  // (set, scan the whole range, gather, read) per key.
   auto& dense_of = scratch_.fill; // key -> its dense number + 1, 0: not dense
   dense_of.assign(nkeys, 0);
   std::uint32_t ndense = 0;
@@ -442,8 +442,10 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
       lo = std::min(lo, r.first);
       hi = std::max(hi, r.last);
     }
-    // Sparse keys (a few packets across the part) are sorted instead.
-    if ((hi / 64 - lo / 64 + 1) <= count * 16)
+    // Only keys of a good share of the packets: the pass appends to every
+    // dense key's list at once, and a few hundred list ends stay in cache,
+    // thousands do not. The others are merged one at a time (emit).
+    if (count * 64 >= total)
       dense_of[k] = ++ndense;
   }
   auto& dense_values = scratch_.dense_values;
@@ -492,6 +494,9 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
     }
   }
 
+  auto& bitmap = scratch_.bitmap; // all zero between uses: each walk clears what it read
+  if (bitmap.size() < (total + 63) / 64)
+    bitmap.resize((total + 63) / 64, 0);
   auto& gathered = scratch_.gathered;
   std::vector<char> value; // room for the largest non-dense key's list
   auto emit = [&](std::uint32_t k, const index_key& key) {
@@ -510,10 +515,41 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
       slots = fslots.data() + flow_at[m[0]];
       count = flow_at[m[0] + 1] - flow_at[m[0]];
     } else {
+      std::uint64_t packets = 0;
+      std::uint32_t lo = ~0u, hi = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const flow_record& r = flows_[m[i]];
+        packets += r.count;
+        lo = std::min(lo, r.first);
+        hi = std::max(hi, r.last);
+      }
+      const std::uint32_t wlo = lo / 64, whi = hi / 64;
       gathered.clear();
-      for (std::size_t i = 0; i < n; ++i)
-        gathered.insert(gathered.end(), fslots.begin() + flow_at[m[i]], fslots.begin() + flow_at[m[i] + 1]);
-      std::sort(gathered.begin(), gathered.end());
+      if ((whi - wlo + 1) <= packets * 16) { // dense enough: a bitmap walk (sequential) beats a sort
+        for (std::size_t i = 0; i < n; ++i)
+          for (std::uint32_t j = flow_at[m[i]]; j < flow_at[m[i] + 1]; ++j)
+            bitmap[ords[j] / 64] |= std::uint64_t{1} << (ords[j] % 64);
+        for (std::uint32_t w = wlo; w <= whi; ++w) {
+          std::uint64_t bits = bitmap[w];
+          bitmap[w] = 0;
+          while (bits) {
+            gathered.push_back(w * 64 + static_cast<std::uint32_t>(__builtin_ctzll(bits)));
+            bits &= bits - 1;
+          }
+        }
+        // Ordinals in order, then their positions: strided reads of slots_, asked for ahead.
+        constexpr std::size_t ahead = 16;
+        const std::size_t size = gathered.size();
+        for (std::size_t i = 0; i < size; ++i) {
+          if (i + ahead < size)
+            __builtin_prefetch(&slots_[gathered[i + ahead]]);
+          gathered[i] = slots_[gathered[i]];
+        }
+      } else {
+        for (std::size_t i = 0; i < n; ++i)
+          gathered.insert(gathered.end(), fslots.begin() + flow_at[m[i]], fslots.begin() + flow_at[m[i] + 1]);
+        std::sort(gathered.begin(), gathered.end());
+      }
       slots = gathered.data();
       count = gathered.size();
     }

@@ -173,13 +173,14 @@ private:
       std::size_t used = 0;
     };
     std::vector<dense_list> dense_values;
+    std::vector<std::uint64_t> bitmap;
     std::size_t memory_bytes() const {
       std::size_t values = dense_values.capacity() * sizeof(dense_list);
       for (const auto& v : dense_values)
         values += v.bytes.capacity();
       return (flow_at.capacity() + ords.capacity() + fslots.capacity() + start.capacity() + members.capacity() + fill.capacity()
               + gathered.capacity() + fk_at.capacity() + fk.capacity() + flow_of.capacity() + dense_last.capacity()) * 4
-             + values;
+             + bitmap.capacity() * 8 + values;
     }
   };
   mutable scratch scratch_;

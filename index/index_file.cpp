@@ -328,9 +328,13 @@ std::uint64_t sum_of_varints(std::string_view v, std::size_t at, const std::stri
 
 // A key's positions, part after part: each part's list starts with an
 // absolute position, which becomes a delta from the previous part's last.
+// That last is summed only when a later part has the key too (most keys of
+// real traffic, ephemeral ports and clients, are in one part only).
 struct joined_positions {
   std::string value;
-  std::uint64_t last = 0;
+  std::uint64_t last = 0;       // the last part's first position, until summed
+  std::size_t unsummed = 0;     // where the last part's deltas begin in value
+  const std::string* unsummed_from = nullptr; // that part's name
   bool empty = true;
 
   void clear() {
@@ -342,12 +346,18 @@ struct joined_positions {
     std::uint64_t first;
     if (part.empty())
       return;
-    if (!read_varint(part, at, first) || (!empty && first <= last))
-      throw failure(errc::damaged_index, "partial index " + where + ": positions malformed or out of order");
+    if (!read_varint(part, at, first))
+      throw failure(errc::damaged_index, "partial index " + where + ": malformed positions");
+    if (!empty) {
+      last += sum_of_varints(value, unsummed, *unsummed_from);
+      if (first <= last)
+        throw failure(errc::damaged_index, "partial index " + where + ": positions out of order");
+    }
     append_varint(value, empty ? first : first - last);
+    unsummed = value.size();
+    unsummed_from = &where;
     value.append(part.data() + at, part.size() - at); // the deltas stay as they are
     last = first;
-    last += sum_of_varints(part, at, where);
     empty = false;
   }
 };
@@ -397,6 +407,7 @@ void write_index_from_parts(const index_builder& builder, const std::vector<std:
     [&](const entry_fn& put) {
       builder.for_each_metadata(put);
       joined_positions joined;
+      const std::string current_part = "(current part)";
       std::string key;
       std::vector<std::size_t> same;
       while (!heap.empty()) {
@@ -409,7 +420,7 @@ void write_index_from_parts(const index_builder& builder, const std::vector<std:
         }
         for (const std::size_t s : same) {
           if (s == tail_source) {
-            joined.add(tail[tail_at].second, "(current part)");
+            joined.add(tail[tail_at].second, current_part);
             ++tail_at;
           } else {
             joined.add(view(its[s]->value()), part_paths[s]);
