@@ -45,6 +45,13 @@ struct read_costs {
   std::uint64_t window_bytes = 32u << 20;
   /// The same for a file prepared ahead of the merge (it is not read yet).
   std::uint64_t first_window_bytes = 8u << 20;
+  /// A scan longer than this, not in the page cache, is read with O_DIRECT
+  /// (io/direct_reader.hpp), `direct_depth` blocks in flight: through the
+  /// page cache the kernel's copies and reclaim cost most of the CPU and
+  /// half the disk's rate. Its first `first_window_bytes` are still read
+  /// buffered (warmed up ahead of the merge). direct_depth 0: never.
+  std::uint64_t direct_min_bytes = 16u << 20;
+  unsigned direct_depth = 8;
 };
 
 /// How a block is read.
