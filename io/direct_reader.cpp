@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <libaio.h>
+#include <mutex>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,13 +18,75 @@ constexpr std::uint64_t alignment = 4096;
 
 io_context_t as_ctx(void* p) { return static_cast<io_context_t>(p); }
 
+// AIO contexts are kept for the next reader: io_destroy waits for an RCU
+// grace period (~30 ms measured here), longer than reading a 24 MiB file.
+// Taken and given back once per file, never on the read path.
+constexpr unsigned context_events = 16; // the largest depth served
+std::mutex contexts_mutex;
+std::vector<io_context_t>& spare_contexts() {
+  static auto* spare = new std::vector<io_context_t>; // never destroyed: readers may outlive statics
+  return *spare;
+}
+
+io_context_t take_context() {
+  {
+    std::lock_guard lock(contexts_mutex);
+    if (!spare_contexts().empty()) {
+      io_context_t c = spare_contexts().back();
+      spare_contexts().pop_back();
+      return c;
+    }
+  }
+  io_context_t c = nullptr;
+  return io_setup(static_cast<int>(context_events), &c) < 0 ? nullptr : c;
+}
+
+// Block buffers too: a fresh one per file is an mmap, page faults and
+// zeroing of each of its pages.
+struct spare_buffer {
+  std::uint32_t size;
+  std::uint8_t* bytes;
+};
+std::vector<spare_buffer>& spare_buffers() {
+  static auto* spare = new std::vector<spare_buffer>;
+  return *spare;
+}
+
+std::uint8_t* take_buffer(std::uint32_t size) {
+  {
+    std::lock_guard lock(contexts_mutex);
+    auto& spare = spare_buffers();
+    for (std::size_t i = 0; i < spare.size(); ++i)
+      if (spare[i].size == size) {
+        std::uint8_t* b = spare[i].bytes;
+        spare[i] = spare.back();
+        spare.pop_back();
+        return b;
+      }
+  }
+  return static_cast<std::uint8_t*>(std::aligned_alloc(alignment, size));
+}
+
+void give_back(std::uint32_t size, std::uint8_t* b) {
+  std::lock_guard lock(contexts_mutex);
+  if (spare_buffers().size() < 4 * (context_events + 1))
+    spare_buffers().push_back({size, b});
+  else
+    std::free(b);
+}
+
+void give_back(io_context_t c) { // with nothing in flight
+  std::lock_guard lock(contexts_mutex);
+  if (spare_contexts().size() < 64)
+    spare_contexts().push_back(c);
+  else
+    io_destroy(c);
+}
+
 } // namespace
 
 struct direct_reader::slot {
-  struct freer {
-    void operator()(std::uint8_t* p) const { std::free(p); }
-  };
-  std::unique_ptr<std::uint8_t, freer> buffer;
+  std::uint8_t* buffer = nullptr; // from take_buffer, given back by the reader
   iocb cb{};
   std::uint64_t offset = 0;
   bool done = false;
@@ -33,7 +96,7 @@ struct direct_reader::slot {
 std::unique_ptr<direct_reader> direct_reader::open(int fd, const std::string& path, std::uint64_t begin,
                                                    std::uint64_t end, std::uint32_t block_size, unsigned depth) {
   if (block_size == 0 || block_size % alignment || begin % block_size || end % block_size || begin >= end
-      || depth == 0)
+      || depth == 0 || depth > context_events)
     return nullptr;
   const int dfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_DIRECT);
   if (dfd < 0)
@@ -43,8 +106,8 @@ std::unique_ptr<direct_reader> direct_reader::open(int fd, const std::string& pa
   struct stat a, b;
   if (::fstat(fd, &a) != 0 || ::fstat(dfd, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
     return nullptr; // not the file the caller reads: replaced meanwhile
-  io_context_t ctx = nullptr;
-  if (io_setup(static_cast<int>(depth), &ctx) < 0)
+  io_context_t ctx = take_context();
+  if (!ctx)
     return nullptr; // /proc/sys/fs/aio-max-nr reached, or AIO not allowed
   r->ctx_ = ctx;
   r->begin_ = r->next_ = begin;
@@ -54,7 +117,7 @@ std::unique_ptr<direct_reader> direct_reader::open(int fd, const std::string& pa
   // One buffer more than reads in flight: the one the caller is parsing.
   r->slots_.resize(depth + 1);
   for (std::size_t s = 0; s < r->slots_.size(); ++s) {
-    r->slots_[s].buffer.reset(static_cast<std::uint8_t*>(std::aligned_alloc(alignment, block_size)));
+    r->slots_[s].buffer = take_buffer(block_size);
     if (!r->slots_[s].buffer)
       return nullptr;
     r->free_.push_back(s);
@@ -65,8 +128,15 @@ std::unique_ptr<direct_reader> direct_reader::open(int fd, const std::string& pa
 direct_reader::~direct_reader() {
   if (ctx_) {
     drain(); // the kernel must be done writing into the buffers before they are freed
-    io_destroy(as_ctx(ctx_));
+    if (in_flight_ == 0)
+      give_back(as_ctx(ctx_));
+    else
+      io_destroy(as_ctx(ctx_)); // (io_getevents failed) waits for them itself
   }
+  if (in_flight_ == 0) // (else the kernel may still write into them: left to the process)
+    for (slot& sl : slots_)
+      if (sl.buffer)
+        give_back(block_size_, sl.buffer);
   if (fd_ >= 0)
     ::close(fd_);
 }
@@ -83,7 +153,7 @@ bool direct_reader::submit(std::size_t s, std::uint64_t offset) {
   sl.offset = offset;
   sl.done = false;
   sl.result = 0;
-  io_prep_pread(&sl.cb, fd_, sl.buffer.get(), block_size_, static_cast<long long>(offset));
+  io_prep_pread(&sl.cb, fd_, sl.buffer, block_size_, static_cast<long long>(offset));
   sl.cb.data = reinterpret_cast<void*>(s);
   iocb* cbs[1] = {&sl.cb};
   const int rc = io_submit(as_ctx(ctx_), 1, cbs);
@@ -123,6 +193,18 @@ void direct_reader::drain() {
       break;
 }
 
+void direct_reader::start() {
+  if (failed_ || !queue_.empty())
+    return;
+  while (!free_.empty() && in_flight_ < depth_ && next_ < end_) {
+    const std::size_t s = free_.back();
+    free_.pop_back();
+    if (!submit(s, next_))
+      return;
+    next_ += block_size_;
+  }
+}
+
 const std::uint8_t* direct_reader::read(std::uint64_t offset) {
   if (failed_ || offset < begin_ || offset >= end_ || offset % block_size_)
     return nullptr;
@@ -160,7 +242,7 @@ const std::uint8_t* direct_reader::read(std::uint64_t offset) {
     return nullptr;
   }
   // The caller holds this buffer until its next call: it stays at the front.
-  return front.buffer.get();
+  return front.buffer;
 }
 
 } // namespace stenotype::io

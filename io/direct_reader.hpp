@@ -44,6 +44,9 @@ public:
   /// in ascending order keeps the disk busy; a jump ahead waits out the
   /// reads in flight and starts again there; going back is allowed too.
   const std::uint8_t* read(std::uint64_t offset);
+  /// Asks for the span's first blocks now, without waiting (the caller
+  /// reads the blocks before the span meanwhile).
+  void start();
   bool failed() const { return failed_; }
   /// Why it failed (for tests and logs): "" while it has not.
   const std::string& why() const { return why_; }

@@ -77,28 +77,33 @@ void file_stream::plan_direct() {
   }
 }
 
-const std::uint8_t* file_stream::read_direct(std::uint64_t start) {
-  if (start < direct_begin_ || start >= direct_end_)
-    return nullptr;
-  if (!direct_tried_) {
-    direct_tried_ = true;
-    // Already in the page cache (a file just read, or just written):
-    // reading it buffered is cheaper than from the disk again. Probed where
-    // the span begins and in its middle, without waiting for the disk. A
-    // file system that cannot say (tmpfs: EOPNOTSUPP, and it is memory
-    // anyway) is read buffered.
-    alignas(4096) static thread_local std::uint8_t probe[4096];
-    int cached = 0;
-    const std::uint64_t bs = block_size_;
-    for (const std::uint64_t at : {start, start + (direct_end_ - start) / 2 / bs * bs}) {
-      iovec v{probe, sizeof probe};
-      const ssize_t got = ::preadv2(file_.fd(), &v, 1, static_cast<off_t>(at), RWF_NOWAIT);
-      cached += got == static_cast<ssize_t>(sizeof probe) || (got < 0 && errno != EAGAIN);
-    }
-    if (cached < 2)
-      direct_ = io::direct_reader::open(file_.fd(), path_, start, direct_end_, block_size_, limits_.costs.direct_depth);
+void file_stream::start_direct() {
+  direct_tried_ = true;
+  if (direct_end_ <= direct_begin_)
+    return;
+  // Already in the page cache (a file just read, or just written):
+  // reading it buffered is cheaper than from the disk again. Probed where
+  // the span begins and in its middle, without waiting for the disk. A
+  // file system that cannot say (tmpfs: EOPNOTSUPP, and it is memory
+  // anyway) is read buffered.
+  alignas(4096) static thread_local std::uint8_t probe[4096];
+  int cached = 0;
+  const std::uint64_t bs = block_size_;
+  for (const std::uint64_t at : {direct_begin_, direct_begin_ + (direct_end_ - direct_begin_) / 2 / bs * bs}) {
+    iovec v{probe, sizeof probe};
+    const ssize_t got = ::preadv2(file_.fd(), &v, 1, static_cast<off_t>(at), RWF_NOWAIT);
+    cached += got == static_cast<ssize_t>(sizeof probe) || (got < 0 && errno != EAGAIN);
   }
-  if (!direct_)
+  if (cached == 2)
+    return;
+  direct_ = io::direct_reader::open(file_.fd(), path_, direct_begin_, direct_end_, block_size_,
+                                    limits_.costs.direct_depth);
+  if (direct_) // its first reads go on while the blocks before it are read buffered
+    direct_->start();
+}
+
+const std::uint8_t* file_stream::read_direct(std::uint64_t start) {
+  if (!direct_ || start < direct_begin_ || start >= direct_end_)
     return nullptr;
   const std::uint8_t* bytes = direct_->read(start);
   if (!bytes) // refused or failed: this block and the rest buffered, where an error is found and reported
@@ -188,6 +193,8 @@ void file_stream::load_block(std::uint32_t b) {
   while (next_pos_ < sel_.positions.size() && sel_.positions[next_pos_] < end)
     ++next_pos_;
   const block_read how = how_to_read(sel_.blocks[b], next_pos_ - first, limits_.costs);
+  if (!direct_tried_ && how == block_read::whole)
+    start_direct(); // when the stream begins to read (a stream opened only to warm up never does)
   if (how != block_read::none)
     prefetch(std::uint64_t{b} * block_size_, limits_.costs.window_bytes);
   if (how == block_read::whole)

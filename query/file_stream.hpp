@@ -68,9 +68,9 @@ public:
   const io::block_layout& layout() const { return layout_; }
   /// What it reads (planned when opened).
   const read_plan& plan() const { return ahead_.plan(); }
-  /// Whether its scan is read with O_DIRECT now (from its first block in
-  /// direct_span(); false again if the direct reads failed and the rest
-  /// was read buffered).
+  /// Whether its scan is read with O_DIRECT now (from its first block
+  /// read; false again if the direct reads failed and the rest was read
+  /// buffered).
   bool reads_direct() const { return direct_ != nullptr; }
   /// The span it would read with O_DIRECT (empty: none).
   read_range direct_span() const { return {direct_begin_, direct_end_ - direct_begin_}; }
@@ -84,6 +84,7 @@ private:
   void consider(const io::packet_ref& p, bool copy);
   void prefetch(std::uint64_t offset, std::uint64_t window);
   void plan_direct();
+  void start_direct();
   const std::uint8_t* read_direct(std::uint64_t start);
   void report_damage();
 
@@ -100,8 +101,8 @@ private:
   std::uint32_t next_block_ = 0;
   std::size_t next_pos_ = 0; // into sel_.positions
   read_ahead ahead_;
-  // The scan's span past its first window, read with O_DIRECT: opened at
-  // its first block (a stream opened only to warm up never reads there).
+  // The scan's span past its first window, read with O_DIRECT: opened when
+  // the stream reads its first block (one opened only to warm up never does).
   std::uint64_t direct_begin_ = 0, direct_end_ = 0;
   bool direct_tried_ = false;
   std::unique_ptr<io::direct_reader> direct_;
