@@ -8,7 +8,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <set>
+#include <string>
+#include <vector>
 #include <stdexcept>
 #include <unistd.h>
 
@@ -36,7 +39,7 @@ struct indexer_state {
   index::index_builder builder;
   std::optional<std::uint64_t> current; // file being indexed
   std::set<std::uint64_t> built;        // index written hidden, packet file not yet complete
-  std::set<std::uint64_t> written;      // packet file complete, index not yet built
+  std::map<std::uint64_t, file_event> written; // packet file complete, index not yet built
   // Files whose first blocks went to a predecessor that failed (this indexer
   // was restarted mid-file): indexed from the packet file once it is written.
   std::set<std::uint64_t> partial;
@@ -90,6 +93,32 @@ struct indexer_state {
     }
   }
 
+  // The full index of a file that has parts: the parts (the builder holds
+  // only the blocks since the last one) merged with the builder's rest, so
+  // that each packet's keys are worked out once. When the parts on disk do
+  // not chain up to the builder's (removed by hand; unreadable), the index
+  // is made from the packet file instead, as for a restarted indexer.
+  bool write_from_parts(std::uint64_t file) {
+    std::vector<std::string> paths;
+    std::uint32_t end = 0;
+    for (const auto& c : io::list_companions(init.directory, file))
+      if (c.k == io::companion_name::kind::part && c.first_block == end && end < builder.part_first_block()) {
+        paths.push_back(init.directory + "/" + c.name());
+        end = c.end_block;
+      }
+    try {
+      if (end != builder.part_first_block())
+        throw std::runtime_error("its partial indexes do not cover blocks 0-" + std::to_string(builder.part_first_block()));
+      index::write_index_from_parts(builder, paths, hidden(file));
+      return true;
+    } catch (const std::exception& e) {
+      ::unlink(hidden(file).c_str());
+      LOG_WARN("indexer %d: file %llu: %s; indexing it from the packet file", init.thread,
+               static_cast<unsigned long long>(file), e.what());
+      return false;
+    }
+  }
+
   // The open file's parts, once its full index is published (renamed):
   // a reader finds the one or the others.
   void remove_parts(std::uint64_t file) {
@@ -122,8 +151,19 @@ struct indexer_state {
       return;
     }
     peak_memory = std::max(peak_memory, builder.memory_bytes());
-    index::write_index(builder, hidden(file), init.format);
     current.reset();
+    if (builder.parts_started() && !write_from_parts(file)) {
+      if (const auto it = written.find(file); it != written.end()) {
+        const file_event ev = it->second;
+        written.erase(it);
+        index_from_disk(ev);
+      } else {
+        partial.insert(file); // indexed from the packet file once it is written
+      }
+      return;
+    }
+    if (!builder.parts_started())
+      index::write_index(builder, hidden(file), init.format);
     if (written.erase(file))
       publish(file);
     else
@@ -136,7 +176,7 @@ struct indexer_state {
     if (built.erase(ev.id))
       publish(ev.id);
     else if (current == ev.id)
-      written.insert(ev.id); // published when its close arrives
+      written.emplace(ev.id, ev); // published when its close arrives
     else if (ev.blocks == 0 && !io::exists(final(ev.id)))
       index_empty(ev.id); // an idle file (rotates_idle_files): no block came to index
     else if (!io::exists(final(ev.id)))

@@ -36,9 +36,11 @@ const list writer = {"openat", "close", "io_submit", "io_getevents", "io_pgeteve
 // The indexer: RocksDB's SstFileWriter (open, append, range sync, fsync,
 // page-cache hints, file system block size via fstatfs/uname), our chmod
 // and rename of the finished index and of each partial index of the open
-// file (fresh queries), listing (getdents64) and unlinking those parts; LevelDB's first Options (stenographer
+// file (fresh queries), listing (getdents64), reading back (SstFileReader:
+// pread, readahead; merged into the file's full index) and unlinking those
+// parts; LevelDB's first Options (stenographer
 // format) build its Env, which asks for RLIMIT_NOFILE once.
-const list indexer = {"openat", "close", "read", "pread64", "pwrite64", "lseek", "fstat",
+const list indexer = {"openat", "close", "read", "pread64", "readahead", "pwrite64", "lseek", "fstat",
                       "newfstatat", "statx", "fstatfs", "statfs", "fcntl", "fadvise64",
                       "fallocate", "ftruncate", "fsync", "fdatasync", "sync_file_range",
                       "rename", "renameat", "renameat2", "unlink", "unlinkat", "fchmod", "uname",

@@ -96,7 +96,8 @@ first_number() { grep -oE '[0-9]+([.][0-9]+)?' | head -1; }
       fi
     done
     [[ $(quota google-stenotype "$mix") == "" ]] && ok=x
-    row "$label" "${o}%" "${peers:--}" "$gr vs Google's" "$(verdict "$ok")"
+    ni=$(quota stenotype-noindex "$mix")
+    row "$label" "${o}%${ni:+ (--no_index: ${ni}%)}" "${peers:--}" "$gr vs Google's" "$(verdict "$ok")"
   done
 
   # --- 3. queries

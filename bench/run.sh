@@ -2,7 +2,7 @@
 # Every benchmark, side by side with the peers, in one command
 # (docs/PERFORMANCE.md explains each table):
 #
-#   sudo bench/run.sh                 # standard profile, ~15 min on 2 cores
+#   sudo bench/run.sh                 # standard profile, ~50 min on 2 cores (the quota sweep ~30)
 #   sudo FULL=1 bench/run.sh          # 10 M packets a point (5 M at 1514 B), ~1 h
 #
 # Installs what is missing (Debian packages: the build, fio, netsniff-ng

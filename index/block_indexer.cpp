@@ -11,14 +11,25 @@ std::uint32_t index_block(index_builder& builder, std::span<const std::uint8_t> 
                           std::uint64_t block_offset) {
   const auto block_number = static_cast<std::uint32_t>(block_offset / builder.summary().block_size);
   builder.note_blocks(block_number + 1);
-  packet_attributes attrs;
-  return io::for_each_packet(block, [&](const io::packet_ref& p) {
+  // Parsed in batches: the builder overlaps the batch's flow lookups.
+  constexpr std::size_t batch = 16;
+  packet_entry pending[batch];
+  std::size_t n = 0;
+  const std::uint32_t count = io::for_each_packet(block, [&](const io::packet_ref& p) {
     if ((block_offset + p.offset) % (1u << position_shift) != 0)
       return; // not where the kernel puts packets: a damaged block; positions could not be stored
-    parse_packet(p, attrs);
-    builder.add(block_offset + p.offset, block_number,
-                std::uint64_t{p.sec} * 1000000000u + p.nsec, attrs);
+    packet_entry& e = pending[n++];
+    parse_packet(p, e.attrs);
+    e.position = block_offset + p.offset;
+    e.block = block_number;
+    e.ts_ns = std::uint64_t{p.sec} * 1000000000u + p.nsec;
+    if (n == batch) {
+      builder.add(pending, n);
+      n = 0;
+    }
   });
+  builder.add(pending, n);
+  return count;
 }
 
 std::uint64_t index_packet_file(const std::string& path, index_builder& builder) {

@@ -1,5 +1,5 @@
 // index/flat_table.hpp -- an open-addressing hash table from a small key to a
-// 32-bit id. One array, linear probing, grown at 50% load: no allocation per
+// 32-bit id. One array, linear probing, grown at 80% load: no allocation per
 // insert (only when doubling), cache-friendly lookups on the indexing path.
 #pragma once
 
@@ -18,9 +18,19 @@ public:
   /// The id stored for `k`, or 0 after inserting `k` with id `fresh` when it
   /// was missing (the caller then uses `fresh`).
   std::uint32_t find_or_insert(const Key& k, std::uint32_t fresh) {
-    if ((size_ + 1) * 2 > slots_.size())
+    if ((size_ + 1) * 5 > slots_.size() * 4)
       grow();
     return insert(slots_, k, fresh);
+  }
+
+  /// The id stored for `k`, 0 when absent.
+  std::uint32_t find(const Key& k) const {
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = hash(k) & mask;; i = (i + 1) & mask) {
+      const slot& s = slots_[i];
+      if (s.id == 0 || std::memcmp(&s.key, &k, sizeof(Key)) == 0)
+        return s.id;
+    }
   }
 
   std::size_t size() const { return size_; }

@@ -1,7 +1,9 @@
+// index/index_builder.cpp -- see index_builder.hpp.
 #include "index/index_builder.hpp"
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 namespace stenotype::index {
 namespace {
@@ -9,6 +11,17 @@ namespace {
 void put_be(std::string& out, std::uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i)
     out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+// The position lists' varints, written raw into room made beforehand (at
+// most 5 bytes each): no size check per byte as a string's push_back does.
+char* write_varint(char* p, std::uint32_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
 }
 
 // The file_meta record (keys.hpp): the same 32 bytes for a full index and a part.
@@ -27,88 +40,40 @@ std::string_view file_meta_value(const file_summary& s, std::string& value) {
 index_builder::index_builder(std::uint32_t block_size) : block_size_(block_size) { reset(); }
 
 void index_builder::reset() {
-  tails_.clear();
-  heads_.clear();
+  scratch_ = scratch{};
+  blocks_.clear();
+  summary_ = file_summary{};
+  summary_.block_size = block_size_;
+  parts_started_ = false;
+  part_first_ = 0;
+  last_slot_ = 0;
+  clear_flows(false);
+}
+
+// keep_memory: between parts of one file the next part needs about as much
+// again; handing pages back and faulting them in anew every second costs.
+void index_builder::clear_flows(bool keep_memory) {
+  const auto keep = [&](std::size_t bytes, std::size_t page) { return keep_memory ? bytes / page : 0; };
+  slots_.clear(keep(slots_.memory_bytes(), decltype(slots_)::page_elems * 4));
+  table_.clear();
+  flows_.clear(keep(flows_.memory_bytes(), decltype(flows_)::page_elems * sizeof(flow_record)));
+  chunks_.clear(keep(chunks_.memory_bytes(), decltype(chunks_)::page_elems * sizeof(chunk)));
+  chunks_.grow_one(); // chunk 0: none
+  key_count_ = 0;
   protocol_ids_.assign(256, 0);
   port_ids_.assign(65536, 0);
   vlan_ids_.assign(4096, 0);
   ipv4_ids_.clear();
   mpls_ids_.clear();
   ipv6_ids_.clear();
-  pages_.clear();
-  chunks_used_ = 1;
-  blocks_.clear();
-  summary_ = file_summary{};
-  summary_.block_size = block_size_;
-  part_ = 1;
-  part_first_ = 0;
-  part_starts_.clear();
-  part_keys_.clear();
+  tag_ids_.clear();
+  tag_stacks_.clear();
 }
 
-std::uint32_t index_builder::new_chunk() {
-  const std::uint32_t n = chunks_used_++;
-  if (n / chunks_per_page >= pages_.size())
-    pages_.push_back(std::make_unique<chunk[]>(chunks_per_page));
-  chunk_at(n).next = 0;
-  return n;
-}
-
-void index_builder::append(std::uint32_t id, std::uint32_t slot) {
-  posting_tail& pl = tails_[id - 1];
-  if (!pl.empty && slot == pl.last)
-    return; // same packet, same key twice (e.g. equal source and destination port)
-  if (pl.part != part_)
-    enter_part(id, pl);
-  std::uint32_t v = pl.empty ? slot : slot - pl.last;
-  pl.last = slot;
-  pl.empty = false;
-  std::uint8_t buf[5];
-  int n = 0;
-  do {
-    std::uint8_t b = v & 0x7f;
-    v >>= 7;
-    buf[n++] = v ? (b | 0x80) : b;
-  } while (v);
-  for (int i = 0; i < n; ++i) {
-    if (pl.tail_used == chunk_bytes) {
-      const std::uint32_t c = new_chunk();
-      chunk_at(pl.tail).next = c;
-      pl.tail = c;
-      pl.tail_used = 0;
-    }
-    chunk_at(pl.tail).data[pl.tail_used++] = buf[i];
-  }
-}
-
-void index_builder::enter_part(std::uint32_t id, posting_tail& pl) {
-  pl.part = part_;
-  part_starts_[id - 1] = part_start{pl.tail, pl.tail_used, pl.empty, pl.last};
-  part_keys_.push_back(id);
-}
-
-std::uint32_t index_builder::new_list(const index_key& k) {
-  const std::uint32_t c = new_chunk();
-  tails_.push_back(posting_tail{c, 0, 0, true, 0});
-  heads_.push_back(posting_head{k, c});
-  part_starts_.emplace_back();
-  return static_cast<std::uint32_t>(tails_.size());
-}
-
-std::uint32_t index_builder::id_direct(std::vector<std::uint32_t>& table, std::size_t i,
-                                       const index_key& k) {
-  std::uint32_t& id = table[i];
-  if (id == 0)
-    id = new_list(k);
-  return id;
-}
-
-template <class Table, class Key>
-std::uint32_t index_builder::id_in(Table& t, const Key& value, const index_key& k) {
-  const auto fresh = static_cast<std::uint32_t>(tails_.size() + 1);
-  if (std::uint32_t id = t.find_or_insert(value, fresh))
-    return id;
-  return new_list(k);
+void index_builder::start_part() {
+  parts_started_ = true;
+  part_first_ = summary_.blocks;
+  clear_flows(true);
 }
 
 void index_builder::note_blocks(std::uint32_t count) {
@@ -117,183 +82,485 @@ void index_builder::note_blocks(std::uint32_t count) {
   summary_.blocks = std::max(summary_.blocks, count);
 }
 
-void index_builder::add(std::uint64_t position, std::uint32_t block, std::uint64_t ts_ns,
-                        const packet_attributes& a) {
-  const auto slot = static_cast<std::uint32_t>(position >> position_shift);
-  note_blocks(block + 1);
-  block_times& bt = blocks_[block];
-  if (bt.packets++ == 0)
-    bt.first_ns = bt.last_ns = ts_ns;
-  bt.first_ns = std::min(bt.first_ns, ts_ns);
-  bt.last_ns = std::max(bt.last_ns, ts_ns);
-  if (summary_.packets++ == 0)
-    summary_.first_ns = summary_.last_ns = ts_ns;
-  summary_.first_ns = std::min(summary_.first_ns, ts_ns);
-  summary_.last_ns = std::max(summary_.last_ns, ts_ns);
+// Keys are not stored: each is made again from its table when written.
+std::uint32_t index_builder::new_key() { return ++key_count_; }
 
-  for (int i = 0; i < a.vlan_count; ++i)
-    append(id_direct(vlan_ids_, a.vlans[i], vlan_key(a.vlans[i])), slot);
-  for (int i = 0; i < a.mpls_count; ++i)
-    append(id_in(mpls_ids_, a.mpls[i], mpls_key(a.mpls[i])), slot);
+std::uint32_t index_builder::id_direct(std::vector<std::uint32_t>& table, std::size_t i) {
+  std::uint32_t& id = table[i];
+  if (id == 0)
+    id = new_key();
+  return id;
+}
+
+template <class Table, class Key>
+std::uint32_t index_builder::id_in(Table& t, const Key& value) {
+  const auto fresh = key_count_ + 1;
+  if (std::uint32_t id = t.find_or_insert(value, fresh))
+    return id;
+  return new_key();
+}
+
+flow_key index_builder::make_flow_key(const packet_attributes& a) {
+  flow_key k;
   if (a.ip_version == 4) {
-    std::uint32_t src, dst;
-    std::memcpy(&src, a.src_ip, 4);
-    std::memcpy(&dst, a.dst_ip, 4);
-    append(id_in(ipv4_ids_, src, ipv4_key(a.src_ip)), slot);
-    append(id_in(ipv4_ids_, dst, ipv4_key(a.dst_ip)), slot);
+    k.flags = flow_key::ipv4;
+    std::memcpy(&k.src, a.src_ip, 4);
+    std::memcpy(&k.dst, a.dst_ip, 4);
   } else if (a.ip_version == 6) {
+    // By key id: a flow key of 20 bytes, not 44, for every flow.
     std::array<std::uint8_t, 16> src, dst;
     std::memcpy(src.data(), a.src_ip, 16);
     std::memcpy(dst.data(), a.dst_ip, 16);
-    append(id_in(ipv6_ids_, src, ipv6_key(a.src_ip)), slot);
-    append(id_in(ipv6_ids_, dst, ipv6_key(a.dst_ip)), slot);
+    k.flags = flow_key::ipv6;
+    k.src = id_in(ipv6_ids_, src);
+    k.dst = id_in(ipv6_ids_, dst);
   }
-  if (a.has_protocol)
-    append(id_direct(protocol_ids_, a.protocol, protocol_key(a.protocol)), slot);
+  if (a.has_protocol) {
+    k.flags |= flow_key::has_protocol;
+    k.protocol = a.protocol;
+  }
   if (a.has_ports) {
-    append(id_direct(port_ids_, a.src_port, port_key(a.src_port)), slot);
-    append(id_direct(port_ids_, a.dst_port, port_key(a.dst_port)), slot);
+    k.flags |= flow_key::has_ports;
+    k.src_port = a.src_port;
+    k.dst_port = a.dst_port;
+  }
+  if (a.vlan_count || a.mpls_count) {
+    tag_stack t;
+    std::memset(static_cast<void*>(&t), 0, sizeof t); // padding too: the table compares bytes
+    t.vlan_count = a.vlan_count;
+    t.mpls_count = a.mpls_count;
+    std::copy(a.vlans, a.vlans + a.vlan_count, t.vlans);
+    std::copy(a.mpls, a.mpls + a.mpls_count, t.mpls);
+    const auto fresh = static_cast<std::uint32_t>(tag_stacks_.size() + 1);
+    k.tags = tag_ids_.find_or_insert(t, fresh);
+    if (k.tags == 0) {
+      tag_stacks_.push_back(t);
+      k.tags = fresh;
+    }
+  }
+  return k;
+}
+
+// A new flow's keys get their ids now (each key's table entry is made
+// once); they are not stored with the flow but looked up again when written
+// (flow_key_ids): a few lookups per flow then, 20 bytes per flow less now.
+std::uint32_t index_builder::new_flow(const flow_key& key) {
+  const auto id = static_cast<std::uint32_t>(flows_.grow_one());
+  flow_record& f = flows_[id];
+  f = flow_record{};
+  f.key = key;
+  f.head = f.tail = new_chunk();
+  if (key.tags) {
+    const tag_stack& t = tag_stacks_[key.tags - 1];
+    for (int i = 0; i < t.vlan_count; ++i)
+      id_direct(vlan_ids_, t.vlans[i]);
+    for (int i = 0; i < t.mpls_count; ++i)
+      id_in(mpls_ids_, t.mpls[i]);
+  }
+  if (key.flags & flow_key::ipv4) {
+    id_in(ipv4_ids_, key.src);
+    id_in(ipv4_ids_, key.dst);
+  }
+  if (key.flags & flow_key::has_protocol)
+    id_direct(protocol_ids_, key.protocol);
+  if (key.flags & flow_key::has_ports) {
+    id_direct(port_ids_, key.src_port);
+    id_direct(port_ids_, key.dst_port);
+  }
+  return id;
+}
+
+int index_builder::flow_key_ids(const flow_key& key, std::uint32_t* out) const {
+  int n = 0;
+  auto put = [&](std::uint32_t id) { // ids from 1; out: from 0, each once
+    for (int i = 0; i < n; ++i)
+      if (out[i] == id - 1)
+        return;
+    out[n++] = id - 1;
+  };
+  if (key.tags) {
+    const tag_stack& t = tag_stacks_[key.tags - 1];
+    for (int i = 0; i < t.vlan_count; ++i)
+      put(vlan_ids_[t.vlans[i]]);
+    for (int i = 0; i < t.mpls_count; ++i)
+      put(mpls_ids_.find(t.mpls[i]));
+  }
+  if (key.flags & flow_key::ipv4) {
+    put(ipv4_ids_.find(key.src));
+    put(ipv4_ids_.find(key.dst));
+  } else if (key.flags & flow_key::ipv6) {
+    put(key.src);
+    put(key.dst);
+  }
+  if (key.flags & flow_key::has_protocol)
+    put(protocol_ids_[key.protocol]);
+  if (key.flags & flow_key::has_ports) {
+    put(port_ids_[key.src_port]);
+    put(port_ids_[key.dst_port]);
+  }
+  return n;
+}
+
+std::uint32_t index_builder::new_chunk() {
+  const auto n = static_cast<std::uint32_t>(chunks_.grow_one());
+  chunks_[n].next = 0;
+  return n;
+}
+
+void index_builder::append(flow_record& f, std::uint32_t ordinal) {
+  std::uint32_t v = f.count == 0 ? ordinal : ordinal - f.last;
+  if (f.count++ == 0)
+    f.first = ordinal;
+  f.last = ordinal;
+  chunk* c = &chunks_[f.tail];
+  for (;;) {
+    if (f.tail_used == chunk_bytes) {
+      const std::uint32_t n = new_chunk();
+      c->next = n;
+      f.tail = n;
+      f.tail_used = 0;
+      c = &chunks_[n];
+    }
+    if (v < 0x80) {
+      c->data[f.tail_used++] = static_cast<std::uint8_t>(v);
+      return;
+    }
+    c->data[f.tail_used++] = static_cast<std::uint8_t>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+}
+
+void index_builder::add_one(const packet_entry& p, const flow_key& key, std::uint32_t hash) {
+  const std::uint64_t slot = p.position >> position_shift;
+  if (slot + 1 <= last_slot_)
+    return; // out of order: its position could not be stored as a delta
+  last_slot_ = slot + 1;
+  note_blocks(p.block + 1);
+  block_times& bt = blocks_[p.block];
+  if (bt.packets++ == 0)
+    bt.first_ns = bt.last_ns = p.ts_ns;
+  bt.first_ns = std::min(bt.first_ns, p.ts_ns);
+  bt.last_ns = std::max(bt.last_ns, p.ts_ns);
+  if (summary_.packets++ == 0)
+    summary_.first_ns = summary_.last_ns = p.ts_ns;
+  summary_.first_ns = std::min(summary_.first_ns, p.ts_ns);
+  summary_.last_ns = std::max(summary_.last_ns, p.ts_ns);
+
+  const auto ordinal = static_cast<std::uint32_t>(slots_.size());
+  slots_.push_back(static_cast<std::uint32_t>(slot));
+
+  const auto fresh = static_cast<std::uint32_t>(flows_.size());
+  std::uint32_t id = table_.find_or_insert(key, hash, fresh, [&](std::uint32_t i) -> const flow_key& {
+    return flows_[i].key;
+  });
+  if (id == fresh)
+    id = new_flow(key);
+  append(flows_[id], ordinal);
+}
+
+void index_builder::add(std::uint64_t position, std::uint32_t block, std::uint64_t ts_ns,
+                        const packet_attributes& attrs) {
+  packet_entry e;
+  e.position = position;
+  e.block = block;
+  e.ts_ns = ts_ns;
+  e.attrs = attrs;
+  add(&e, 1);
+}
+
+void index_builder::add(const packet_entry* packets, std::size_t n) {
+  // Keys and hashes first, and the slots asked for; by the time a packet's
+  // lookup runs, its slot has (mostly) arrived.
+  constexpr std::size_t batch = 16;
+  flow_key keys[batch];
+  std::uint32_t hashes[batch];
+  for (std::size_t at = 0; at < n; at += batch) {
+    const std::size_t m = std::min(batch, n - at);
+    for (std::size_t i = 0; i < m; ++i) {
+      keys[i] = make_flow_key(packets[at + i].attrs);
+      hashes[i] = hash_flow(keys[i]);
+      table_.prefetch(hashes[i]);
+    }
+    for (std::size_t i = 0; i < m; ++i)
+      add_one(packets[at + i], keys[i], hashes[i]);
   }
 }
 
 std::size_t index_builder::memory_bytes() const {
-  return pages_.size() * chunks_per_page * sizeof(chunk)
-         + tails_.capacity() * sizeof(posting_tail) + heads_.capacity() * sizeof(posting_head)
+  return blocks_.capacity() * sizeof(block_times)
+         + slots_.memory_bytes() + table_.memory_bytes() + flows_.memory_bytes() + chunks_.memory_bytes()
+        
          + (protocol_ids_.capacity() + port_ids_.capacity() + vlan_ids_.capacity()) * 4
          + ipv4_ids_.memory_bytes() + mpls_ids_.memory_bytes() + ipv6_ids_.memory_bytes()
-         + blocks_.capacity() * sizeof(block_times);
+         + tag_ids_.memory_bytes() + tag_stacks_.capacity() * sizeof(tag_stack) + scratch_.memory_bytes();
 }
 
-void index_builder::for_each_entry(
-  const std::function<void(std::string_view, std::string_view)>& fn) const {
+// --- writing -------------------------------------------------------------
+
+template <class F>
+void index_builder::for_each_ordinal(const flow_record& f, F&& fn) const {
+  std::uint32_t ordinal = 0, v = 0;
+  int shift = 0;
+  bool first = true;
+  for (std::uint32_t c = f.head;;) {
+    const chunk& ch = chunks_[c];
+    const std::size_t used = c == f.tail ? f.tail_used : chunk_bytes;
+    for (std::size_t i = 0; i < used; ++i) {
+      const std::uint8_t b = ch.data[i];
+      v |= std::uint32_t{b & 0x7fu} << shift;
+      if (b & 0x80) {
+        shift += 7;
+        continue;
+      }
+      ordinal = first ? v : ordinal + v;
+      first = false;
+      fn(ordinal);
+      v = 0;
+      shift = 0;
+    }
+    if (c == f.tail)
+      return;
+    c = ch.next;
+  }
+}
+
+void index_builder::emit_meta(const std::function<void(std::string_view, std::string_view)>& fn,
+                              bool part) const {
   std::string value;
   // Metadata first: "\0" < "\0blocks" < "\0file" < any other key.
   put_be(value, format_version, 4);
   fn(version_key, value);
   value.clear();
-  for (const auto& b : blocks_) {
-    put_be(value, b.first_ns, 8);
-    put_be(value, b.last_ns, 8);
-    put_be(value, b.packets, 4);
-  }
-  fn(block_meta_key, value);
-  fn(file_meta_key, file_meta_value(summary_, value));
-
-  std::vector<std::uint32_t> order(heads_.size());
-  for (std::uint32_t i = 0; i < order.size(); ++i)
-    order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-    return heads_[a].key.view() < heads_[b].key.view();
-  });
-  for (std::uint32_t i : order) {
-    const posting_tail& pl = tails_[i];
-    const posting_head& ph = heads_[i];
-    value.clear();
-    for (std::uint32_t c = ph.head; c != 0;) {
-      const chunk& ch = chunk_at(c);
-      const std::size_t used = c == pl.tail ? pl.tail_used : chunk_bytes;
-      value.append(reinterpret_cast<const char*>(ch.data), used);
-      c = c == pl.tail ? 0 : ch.next;
-    }
-    fn(ph.key.view(), value);
-  }
-}
-
-} // namespace stenotype::index
-
-namespace stenotype::index {
-namespace {
-
-void put_varint(std::string& out, std::uint64_t v) {
-  do {
-    const auto b = static_cast<std::uint8_t>(v & 0x7f);
-    v >>= 7;
-    out.push_back(static_cast<char>(v ? (b | 0x80) : b));
-  } while (v);
-}
-
-} // namespace
-
-void index_builder::start_part() {
-  if (++part_ == 0) { // wrapped: no key may look as if it were in the new part
-    for (auto& t : tails_)
-      t.part = 0;
-    part_ = 1;
-  }
-  part_keys_.clear();
-  part_first_ = summary_.blocks;
-}
-
-void index_builder::for_each_part_entry(
-  const std::function<void(std::string_view, std::string_view)>& fn) const {
-  std::string value;
-  put_be(value, format_version, 4);
-  fn(version_key, value);
-  file_summary part{0, 0, 0, summary_.blocks, block_size_};
-  value.clear();
+  file_summary s = part ? file_summary{0, 0, 0, summary_.blocks, block_size_} : summary_;
   for (std::uint32_t b = 0; b < blocks_.size(); ++b) {
     const block_times none{};
-    const block_times& t = b < part_first_ ? none : blocks_[b];
+    const block_times& t = part && b < part_first_ ? none : blocks_[b];
     put_be(value, t.first_ns, 8);
     put_be(value, t.last_ns, 8);
     put_be(value, t.packets, 4);
-    if (t.packets == 0)
+    if (!part || t.packets == 0)
       continue;
-    part.first_ns = part.packets == 0 ? t.first_ns : std::min(part.first_ns, t.first_ns);
-    part.last_ns = part.packets == 0 ? t.last_ns : std::max(part.last_ns, t.last_ns);
-    part.packets += t.packets;
+    s.first_ns = s.packets == 0 ? t.first_ns : std::min(s.first_ns, t.first_ns);
+    s.last_ns = s.packets == 0 ? t.last_ns : std::max(s.last_ns, t.last_ns);
+    s.packets += t.packets;
   }
   fn(block_meta_key, value);
-  fn(file_meta_key, file_meta_value(part, value));
+  fn(file_meta_key, file_meta_value(s, value));
+}
 
-  // Sorted as contiguous copies of the keys: the part's keys are scattered
-  // over heads_, and comparing through them missed the cache at every step.
-  struct sort_entry {
-    std::uint8_t bytes[17];
-    std::uint8_t size;
-    std::uint32_t id;
-  };
-  std::vector<sort_entry> order(part_keys_.size());
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    const index_key& k = heads_[part_keys_[i] - 1].key;
-    std::memcpy(order[i].bytes, k.bytes, sizeof k.bytes);
-    order[i].size = k.size;
-    order[i].id = part_keys_[i];
+void index_builder::for_each_metadata(const std::function<void(std::string_view, std::string_view)>& fn) const {
+  emit_meta(fn, false);
+}
+
+void index_builder::for_each_entry(const std::function<void(std::string_view, std::string_view)>& fn) const {
+  if (parts_started_)
+    throw std::logic_error("index_builder::for_each_entry after start_part: merge the parts");
+  emit_meta(fn, false);
+  for_each_key_entry(fn);
+}
+
+void index_builder::for_each_part_entry(const std::function<void(std::string_view, std::string_view)>& fn) const {
+  emit_meta(fn, true);
+  for_each_key_entry(fn);
+}
+
+void index_builder::for_each_key_entry(const std::function<void(std::string_view, std::string_view)>& fn) const {
+  const std::size_t nkeys = key_count_, nflows = flows_.size();
+  if (nkeys == 0)
+    return;
+  // Every flow's ordinals, decoded once, flow after flow: a key's flows are
+  // then read from one array, not from chunk chains (a miss per chunk, and
+  // as many walks as the flow has keys).
+  // (Scratch kept between calls: a part is written every second, and fresh
+  // vectors were page faults every time.)
+  // Their positions too, once per packet (a scattered read of slots_,
+  // asked for ahead): a key of one flow or of a few packets then reads its
+  // positions in a row.
+  auto& flow_at = scratch_.flow_at;
+  auto& ords = scratch_.ords;
+  auto& fslots = scratch_.fslots;
+  const auto total = static_cast<std::uint32_t>(slots_.size());
+  flow_at.resize(nflows + 1);
+  ords.resize(total);
+  fslots.resize(total);
+  {
+    std::uint32_t at = 0;
+    for (std::size_t f = 0; f < nflows; ++f) {
+      flow_at[f] = at;
+      if (f + 1 < nflows)
+        __builtin_prefetch(&chunks_[flows_[f + 1].head]);
+      for_each_ordinal(flows_[f], [&](std::uint32_t o) { ords[at++] = o; });
+    }
+    flow_at[nflows] = at;
+    constexpr std::uint32_t ahead = 16;
+    for (std::uint32_t j = 0; j < at; ++j) {
+      if (j + ahead < at)
+        __builtin_prefetch(&slots_[ords[j + ahead]]);
+      fslots[j] = slots_[ords[j]];
+    }
   }
-  std::sort(order.begin(), order.end(), [](const sort_entry& a, const sort_entry& b) {
-    const int c = std::memcmp(a.bytes, b.bytes, std::min(a.size, b.size));
-    return c != 0 ? c < 0 : a.size < b.size;
-  });
-  for (const sort_entry& e : order) {
-    const posting_tail& pl = tails_[e.id - 1];
-    const part_start& ps = part_starts_[e.id - 1];
-    // Walk the chunks from where the part began; the first varint is re-read
-    // and stored whole, not as a delta from a position of an earlier part.
-    std::uint32_t c = ps.chunk, at = ps.used;
-    auto end_of = [&](std::uint32_t n) -> std::uint32_t { return n == pl.tail ? pl.tail_used : chunk_bytes; };
-    std::uint64_t first = 0;
-    for (int shift = 0;; shift += 7) {
-      while (at == end_of(c)) { // (a key enters a part with an append: the varint is there)
-        c = chunk_at(c).next;
-        at = 0;
+  // Key -> its flows, by a counting sort of the flows' key lists.
+  auto& start = scratch_.start;
+  start.assign(nkeys + 1, 0);
+  std::uint32_t ids[max_flow_keys];
+  for (std::size_t f = 0; f < nflows; ++f) {
+    const int n = flow_key_ids(flows_[f].key, ids);
+    for (int i = 0; i < n; ++i)
+      ++start[ids[i] + 1];
+  }
+  for (std::size_t k = 0; k < nkeys; ++k)
+    start[k + 1] += start[k];
+  auto& members = scratch_.members;
+  members.resize(start[nkeys]);
+  {
+    auto& fill = scratch_.fill;
+    fill.assign(start.begin(), start.end() - 1);
+    for (std::size_t f = 0; f < nflows; ++f) {
+      const int n = flow_key_ids(flows_[f].key, ids);
+      for (int i = 0; i < n; ++i)
+        members[fill[ids[i]]++] = static_cast<std::uint32_t>(f);
+    }
+  }
+
+  // Dense keys (many flows, their packets a good share of the part's:
+  // protocols, server ports and addresses) get their positions in one
+  // sequential pass over the part's packets, each packet's position
+  // appended to each of its flow's dense keys: per packet a few appends,
+  // instead of one bitmap walk (set, scan, gather, read) per key.
+  auto& dense_of = scratch_.fill; // key -> its dense number + 1, 0: not dense
+  dense_of.assign(nkeys, 0);
+  std::uint32_t ndense = 0;
+  for (std::size_t k = 0; k < nkeys; ++k) {
+    const std::size_t n = start[k + 1] - start[k];
+    if (n < 2)
+      continue;
+    std::uint64_t count = 0;
+    std::uint32_t lo = ~0u, hi = 0;
+    for (std::size_t i = start[k]; i < start[k + 1]; ++i) {
+      const flow_record& r = flows_[members[i]];
+      count += r.count;
+      lo = std::min(lo, r.first);
+      hi = std::max(hi, r.last);
+    }
+    // Sparse keys (a few packets across the part) are sorted instead.
+    if ((hi / 64 - lo / 64 + 1) <= count * 16)
+      dense_of[k] = ++ndense;
+  }
+  auto& dense_values = scratch_.dense_values;
+  if (ndense > 0) {
+    // Flow -> its dense keys (numbers), by a counting sort of the dense keys' flows.
+    auto& fk_at = scratch_.fk_at;
+    auto& fk = scratch_.fk;
+    fk_at.assign(nflows + 1, 0);
+    for (std::size_t k = 0; k < nkeys; ++k)
+      if (dense_of[k])
+        for (std::size_t i = start[k]; i < start[k + 1]; ++i)
+          ++fk_at[members[i] + 1];
+    for (std::size_t f = 0; f < nflows; ++f)
+      fk_at[f + 1] += fk_at[f];
+    fk.resize(fk_at[nflows]);
+    auto& fk_fill = scratch_.gathered;
+    fk_fill.assign(fk_at.begin(), fk_at.end() - 1);
+    for (std::size_t k = 0; k < nkeys; ++k)
+      if (dense_of[k])
+        for (std::size_t i = start[k]; i < start[k + 1]; ++i)
+          fk[fk_fill[members[i]]++] = dense_of[k] - 1;
+    // Ordinal -> flow.
+    auto& flow_of = scratch_.flow_of;
+    flow_of.resize(total);
+    for (std::size_t f = 0; f < nflows; ++f)
+      for (std::uint32_t j = flow_at[f]; j < flow_at[f + 1]; ++j)
+        flow_of[ords[j]] = static_cast<std::uint32_t>(f);
+    if (dense_values.size() < ndense)
+      dense_values.resize(ndense);
+    for (std::uint32_t d = 0; d < ndense; ++d)
+      dense_values[d].used = 0; // room kept for the next part
+    auto& last = scratch_.dense_last; // last slot + 1; 0: none yet
+    last.assign(ndense, 0);
+    for (std::uint32_t o = 0; o < total; ++o) {
+      const std::uint32_t f = flow_of[o];
+      const std::uint32_t slot = slots_[o];
+      for (std::uint32_t i = fk_at[f]; i < fk_at[f + 1]; ++i) {
+        const std::uint32_t d = fk[i];
+        auto& list = dense_values[d];
+        if (list.used + 5 > list.bytes.size())
+          list.bytes.resize(std::max<std::size_t>(64, 2 * list.bytes.size()));
+        list.used = static_cast<std::size_t>(
+          write_varint(list.bytes.data() + list.used, last[d] == 0 ? slot : slot - (last[d] - 1)) - list.bytes.data());
+        last[d] = slot + 1;
       }
-      const std::uint8_t b = chunk_at(c).data[at++];
-      first |= std::uint64_t{b & 0x7fu} << shift;
-      if (!(b & 0x80))
-        break;
     }
-    value.clear();
-    put_varint(value, ps.absolute ? first : ps.base + first);
-    for (;;) {
-      const chunk& ch = chunk_at(c);
-      value.append(reinterpret_cast<const char*>(ch.data) + at, end_of(c) - at);
-      if (c == pl.tail)
-        break;
-      c = ch.next;
-      at = 0;
-    }
-    fn(std::string_view(reinterpret_cast<const char*>(e.bytes), e.size), value);
   }
+
+  auto& gathered = scratch_.gathered;
+  std::vector<char> value; // room for the largest non-dense key's list
+  auto emit = [&](std::uint32_t k, const index_key& key) {
+    const std::uint32_t* m = members.data() + start[k];
+    const std::size_t n = start[k + 1] - start[k];
+    if (n == 0)
+      return;
+    if (dense_of[k]) {
+      const auto& list = dense_values[dense_of[k] - 1];
+      fn(key.view(), std::string_view(list.bytes.data(), list.used));
+      return;
+    }
+    const std::uint32_t* slots;
+    std::size_t count;
+    if (n == 1) {
+      slots = fslots.data() + flow_at[m[0]];
+      count = flow_at[m[0] + 1] - flow_at[m[0]];
+    } else {
+      gathered.clear();
+      for (std::size_t i = 0; i < n; ++i)
+        gathered.insert(gathered.end(), fslots.begin() + flow_at[m[i]], fslots.begin() + flow_at[m[i] + 1]);
+      std::sort(gathered.begin(), gathered.end());
+      slots = gathered.data();
+      count = gathered.size();
+    }
+    if (value.size() < 5 * count)
+      value.resize(5 * count);
+    char* p = value.data();
+    std::uint32_t prev = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      p = write_varint(p, i == 0 ? slots[i] : slots[i] - prev);
+      prev = slots[i];
+    }
+    fn(key.view(), std::string_view(value.data(), static_cast<std::size_t>(p - value.data())));
+  };
+
+  // Keys in key order (types ascend): the direct tables are in order
+  // already; the hashed ones are sorted by value (big-endian values sort
+  // as their keys do).
+  for (std::size_t p = 0; p < protocol_ids_.size(); ++p)
+    if (protocol_ids_[p])
+      emit(protocol_ids_[p] - 1, protocol_key(static_cast<std::uint8_t>(p)));
+  for (std::size_t p = 0; p < port_ids_.size(); ++p)
+    if (port_ids_[p])
+      emit(port_ids_[p] - 1, port_key(static_cast<std::uint16_t>(p)));
+  for (std::size_t v = 0; v < vlan_ids_.size(); ++v)
+    if (vlan_ids_[v])
+      emit(vlan_ids_[v] - 1, vlan_key(static_cast<std::uint16_t>(v)));
+  auto sorted_u32 = [&](const flat_table<std::uint32_t>& t, bool network_order) {
+    std::vector<std::uint64_t> v;
+    v.reserve(t.size());
+    t.for_each([&](std::uint32_t value, std::uint32_t id) {
+      const std::uint32_t host = network_order ? __builtin_bswap32(value) : value;
+      v.push_back(std::uint64_t{host} << 32 | (id - 1));
+    });
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  for (std::uint64_t x : sorted_u32(ipv4_ids_, true)) {
+    const std::uint32_t be = __builtin_bswap32(static_cast<std::uint32_t>(x >> 32));
+    emit(static_cast<std::uint32_t>(x), ipv4_key(reinterpret_cast<const std::uint8_t*>(&be)));
+  }
+  for (std::uint64_t x : sorted_u32(mpls_ids_, false))
+    emit(static_cast<std::uint32_t>(x), mpls_key(static_cast<std::uint32_t>(x >> 32)));
+  std::vector<std::pair<std::array<std::uint8_t, 16>, std::uint32_t>> v6;
+  ipv6_ids_.for_each([&](const std::array<std::uint8_t, 16>& a, std::uint32_t id) { v6.emplace_back(a, id - 1); });
+  std::sort(v6.begin(), v6.end());
+  for (const auto& [addr, id] : v6)
+    emit(id, ipv6_key(addr.data()));
 }
 
 } // namespace stenotype::index

@@ -1,14 +1,22 @@
 // index/index_builder.hpp -- the attribute -> positions map of one packet
-// file while it is being captured, kept small.
+// file while it is being captured, kept small and cheap per packet.
 //
-// Stenotype kept a std::map of std::vector<uint32_t>: 4 bytes per position
-// plus vector slack, ~28-40 bytes per packet in memory. Here each key's
-// positions are appended, already in their on-disk encoding (varint deltas of
-// position/8, see docs/FILE_FORMAT.md), to a chain of 64-byte chunks from a
-// paged arena: no per-key vector, no slack beyond one partly filled chunk per
-// key, and finishing a file needs no re-encoding, only a sort of the keys.
-// Keys are found through direct tables (protocol, port, VLAN) or flat hash
-// tables (addresses, labels).
+// Packets are mapped to their flow (index/flows.hpp: addresses, protocol,
+// ports, VLAN/MPLS stack) through one hash lookup (index/flow_table.hpp);
+// the flow's list gets the packet's ordinal (its number in the builder) as
+// a varint delta in a chain of 32-byte chunks, and an ordinal -> position
+// table gets its position. A flow's keys are looked up once, when the flow is
+// new. The key -> positions lists of the on-disk format (varint deltas of
+// position/8, docs/FILE_FORMAT.md) are made from the flows' lists when the
+// index or a part is written: a key of one flow is its flow's list, a key
+// of many the positions of its flows merged: a dense key (many packets) in
+// one pass over the packets shared by all dense keys, a sparse one by a sort.
+//
+// Parts (fresh queries): a part holds the blocks added since the previous
+// part. start_part() forgets the flows: the builder then holds only the
+// current part, and the file's full index is the parts merged with it
+// (write_index_from_parts, index/index_file.hpp) -- each packet's keys are
+// worked out once, for its part, whether parts are written or not.
 #pragma once
 
 #include <array>
@@ -20,8 +28,11 @@
 #include <vector>
 
 #include "index/flat_table.hpp"
+#include "index/flow_table.hpp"
+#include "index/flows.hpp"
 #include "index/keys.hpp"
 #include "index/packet_parser.hpp"
+#include "index/paged_array.hpp"
 
 namespace stenotype::index {
 
@@ -38,6 +49,14 @@ struct file_summary {
   std::uint32_t block_size = 0;
 };
 
+/// One packet for index_builder::add.
+struct packet_entry {
+  std::uint64_t position = 0; ///< its header's file offset, a multiple of 8
+  std::uint64_t ts_ns = 0;
+  std::uint32_t block = 0;    ///< its block's number in the file
+  packet_attributes attrs;
+};
+
 class index_builder {
 public:
   explicit index_builder(std::uint32_t block_size);
@@ -46,28 +65,28 @@ public:
   void reset();
 
   /// Records one packet. `position` is its header's file offset (a multiple
-  /// of 8; packets must come in increasing position order), `ts_ns` its
-  /// capture time, `block` the index of its block in the file.
+  /// of 8; packets must come in increasing position order: one that does
+  /// not is ignored), `ts_ns` its capture time, `block` the index of its
+  /// block in the file.
   void add(std::uint64_t position, std::uint32_t block, std::uint64_t ts_ns,
            const packet_attributes& attrs);
+  /// The same for `n` packets at once (faster: their flow lookups overlap).
+  void add(const packet_entry* packets, std::size_t n);
 
   /// Notes that the file has at least `count` blocks (also empty ones).
   void note_blocks(std::uint32_t count);
 
   /// Calls fn(key, value) for every key in ascending key order, metadata
-  /// keys first; values are the on-disk encodings.
+  /// keys first; values are the on-disk encodings. Throws std::logic_error
+  /// once start_part() was called (the earlier parts are on disk only:
+  /// write_index_from_parts merges them).
   void for_each_entry(const std::function<void(std::string_view, std::string_view)>& fn) const;
-
-  // Partial indexes of the open file (fresh queries, docs/FILE_FORMAT.md):
-  // a "part" holds what was added since the previous part -- whole blocks,
-  // [part_first_block(), blocks()) -- as a native index of its own. Keys
-  // touched since the last part are noted on the way (one compare per key
-  // and packet, in the tail the append touches anyway), so a part costs
-  // time in its keys and packets, not in the file's.
 
   /// The first block of the part being gathered, and the file's block count.
   std::uint32_t part_first_block() const { return part_first_; }
   std::uint32_t blocks() const { return summary_.blocks; }
+  /// Whether start_part() was called since reset().
+  bool parts_started() const { return parts_started_; }
 
   /// Calls fn(key, value) in ascending key order for the current part: the
   /// metadata as for_each_entry, but counting only the part's packets and
@@ -76,73 +95,97 @@ public:
   /// positions added since the last start_part().
   void for_each_part_entry(const std::function<void(std::string_view, std::string_view)>& fn) const;
 
-  /// Begins the next part at the current end of the file.
+  /// The whole file's metadata records (version, block table, summary), as
+  /// for_each_entry begins; with for_each_key_entry, what a full index is.
+  void for_each_metadata(const std::function<void(std::string_view, std::string_view)>& fn) const;
+  /// The current part's (or, before any start_part, the file's) attribute keys.
+  void for_each_key_entry(const std::function<void(std::string_view, std::string_view)>& fn) const;
+
+  /// Begins the next part at the current end of the file; forgets the flows.
   void start_part();
 
   const file_summary& summary() const { return summary_; }
-  std::size_t keys() const { return tails_.size(); }
-  /// Bytes held now (tables, arena, per-key state): the indexer's memory cost.
+  /// Keys of the current part (of the file when no part was started).
+  std::size_t keys() const { return key_count_; }
+  /// Distinct flows in the current part.
+  std::size_t flows() const { return flows_.size(); }
+  /// Bytes held now (tables, lists, per-flow and per-key state, and the
+  /// working memory of the last write, kept for the next part): the
+  /// indexer's memory cost.
   std::size_t memory_bytes() const;
 
 private:
-  static constexpr std::size_t chunk_bytes = 60;
+  static constexpr std::size_t chunk_bytes = 28;
   struct chunk {
     std::uint8_t data[chunk_bytes];
     std::uint32_t next;
   };
-  static_assert(sizeof(chunk) == 64); // a cache line; 6% link overhead
-  static constexpr std::size_t chunks_per_page = 1 << 14; // 1 MiB pages
+  static_assert(sizeof(chunk) == 32);
 
-  // A key's posting list, split by use: the tail is touched for every
-  // packet with the key, the head only when the key is new and at the end.
-  // Keeping the tails in an array of their own (12 bytes each) keeps the
-  // per-packet working set small enough for the core's cache.
-  struct posting_tail {
-    std::uint32_t tail = 0;     // chunk number being filled
-    std::uint32_t last = 0;     // last position >> 3, for deltas and duplicates
-    std::uint8_t tail_used = 0;
-    bool empty = true;
-    std::uint16_t part = 0;     // part_ when last appended to (fits the padding)
-  };
-  static_assert(sizeof(posting_tail) == 12);
-  // Where a key's positions of the current part begin: the encoding point
-  // and the value its first delta is relative to.
-  struct part_start {
-    std::uint32_t chunk = 0;
-    std::uint8_t used = 0;
-    bool absolute = true; // the key was new: its first value is not a delta
-    std::uint32_t base = 0;
-  };
-  struct posting_head {
-    index_key key;
-    std::uint32_t head = 0;     // first chunk number
+  // An interned VLAN/MPLS stack (most packets have none: id 0).
+  struct tag_stack {
+    std::uint8_t vlan_count = 0, mpls_count = 0;
+    std::uint16_t vlans[packet_attributes::max_tags] = {};
+    std::uint32_t mpls[packet_attributes::max_tags] = {};
   };
 
-  std::uint32_t new_chunk();
-  chunk& chunk_at(std::uint32_t n) { return pages_[n / chunks_per_page][n % chunks_per_page]; }
-  const chunk& chunk_at(std::uint32_t n) const { return pages_[n / chunks_per_page][n % chunks_per_page]; }
-  void append(std::uint32_t id, std::uint32_t slot);
-  std::uint32_t id_for(const index_key& k, std::uint32_t& slot); // slot: 0 = unseen
+  void clear_flows(bool keep_memory);
+  flow_key make_flow_key(const packet_attributes& a);
+  void add_one(const packet_entry& p, const flow_key& key, std::uint32_t hash);
+  std::uint32_t new_flow(const flow_key& key);
+  static constexpr int max_flow_keys = 2 * packet_attributes::max_tags + 5;
+  int flow_key_ids(const flow_key& key, std::uint32_t* out) const; // ids - 1, each once
+  std::uint32_t new_key();
+  std::uint32_t id_direct(std::vector<std::uint32_t>& table, std::size_t i);
   template <class Table, class Key>
-  std::uint32_t id_in(Table& t, const Key& value, const index_key& k);
-  std::uint32_t id_direct(std::vector<std::uint32_t>& table, std::size_t i, const index_key& k);
+  std::uint32_t id_in(Table& t, const Key& value);
+  std::uint32_t new_chunk();
+  void append(flow_record& f, std::uint32_t ordinal);
+  template <class F>
+  void for_each_ordinal(const flow_record& f, F&& fn) const;
+  void emit_meta(const std::function<void(std::string_view, std::string_view)>& fn, bool part) const;
 
   std::uint32_t block_size_;
-  std::vector<posting_tail> tails_; // id - 1 -> list
-  std::vector<posting_head> heads_; // id - 1 -> list
-  std::uint32_t new_list(const index_key& k); // returns its id
+  std::vector<block_times> blocks_;
+  file_summary summary_;
+  std::uint64_t last_slot_ = 0; // of the last packet added (+1; 0: none)
+
+  paged_array<std::uint32_t, 14> slots_; // ordinal -> position/8
+
+  flow_table table_;
+  paged_array<flow_record, 12> flows_;
+  paged_array<chunk, 14> chunks_; // chunk 0 is "none"
+
+  // Key ids (from 1) by value; a key's bytes are made from its value when written.
+  std::uint32_t key_count_ = 0;
   std::vector<std::uint32_t> protocol_ids_, port_ids_, vlan_ids_;
   flat_table<std::uint32_t> ipv4_ids_, mpls_ids_;
   flat_table<std::array<std::uint8_t, 16>> ipv6_ids_;
-  std::vector<std::unique_ptr<chunk[]>> pages_;
-  std::uint32_t chunks_used_ = 1; // chunk 0 is "none"
-  std::vector<block_times> blocks_;
-  file_summary summary_;
-  void enter_part(std::uint32_t id, posting_tail& pl);
-  std::uint16_t part_ = 1;                 // current part's number (mod 2^16, never 0)
-  std::uint32_t part_first_ = 0;           // its first block
-  std::vector<part_start> part_starts_;    // id - 1 -> where its part begins
-  std::vector<std::uint32_t> part_keys_;   // ids touched in the current part
+  flat_table<tag_stack> tag_ids_;
+  std::vector<tag_stack> tag_stacks_; // id - 1 -> stack
+
+  // Working memory of for_each_key_entry, kept for the next part.
+  struct scratch {
+    std::vector<std::uint32_t> flow_at, ords, fslots, start, members, fill, gathered;
+    std::vector<std::uint32_t> fk_at, fk, flow_of, dense_last; // the dense keys' pass
+    struct dense_list {
+      std::vector<char> bytes; // room; the list is its first `used`
+      std::size_t used = 0;
+    };
+    std::vector<dense_list> dense_values;
+    std::size_t memory_bytes() const {
+      std::size_t values = dense_values.capacity() * sizeof(dense_list);
+      for (const auto& v : dense_values)
+        values += v.bytes.capacity();
+      return (flow_at.capacity() + ords.capacity() + fslots.capacity() + start.capacity() + members.capacity() + fill.capacity()
+              + gathered.capacity() + fk_at.capacity() + fk.capacity() + flow_of.capacity() + dense_last.capacity()) * 4
+             + values;
+    }
+  };
+  mutable scratch scratch_;
+
+  bool parts_started_ = false;
+  std::uint32_t part_first_ = 0;
 };
 
 } // namespace stenotype::index

@@ -3,6 +3,7 @@
 #include "stenotype/block_format.hpp"
 
 #include <algorithm>
+#include <queue>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -31,14 +32,16 @@ namespace {
 
 rocksdb::Options sst_options() {
   rocksdb::Options o;
-  // Position lists are varint deltas already; zstd still takes ~30% off.
+  // Position lists are varint deltas already; LZ4 takes off most of what
+  // zstd did at a fraction of its CPU (the index write is on the capture's
+  // core). A reader decompresses whatever each block says it holds.
   const auto supported = rocksdb::GetSupportedCompressions();
   auto has = [&](rocksdb::CompressionType t) {
     return std::find(supported.begin(), supported.end(), t) != supported.end();
   };
-  o.compression = has(rocksdb::kZSTD) ? rocksdb::kZSTD
-                  : has(rocksdb::kLZ4Compression) ? rocksdb::kLZ4Compression
-                                                  : rocksdb::kNoCompression;
+  o.compression = has(rocksdb::kLZ4Compression) ? rocksdb::kLZ4Compression
+                  : has(rocksdb::kZSTD)         ? rocksdb::kZSTD
+                                                : rocksdb::kNoCompression;
   rocksdb::BlockBasedTableOptions t;
   t.block_size = 16 * 1024;
   // A query for a host absent from a file costs one filter probe, no block read.
@@ -271,6 +274,155 @@ void index_reader::check(const rocksdb::Iterator& it) const {
   // status (ReadOptions::verify_checksums): never silently fewer results.
   if (!it.status().ok())
     throw failure(errc::damaged_index, "damaged index " + path_ + ": " + it.status().ToString());
+}
+
+} // namespace stenotype::index
+
+namespace stenotype::index {
+namespace {
+
+// One varint at `at` of `v` (a value the builder or a part wrote: well formed).
+bool read_varint(std::string_view v, std::size_t& at, std::uint64_t& out) {
+  out = 0;
+  for (int shift = 0; at < v.size() && shift <= 28; shift += 7) {
+    const auto b = static_cast<std::uint8_t>(v[at++]);
+    out |= std::uint64_t{b & 0x7fu} << shift;
+    if (!(b & 0x80))
+      return true;
+  }
+  return false;
+}
+
+void append_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+// The sum of the varints from `at` to the end of `v`: a part's last
+// position from its first. Dense keys' deltas are mostly one byte each:
+// eight such bytes (no continuation bit) are summed at once.
+std::uint64_t sum_of_varints(std::string_view v, std::size_t at, const std::string& where) {
+  constexpr std::uint64_t high = 0x8080808080808080ull, even = 0x00ff00ff00ff00ffull;
+  std::uint64_t sum = 0;
+  while (at < v.size()) {
+    if (at + 8 <= v.size()) {
+      std::uint64_t w;
+      std::memcpy(&w, v.data() + at, 8);
+      if ((w & high) == 0) {
+        const std::uint64_t pairs = (w & even) + ((w >> 8) & even); // 4 sums of 2 bytes, each < 2^16
+        sum += (pairs * 0x0001000100010001ull) >> 48;
+        at += 8;
+        continue;
+      }
+    }
+    std::uint64_t x;
+    if (!read_varint(v, at, x))
+      throw failure(errc::damaged_index, "partial index " + where + ": malformed positions");
+    sum += x;
+  }
+  return sum;
+}
+
+// A key's positions, part after part: each part's list starts with an
+// absolute position, which becomes a delta from the previous part's last.
+struct joined_positions {
+  std::string value;
+  std::uint64_t last = 0;
+  bool empty = true;
+
+  void clear() {
+    value.clear();
+    empty = true;
+  }
+  void add(std::string_view part, const std::string& where) {
+    std::size_t at = 0;
+    std::uint64_t first;
+    if (part.empty())
+      return;
+    if (!read_varint(part, at, first) || (!empty && first <= last))
+      throw failure(errc::damaged_index, "partial index " + where + ": positions malformed or out of order");
+    append_varint(value, empty ? first : first - last);
+    value.append(part.data() + at, part.size() - at); // the deltas stay as they are
+    last = first;
+    last += sum_of_varints(part, at, where);
+    empty = false;
+  }
+};
+
+} // namespace
+
+std::unique_ptr<rocksdb::Iterator> index_reader::new_iterator() const {
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  ro.fill_cache = false;
+  return std::unique_ptr<rocksdb::Iterator>{reader_->NewIterator(ro)};
+}
+
+void write_index_from_parts(const index_builder& builder, const std::vector<std::string>& part_paths,
+                            const std::string& path) {
+  // The current part's keys, in memory (one part interval's worth).
+  std::vector<std::pair<std::string, std::string>> tail;
+  builder.for_each_key_entry([&](std::string_view k, std::string_view v) { tail.emplace_back(k, v); });
+
+  std::vector<index_reader> parts;
+  parts.reserve(part_paths.size());
+  std::vector<std::unique_ptr<rocksdb::Iterator>> its;
+  for (const auto& p : part_paths) {
+    parts.emplace_back(p, /*verify=*/false, io::links::refuse);
+    its.push_back(parts.back().new_iterator());
+    // Past the metadata ("\0...") to the first attribute key.
+    its.back()->Seek(rocksdb::Slice("\1", 1));
+    parts.back().check(*its.back());
+  }
+  std::size_t tail_at = 0;
+  const std::size_t tail_source = parts.size();
+  auto key_of = [&](std::size_t src) -> std::string_view {
+    return src == tail_source ? std::string_view(tail[tail_at].first) : view(its[src]->key());
+  };
+  auto valid = [&](std::size_t src) { return src == tail_source ? tail_at < tail.size() : its[src]->Valid(); };
+  // Smallest key first; equal keys in part order (their positions are in that order).
+  auto later = [&](std::size_t a, std::size_t b) {
+    const auto ka = key_of(a), kb = key_of(b);
+    return ka != kb ? ka > kb : a > b;
+  };
+  std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(later)> heap(later);
+  for (std::size_t s = 0; s <= tail_source; ++s)
+    if (valid(s))
+      heap.push(s);
+
+  write_index_entries(
+    [&](const entry_fn& put) {
+      builder.for_each_metadata(put);
+      joined_positions joined;
+      std::string key;
+      std::vector<std::size_t> same;
+      while (!heap.empty()) {
+        key.assign(key_of(heap.top()));
+        joined.clear();
+        same.clear();
+        while (!heap.empty() && key_of(heap.top()) == key) {
+          same.push_back(heap.top());
+          heap.pop();
+        }
+        for (const std::size_t s : same) {
+          if (s == tail_source) {
+            joined.add(tail[tail_at].second, "(current part)");
+            ++tail_at;
+          } else {
+            joined.add(view(its[s]->value()), part_paths[s]);
+            its[s]->Next();
+            parts[s].check(*its[s]);
+          }
+          if (valid(s))
+            heap.push(s);
+        }
+        put(key, joined.value);
+      }
+    },
+    path);
 }
 
 } // namespace stenotype::index

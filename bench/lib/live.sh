@@ -54,6 +54,7 @@ live_capture_cmd() {
   fi
   case $name in
     stenotype) echo "${STENOTYPE:-$bin/stenotype} --iface=$cap --dir=$work/out $ours -v $*" ;;
+    stenotype-noindex) echo "${STENOTYPE:-$bin/stenotype} --iface=$cap --dir=$work/out $ours --no_index -v $*" ;;
     # Debian's build of Google's stenotype 1.0.1, default flags; its seccomp
     # list predates this kernel and C library, so none.
     google-stenotype) echo "$google --iface=$cap --dir=$work/out --seccomp=none $theirs -v $*" ;;
