@@ -76,9 +76,11 @@ const list http = {"accept", "accept4", "recvfrom", "recvmsg", "read", "sendto",
 // (OpenSSL seeds from getrandom), and read packet files and indexes
 // (our packet file reader, RocksDB's and LevelDB's: open, pread,
 // readahead, hints, sizes), never
-// write or delete one.
+// write or delete one; long scans read with O_DIRECT through AIO
+// (io/direct_reader.hpp), after a probe of the page cache (preadv2).
 const list query_service = {"clone", "clone3", "set_robust_list", "getrandom", "openat", "close", "read",
-                            "pread64", "readahead", "lseek", "fstat", "newfstatat", "statx", "fstatfs", "statfs",
+                            "pread64", "preadv2", "io_setup", "io_submit", "io_getevents", "io_pgetevents",
+                            "io_destroy", "readahead", "lseek", "fstat", "newfstatat", "statx", "fstatfs", "statfs",
                             "getdents64", "fcntl", "fadvise64", "uname", "prlimit64", "getrlimit"};
 
 // The fleet-server process (main/fleet_server.hpp), all its threads: CAF's

@@ -10,6 +10,8 @@
 #   export:    stenoread 'net 0.0.0.0/0' -w /dev/null, MiB/s of packet files, vs the disk's
 #              sequential read of the same files: dd (O_DIRECT, 1 MiB, one read at a time) and
 #              fio (O_DIRECT, 1 MiB, 16 reads in flight, its own MiB/s); the ratio is to the faster
+#              With BEFORE=<another stenoread>, its export is timed too, in the same run (a change's
+#              before and after side by side on this shared machine).
 # and prints the ratios, with the disk's random 4 KiB reads per second at depth 32 (fio), which
 # bound a selective query: each candidate packet, and its block's header, is one such read.
 set -euo pipefail
@@ -77,6 +79,11 @@ seq=$(echo "if ($dd_mbs > $f) $dd_mbs else $f" | bc -l)
 echo
 printf "export: %s MiB of packet files in %.2f s = %.0f MiB/s; sequential read of the same files: dd (O_DIRECT, 1 MiB) %.0f MiB/s, fio (O_DIRECT, 1 MiB, depth 16) %.0f MiB/s; export / the faster: %.0f%%\n" \
   "$pkt_mb" "$s" "$(echo "$pkt_mb / $s" | bc -l)" "$dd_mbs" "$f" "$(echo "100 * ($pkt_mb / $s) / $seq" | bc -l)"
+if [[ -n ${BEFORE:-} ]]; then
+  s0=$(best "$BEFORE" -q --dir="$work/data" "net 0.0.0.0/0" -w /dev/null)
+  printf "export with BEFORE (%s): %.2f s = %.0f MiB/s: export / the faster: %.0f%%\n" \
+    "$BEFORE" "$s0" "$(echo "$pkt_mb / $s0" | bc -l)" "$(echo "100 * ($pkt_mb / $s0) / $seq" | bc -l)"
+fi
 # The disk's random reads at depth (what a selective query's reads are).
 iops=$(fio --name=rand --filename="$(ls -d "$work"/data/PKT0/* | head -8 | paste -sd:)" --rw=randread --bs=4k \
          --direct=1 --ioengine=libaio --iodepth=32 --runtime=5 --time_based --output-format=terse 2>/dev/null \

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "stenotype/error.hpp"
@@ -54,7 +55,60 @@ file_stream::file_stream(const std::string& path, const index::file_summary* sum
   ahead_ = read_ahead(plan_reads(sel_, blocks_, block_size_, limits_.costs));
   if (ahead_.plan().scan)
     ::posix_fadvise(file_.fd(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  plan_direct();
   prefetch(0, limits_.costs.first_window_bytes);
+}
+
+void file_stream::plan_direct() {
+  const read_plan& plan = ahead_.plan();
+  const read_costs& c = limits_.costs;
+  if (!plan.scan || c.direct_depth == 0 || block_size_ == 0)
+    return;
+  // Whole blocks of the span, past the first window (read buffered: warmed
+  // up ahead of the merge). The span never reaches past the whole blocks,
+  // which for a growing file end at its durable extent.
+  const std::uint64_t bs = block_size_;
+  const std::uint64_t first_window = (c.first_window_bytes + bs - 1) / bs * bs;
+  const std::uint64_t begin = std::max((plan.ranges[0].offset + bs - 1) / bs * bs, first_window);
+  const std::uint64_t end = std::min(plan.ranges[0].end(), std::uint64_t{blocks_} * bs) / bs * bs;
+  if (end > begin && end - begin >= c.direct_min_bytes) {
+    direct_begin_ = begin;
+    direct_end_ = end;
+  }
+}
+
+void file_stream::start_direct() {
+  direct_tried_ = true;
+  if (direct_end_ <= direct_begin_)
+    return;
+  // Already in the page cache (a file just read, or just written):
+  // reading it buffered is cheaper than from the disk again. Probed where
+  // the span begins and in its middle, without waiting for the disk. A
+  // file system that cannot say (tmpfs: EOPNOTSUPP, and it is memory
+  // anyway) is read buffered.
+  alignas(4096) static thread_local std::uint8_t probe[4096];
+  int cached = 0;
+  const std::uint64_t bs = block_size_;
+  for (const std::uint64_t at : {direct_begin_, direct_begin_ + (direct_end_ - direct_begin_) / 2 / bs * bs}) {
+    iovec v{probe, sizeof probe};
+    const ssize_t got = ::preadv2(file_.fd(), &v, 1, static_cast<off_t>(at), RWF_NOWAIT);
+    cached += got == static_cast<ssize_t>(sizeof probe) || (got < 0 && errno != EAGAIN);
+  }
+  if (cached == 2)
+    return;
+  direct_ = io::direct_reader::open(file_.fd(), path_, direct_begin_, direct_end_, block_size_,
+                                    limits_.costs.direct_depth);
+  if (direct_) // its first reads go on while the blocks before it are read buffered
+    direct_->start();
+}
+
+const std::uint8_t* file_stream::read_direct(std::uint64_t start) {
+  if (!direct_ || start < direct_begin_ || start >= direct_end_)
+    return nullptr;
+  const std::uint8_t* bytes = direct_->read(start);
+  if (!bytes) // refused or failed: this block and the rest buffered, where an error is found and reported
+    direct_.reset();
+  return bytes;
 }
 
 void file_stream::check_against_index(const index::file_summary& s) {
@@ -89,7 +143,17 @@ void file_stream::check_against_index(const index::file_summary& s) {
 
 void file_stream::prefetch(std::uint64_t offset, std::uint64_t window) {
   ahead_.advance(offset, window, [&](std::uint64_t from, std::uint64_t n) {
-    ::posix_fadvise(file_.fd(), static_cast<off_t>(from), static_cast<off_t>(n), POSIX_FADV_WILLNEED);
+    const std::uint64_t to = from + n;
+    auto ask = [&](std::uint64_t a, std::uint64_t z) {
+      if (a < z)
+        ::posix_fadvise(file_.fd(), static_cast<off_t>(a), static_cast<off_t>(z - a), POSIX_FADV_WILLNEED);
+    };
+    if (direct_end_ > direct_begin_) { // what the direct reader reads is not asked of the page cache
+      ask(from, std::min(to, direct_begin_));
+      ask(std::max(from, direct_end_), to);
+    } else {
+      ask(from, to);
+    }
   });
 }
 
@@ -129,6 +193,8 @@ void file_stream::load_block(std::uint32_t b) {
   while (next_pos_ < sel_.positions.size() && sel_.positions[next_pos_] < end)
     ++next_pos_;
   const block_read how = how_to_read(sel_.blocks[b], next_pos_ - first, limits_.costs);
+  if (!direct_tried_ && how == block_read::whole)
+    start_direct(); // when the stream begins to read (a stream opened only to warm up never does)
   if (how != block_read::none)
     prefetch(std::uint64_t{b} * block_size_, limits_.costs.window_bytes);
   if (how == block_read::whole)
@@ -139,12 +205,16 @@ void file_stream::load_block(std::uint32_t b) {
 
 void file_stream::load_whole_block(std::uint32_t b, std::size_t first) {
   const std::uint64_t start = std::uint64_t{b} * block_size_;
-  block_.resize(block_size_);
-  if (!read_at(start, block_.data(), block_size_)) {
-    bad_ += next_pos_ - first;
-    return;
+  const std::uint8_t* bytes = read_direct(start);
+  if (!bytes) {
+    block_.resize(block_size_);
+    if (!read_at(start, block_.data(), block_size_)) {
+      bad_ += next_pos_ - first;
+      return;
+    }
+    bytes = block_.data();
   }
-  const std::span<const std::uint8_t> block(block_);
+  const std::span<const std::uint8_t> block(bytes, block_size_);
   if (sel_.blocks[b]) {
     // Every packet is looked at: the block's candidate positions need no test.
     damage_.add(b, start, io::check_block(block, layout_.mark, [&](const io::packet_ref& p) { consider(p, false); }));

@@ -9,10 +9,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "io/direct_reader.hpp"
 #include "io/packet_file_reader.hpp"
 #include "io/read_problem.hpp"
 #include "io/regular_file.hpp"
@@ -66,6 +68,12 @@ public:
   const io::block_layout& layout() const { return layout_; }
   /// What it reads (planned when opened).
   const read_plan& plan() const { return ahead_.plan(); }
+  /// Whether its scan is read with O_DIRECT now (from its first block
+  /// read; false again if the direct reads failed and the rest was read
+  /// buffered).
+  bool reads_direct() const { return direct_ != nullptr; }
+  /// The span it would read with O_DIRECT (empty: none).
+  read_range direct_span() const { return {direct_begin_, direct_end_ - direct_begin_}; }
 
 private:
   void check_against_index(const index::file_summary& s);
@@ -75,6 +83,9 @@ private:
   bool read_at(std::uint64_t offset, std::uint8_t* into, std::size_t n);
   void consider(const io::packet_ref& p, bool copy);
   void prefetch(std::uint64_t offset, std::uint64_t window);
+  void plan_direct();
+  void start_direct();
+  const std::uint8_t* read_direct(std::uint64_t start);
   void report_damage();
 
   std::string path_;
@@ -90,6 +101,11 @@ private:
   std::uint32_t next_block_ = 0;
   std::size_t next_pos_ = 0; // into sel_.positions
   read_ahead ahead_;
+  // The scan's span past its first window, read with O_DIRECT: opened when
+  // the stream reads its first block (one opened only to warm up never does).
+  std::uint64_t direct_begin_ = 0, direct_end_ = 0;
+  bool direct_tried_ = false;
+  std::unique_ptr<io::direct_reader> direct_;
   // The matches of the current block: frames point into block_ (whole block
   // read) or into arena_ (packets read one by one). No allocation per packet.
   std::vector<io::packet_ref> ready_;
