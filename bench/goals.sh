@@ -104,13 +104,13 @@ first_number() { grep -oE '[0-9]+([.][0-9]+)?' | head -1; }
   qf=$r/query.md
   sel=$(awk -F'|' '/^\| *host [^|]* and port/ { print $(NF - 1); exit }' "$qf" 2>/dev/null | first_number)
   brd=$(awk -F'|' '/^\| *tcp *\|/ { print $(NF - 1); exit }' "$qf" 2>/dev/null | first_number)
-  exp=$(grep -oE 'ratio [0-9]+([.][0-9]+)?%' "$qf" 2>/dev/null | head -1 | first_number)
+  exp=$(grep -oE 'export / the faster: [0-9]+([.][0-9]+)?%' "$qf" 2>/dev/null | head -1 | first_number)
   size=$(grep -oE '[0-9]+ MiB pcap' "$qf" 2>/dev/null | head -1)
   if num "$sel"; then row "3. 'host H and port P' vs tcpdump -r, cold (>= 50x at 10 GB)" "${sel}x faster" "tcpdump -r" "${sel}x" "$(verdict "$(le 50 "$sel" && echo 1 || echo 0)")${size:+ (data: $size)}"
   else row "3. 'host H and port P' vs tcpdump -r, cold (>= 50x at 10 GB)" "-" "-" "-" "not measured ($qf)"; fi
   if num "$brd"; then row "3. broad 'tcp' vs tcpdump -r (never slower)" "${brd}x" "tcpdump -r" "${brd}x" "$(verdict "$(le 1 "$brd" && echo 1 || echo 0)")"
   else row "3. broad 'tcp' vs tcpdump -r (never slower)" "-" "-" "-" "not measured ($qf)"; fi
-  if num "$exp"; then row "3. export vs the disk's sequential read (>= 90%)" "${exp}%" "dd O_DIRECT" "-" "$(verdict "$(le 90 "$exp" && echo 1 || echo 0)")"
+  if num "$exp"; then row "3. export vs the disk's sequential read (>= 90%)" "${exp}%" "the faster of dd and fio (O_DIRECT, depth 16)" "-" "$(verdict "$(le 90 "$exp" && echo 1 || echo 0)")"
   else row "3. export vs the disk's sequential read (>= 90%)" "-" "-" "-" "not measured ($qf)"; fi
 
   # --- 4. idle and stop
