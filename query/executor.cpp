@@ -417,25 +417,33 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
     const candidate_file& f = files[next_file];
     const std::size_t order = next_file++;
     preparing.wait(order);
+    // A stream joins the merge at its first packet; one with none is done.
+    auto join = [&](std::unique_ptr<file_stream> stream) {
+      if (!stream || !stream->next())
+        return;
+      auto a = std::make_unique<active>();
+      a->stream = std::move(stream);
+      a->order = order;
+      a->thread = f.thread;
+      a->ts = a->stream->current_ts_ns();
+      heap.push(a.get());
+      storage.push_back(std::move(a));
+    };
+    // A file that cannot be read: deleted meanwhile (retention) or damaged.
+    auto skip = [&](const std::exception& e) {
+      if (deleted_meanwhile(e, f.packets)) {
+        ++stats.skipped_deleted;
+        note(deleted_problem(f.packets));
+        return;
+      }
+      ++stats.skipped_damaged;
+      note({io::problem_kind::file_unreadable, f.packets, std::string(e.what()) + "; its packets are missing"});
+    };
     if (f.open_id) {
       try {
-        auto a = std::make_unique<active>();
-        a->stream = open_fresh(f, q, note, stats);
-        a->order = order;
-        a->thread = f.thread;
-        if (!a->stream || !a->stream->next())
-          return;
-        a->ts = a->stream->current_ts_ns();
-        heap.push(a.get());
-        storage.push_back(std::move(a));
+        join(open_fresh(f, q, note, stats));
       } catch (const std::exception& e) {
-        if (deleted_meanwhile(e, f.packets)) {
-          ++stats.skipped_deleted;
-          note(deleted_problem(f.packets));
-          return;
-        }
-        ++stats.skipped_damaged;
-        note({io::problem_kind::file_unreadable, f.packets, std::string(e.what()) + "; its packets are missing"});
+        skip(e);
       }
       return;
     }
@@ -464,27 +472,14 @@ run_stats run_query(const std::string& dir, const node_ptr& q,
       // (A stenographer index has no block count: it covers its whole file.)
       if (sel && sel->empty() && (!summary || !holds_unindexed_blocks(f.packets, *summary)))
         return;
-      auto a = std::make_unique<active>();
-      a->stream = std::make_unique<file_stream>(f.packets, summary ? &*summary : nullptr, std::move(sel), q, note);
+      auto stream = std::make_unique<file_stream>(f.packets, summary ? &*summary : nullptr, std::move(sel), q, note);
       if (index_gone)
         note({io::problem_kind::index_missing, f.packets,
-              "no index for " + f.packets + "; read whole, in " + io::describe(a->stream->layout())
+              "no index for " + f.packets + "; read whole, in " + io::describe(stream->layout())
                 + " (rebuild it with stenoindex)"});
-      a->order = order;
-      a->thread = f.thread;
-      if (!a->stream->next())
-        return;
-      a->ts = a->stream->current_ts_ns();
-      heap.push(a.get());
-      storage.push_back(std::move(a));
+      join(std::move(stream));
     } catch (const std::exception& e) {
-      if (deleted_meanwhile(e, f.packets)) {
-        ++stats.skipped_deleted;
-        note(deleted_problem(f.packets));
-        return;
-      }
-      ++stats.skipped_damaged;
-      note({io::problem_kind::file_unreadable, f.packets, std::string(e.what()) + "; its packets are missing"});
+      skip(e);
     }
   };
   while (next_file < files.size() || !heap.empty()) {
