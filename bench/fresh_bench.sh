@@ -35,20 +35,11 @@ bin=$PWD/build
 ns=frbns gen=frbg cap=frbc
 mkdir -p "$work" "$(dirname "$out")"
 
-cleanup() { ip link del "$cap" 2>/dev/null || true; ip netns del "$ns" 2>/dev/null || true; }
-trap cleanup EXIT
-cleanup
-ip netns add "$ns"
-ip link add "$cap" type veth peer name "$gen"
-ip link set "$gen" netns "$ns"
-sysctl -qw "net.ipv6.conf.$cap.disable_ipv6=1"
-ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$gen.disable_ipv6=1"
-ip link set "$cap" up
-ip netns exec "$ns" ip link set "$gen" up
-if [[ ! -f $work/imix.cfg ]]; then
-  "$bin/bench/make_pcap" "$work/imix.pcap" 12000f imix >/dev/null
-  netsniff-ng --in "$work/imix.pcap" --out "$work/imix.cfg" -s >/dev/null 2>&1
-fi
+# The veth pair, the namespace and trafgen's configurations (bench/lib/live.sh).
+# shellcheck source=bench/lib/live.sh
+source bench/lib/live.sh
+trap live_cleanup EXIT
+live_setup
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 sent() { tr -d "\r" | awk '/packets outgoing/ { p += $1 } END { print p + 0 }'; }
@@ -80,7 +71,7 @@ load_phase() { # none|probes [BINARY]
     probe "$probes" "$work/lat-load" "$work/stop" &
     local prober=$!
   fi
-  ip netns exec "$ns" taskset -c 0 trafgen --dev "$gen" --conf "$work/imix.cfg" --num "$n" --cpus 1 -b "${rate}pps" \
+  ip netns exec "$ns" taskset -c 0 trafgen --dev "$gen" --conf "$work/fimix.cfg" --num "$n" --cpus 1 -b "${rate}pps" \
     >"$work/gen" 2>&1 || true
   local cpu
   cpu=$(echo "($(cpu_ticks "$pid") - $before) / $(getconf CLK_TCK)" | bc -l)

@@ -43,24 +43,12 @@ if [[ -z ${CAPTURERS:-} ]]; then
   command -v netsniff-ng >/dev/null && CAPTURERS+=" netsniff-ng"
 fi
 
-cleanup() { ip link del "$cap" 2>/dev/null || true; ip netns del "$ns" 2>/dev/null || true; }
-trap cleanup EXIT
-cleanup
-ip netns add "$ns"
-ip link add "$cap" type veth peer name "$gen"
-ip link set "$gen" netns "$ns"
-sysctl -qw "net.ipv6.conf.$cap.disable_ipv6=1"
-ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$gen.disable_ipv6=1"
-ip link set "$cap" up
-ip netns exec "$ns" ip link set "$gen" up
-
-# trafgen configurations of the 12,000 frames (plain: no C preprocessor, whose
-# run over the 1514-byte set took 10 s and was once mistaken for send time).
-for mix in 64 1514 imix; do
-  [[ -f $work/f$mix.cfg ]] && continue
-  "$bin/bench/make_pcap" "$work/f$mix.pcap" 12000f "$mix" >/dev/null
-  netsniff-ng --in "$work/f$mix.pcap" --out "$work/f$mix.cfg" -s >/dev/null 2>&1
-done
+# The veth pair, the namespace and trafgen's configurations of the 12,000
+# frames (shared with the quota sweep and the idle/stop benchmark).
+# shellcheck source=bench/lib/live.sh
+source bench/lib/live.sh
+trap live_cleanup EXIT
+live_setup
 
 # capturer NAME -> command line writing into $work/out
 capture_cmd() {
