@@ -289,7 +289,6 @@ void index_builder::add(const packet_entry* packets, std::size_t n) {
 std::size_t index_builder::memory_bytes() const {
   return blocks_.capacity() * sizeof(block_times)
          + slots_.memory_bytes() + table_.memory_bytes() + flows_.memory_bytes() + chunks_.memory_bytes()
-        
          + (protocol_ids_.capacity() + port_ids_.capacity() + vlan_ids_.capacity()) * 4
          + ipv4_ids_.memory_bytes() + mpls_ids_.memory_bytes() + ipv6_ids_.memory_bytes()
          + tag_ids_.memory_bytes() + tag_stacks_.capacity() * sizeof(tag_stack) + scratch_.memory_bytes();

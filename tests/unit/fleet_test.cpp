@@ -22,6 +22,26 @@
 using namespace stenotype;
 using namespace stenotype::test;
 
+namespace {
+
+// A data directory under `tmp` imported from `n` UDP frames (10.1.0.1:1000
+// -> 10.1.0.2:2000) of `payload` bytes each; returns its path.
+std::string import_udp(const temp_dir& tmp, std::uint32_t n, std::size_t payload) {
+  std::vector<std::vector<std::uint8_t>> frames;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    frame_builder b;
+    b.ipv4({10, 1, 0, 1}, {10, 1, 0, 2}, 17).ports(1000, 2000).payload(payload);
+    frames.push_back(b.build());
+  }
+  write_raw_pcap(tmp.path() + "/in.pcap", pcap_records_of(frames));
+  store::import_options opts;
+  opts.dir = tmp.path() + "/data";
+  store::import_pcaps({tmp.path() + "/in.pcap"}, opts, [](const std::string&) {});
+  return opts.dir;
+}
+
+} // namespace
+
 TEST_CASE("fleet: sensor lists: HOST:PORT, [IPv6]:PORT, files with comments, duplicates once, bad entries named", "[fleet]") {
   std::string error;
   auto a = fleet::parse_sensor("sensor-1.example:9443", error);
@@ -100,16 +120,8 @@ TEST_CASE("fleet: batches carry packets whole (stamps, lengths, VLAN, thread), a
 TEST_CASE("fleet: a session sends only the batches it has credit for, and the whole answer on credit", "[fleet]") {
   temp_dir tmp;
   // ~3.5 MiB of packets: four batches.
-  std::vector<std::vector<std::uint8_t>> frames;
-  for (std::uint32_t i = 0; i < 2500; ++i) {
-    frame_builder b;
-    b.ipv4({10, 1, 0, 1}, {10, 1, 0, 2}, 17).ports(1000, 2000).payload(1400);
-    frames.push_back(b.build());
-  }
-  write_raw_pcap(tmp.path() + "/in.pcap", pcap_records_of(frames));
   store::import_options opts;
-  opts.dir = tmp.path() + "/data";
-  store::import_pcaps({tmp.path() + "/in.pcap"}, opts, [](const std::string&) {});
+  opts.dir = import_udp(tmp, 2500, 1400);
 
   caf::actor_system_config cfg;
   caf::actor_system system{cfg};
@@ -149,16 +161,8 @@ TEST_CASE("fleet: a session sends only the batches it has credit for, and the wh
 
 TEST_CASE("fleet: a sensor runs at most 8 queries at once, refuses the 9th and a bad query, and frees a slot at cancel", "[fleet]") {
   temp_dir tmp;
-  std::vector<std::vector<std::uint8_t>> frames;
-  for (std::uint32_t i = 0; i < 50; ++i) {
-    frame_builder b;
-    b.ipv4({10, 1, 0, 1}, {10, 1, 0, 2}, 17).ports(1000, 2000).payload(100);
-    frames.push_back(b.build());
-  }
-  write_raw_pcap(tmp.path() + "/in.pcap", pcap_records_of(frames));
   store::import_options opts;
-  opts.dir = tmp.path() + "/data";
-  store::import_pcaps({tmp.path() + "/in.pcap"}, opts, [](const std::string&) {});
+  opts.dir = import_udp(tmp, 50, 100);
 
   caf::actor_system_config cfg;
   add_error_category(cfg);

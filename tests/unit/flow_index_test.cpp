@@ -103,6 +103,11 @@ std::vector<made_packet> dedupe(std::vector<made_packet> pkts) {
   return pkts;
 }
 
+// Indexes block `n` of a packet file held in memory, at its file offset.
+void index_nth_block(index_builder& b, const std::vector<std::uint8_t>& file, std::uint32_t n, std::size_t bs) {
+  index_block(b, std::span<const std::uint8_t>(file).subspan(std::size_t{n} * bs, bs), std::uint64_t{n} * bs);
+}
+
 } // namespace
 
 TEST_CASE("paged_array: elements stay where they were put across pages, clear keeps pages for reuse") {
@@ -192,7 +197,7 @@ TEST_CASE("flow index: a full index merged from parts equals the one made withou
     std::uint32_t done = 0;
     for (const std::uint32_t cut : cuts) {
       for (; done < cut; ++done)
-        index_block(b, std::span<const std::uint8_t>(file).subspan(std::size_t{done} * bs, bs), std::uint64_t{done} * bs);
+        index_nth_block(b, file, done, bs);
       parts.push_back(tmp.path() + "/part" + std::to_string(parts.size()));
       write_index_entries([&](const entry_fn& put) { b.for_each_part_entry(put); }, parts.back(), table_use::transient);
       // A part alone reads as a native index of its blocks.
@@ -203,7 +208,7 @@ TEST_CASE("flow index: a full index merged from parts equals the one made withou
     }
     CHECK_THROWS_AS(b.for_each_entry([](std::string_view, std::string_view) {}), std::logic_error);
     for (; done < blocks; ++done)
-      index_block(b, std::span<const std::uint8_t>(file).subspan(std::size_t{done} * bs, bs), std::uint64_t{done} * bs);
+      index_nth_block(b, file, done, bs);
     write_index_from_parts(b, parts, tmp.path() + "/merged");
     CHECK(entries_of(index_reader{tmp.path() + "/merged"}) == entries_of(index_reader{tmp.path() + "/whole"}));
     CHECK(keys_of(index_reader{tmp.path() + "/merged"}) == expected);
@@ -222,12 +227,12 @@ TEST_CASE("flow index: parts that do not fit together are refused, not merged") 
   const auto blocks = static_cast<std::uint32_t>(file.size() / bs);
   REQUIRE(blocks >= 2);
   index_builder b{bs};
-  index_block(b, std::span<const std::uint8_t>(file).subspan(0, bs), 0);
+  index_nth_block(b, file, 0, bs);
   const std::string part = tmp.path() + "/part";
   write_index_entries([&](const entry_fn& put) { b.for_each_part_entry(put); }, part, table_use::transient);
   b.start_part();
   for (std::uint32_t i = 1; i < blocks; ++i)
-    index_block(b, std::span<const std::uint8_t>(file).subspan(std::size_t{i} * bs, bs), std::uint64_t{i} * bs);
+    index_nth_block(b, file, i, bs);
   // The same part twice: its positions would repeat.
   CHECK_THROWS(write_index_from_parts(b, {part, part}, tmp.path() + "/merged"));
 }
