@@ -33,7 +33,10 @@ namespace stenotype {
 namespace {
 
 struct indexer_state {
-  explicit indexer_state(indexer_init&& in) : init(std::move(in)), builder(init.block_size) {}
+  explicit indexer_state(indexer_init&& in) : init(std::move(in)), builder(init.block_size) {
+    if (parts_on())
+      builder.enable_parts();
+  }
 
   indexer_init init;
   index::index_builder builder;
@@ -93,32 +96,6 @@ struct indexer_state {
     }
   }
 
-  // The full index of a file that has parts: the parts (the builder holds
-  // only the blocks since the last one) merged with the builder's rest, so
-  // that each packet's keys are worked out once. When the parts on disk do
-  // not chain up to the builder's (removed by hand; unreadable), the index
-  // is made from the packet file instead, as for a restarted indexer.
-  bool write_from_parts(std::uint64_t file) {
-    std::vector<std::string> paths;
-    std::uint32_t end = 0;
-    for (const auto& c : io::list_companions(init.directory, file))
-      if (c.k == io::companion_name::kind::part && c.first_block == end && end < builder.part_first_block()) {
-        paths.push_back(init.directory + "/" + c.name());
-        end = c.end_block;
-      }
-    try {
-      if (end != builder.part_first_block())
-        throw std::runtime_error("its partial indexes do not cover blocks 0-" + std::to_string(builder.part_first_block()));
-      index::write_index_from_parts(builder, paths, hidden(file));
-      return true;
-    } catch (const std::exception& e) {
-      ::unlink(hidden(file).c_str());
-      LOG_WARN("indexer %d: file %llu: %s; indexing it from the packet file", init.thread,
-               static_cast<unsigned long long>(file), e.what());
-      return false;
-    }
-  }
-
   // The open file's parts, once its full index is published (renamed):
   // a reader finds the one or the others.
   void remove_parts(std::uint64_t file) {
@@ -152,18 +129,9 @@ struct indexer_state {
     }
     peak_memory = std::max(peak_memory, builder.memory_bytes());
     current.reset();
-    if (builder.parts_started() && !write_from_parts(file)) {
-      if (const auto it = written.find(file); it != written.end()) {
-        const file_event ev = it->second;
-        written.erase(it);
-        index_from_disk(ev);
-      } else {
-        partial.insert(file); // indexed from the packet file once it is written
-      }
-      return;
-    }
-    if (!builder.parts_started())
-      index::write_index(builder, hidden(file), init.format);
+    // The full index from the builder, which holds the whole file whether
+    // parts were published or not (they are copies of its state).
+    index::write_index(builder, hidden(file), init.format);
     if (written.erase(file))
       publish(file);
     else

@@ -176,28 +176,27 @@ int main(int argc, char** argv) {
   }
 
   // Ours with parts (fresh queries: the indexer writes one about once a
-  // second), each written as the indexer does, the full index merged from
-  // them at the end: the same work as above plus the parts' own cost.
+  // second), each written as the indexer does, the full index at the end:
+  // the same work as above plus the parts' own cost.
   double parts_total_s = 1e9, parts_final_s = 1e9;
   std::size_t parts_written = 0;
+  index::index_builder with_parts{block_size};
+  with_parts.enable_parts();
   for (int r = 0; part_blocks > 0 && r < reps; ++r) {
-    ours.reset();
+    with_parts.reset();
     std::vector<std::string> parts;
     t0 = clock_type::now();
     for (std::size_t b = 0; b < blocks; ++b) {
-      index::index_block(ours, distinct[b % distinct.size()], b * block_size);
+      index::index_block(with_parts, distinct[b % distinct.size()], b * block_size);
       if ((b + 1) % part_blocks == 0 && b + 1 < blocks) {
         parts.push_back(dir + "/index_bench_part" + std::to_string(parts.size()));
-        index::write_index_entries([&](const index::entry_fn& put) { ours.for_each_part_entry(put); }, parts.back(),
-                                   index::table_use::transient);
-        ours.start_part();
+        index::write_index_entries([&](const index::entry_fn& put) { with_parts.for_each_part_entry(put); },
+                                   parts.back(), index::table_use::transient);
+        with_parts.start_part();
       }
     }
     const auto t1 = clock_type::now();
-    if (parts.empty())
-      index::write_index_file(ours, ours_path);
-    else
-      index::write_index_from_parts(ours, parts, ours_path);
+    index::write_index_file(with_parts, ours_path);
     parts_final_s = std::min(parts_final_s, seconds_since(t1));
     parts_total_s = std::min(parts_total_s, seconds_since(t0));
     parts_written = parts.size();
@@ -234,8 +233,8 @@ int main(int argc, char** argv) {
               "memory at the end of the file %.2f B/packet\n",
               ours_emit_s, static_cast<double>(ours_value_bytes) / p, static_cast<double>(ours_mem) / p);
   if (part_blocks > 0)
-    std::printf("ours with a part every %zu blocks (%zu parts): %.3f s in all, of which the full index merged from "
-                "the parts %.3f s; without parts %.3f s: parts cost %+.1f%%\n",
+    std::printf("ours with a part every %zu blocks (%zu parts): %.3f s in all, of which the full index at the "
+                "end %.3f s; without parts %.3f s: parts cost %+.1f%%\n",
                 part_blocks, parts_written, parts_total_s, parts_final_s, ours_index_s + ours_write_s,
                 100.0 * (parts_total_s / (ours_index_s + ours_write_s) - 1));
   std::remove(ours_path.c_str());

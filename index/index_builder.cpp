@@ -44,36 +44,34 @@ void index_builder::reset() {
   blocks_.clear();
   summary_ = file_summary{};
   summary_.block_size = block_size_;
-  parts_started_ = false;
   part_first_ = 0;
+  part_first_ord_ = 0;
+  touched_.clear();
   last_slot_ = 0;
-  clear_flows(false);
+  clear_flows();
 }
 
-// keep_memory: between parts of one file the next part needs about as much
-// again; handing pages back and faulting them in anew every second costs.
-void index_builder::clear_flows(bool keep_memory) {
-  const auto keep = [&](std::size_t bytes, std::size_t page) { return keep_memory ? bytes / page : 0; };
-  slots_.clear(keep(slots_.memory_bytes(), decltype(slots_)::page_elems * 4));
-  table_.clear(keep_memory);
-  flows_.clear(keep(flows_.memory_bytes(), decltype(flows_)::page_elems * sizeof(flow_record)));
-  chunks_.clear(keep(chunks_.memory_bytes(), decltype(chunks_)::page_elems * sizeof(chunk)));
+void index_builder::clear_flows() {
+  slots_.clear();
+  table_.clear(false);
+  flows_.clear();
+  chunks_.clear();
   chunks_.grow_one(); // chunk 0: none
   key_count_ = 0;
   protocol_ids_.assign(256, 0);
   port_ids_.assign(65536, 0);
   vlan_ids_.assign(4096, 0);
-  ipv4_ids_.clear(keep_memory);
-  mpls_ids_.clear(keep_memory);
-  ipv6_ids_.clear(keep_memory);
-  tag_ids_.clear(keep_memory);
+  ipv4_ids_.clear(false);
+  mpls_ids_.clear(false);
+  ipv6_ids_.clear(false);
+  tag_ids_.clear(false);
   tag_stacks_.clear();
 }
 
 void index_builder::start_part() {
-  parts_started_ = true;
   part_first_ = summary_.blocks;
-  clear_flows(true);
+  part_first_ord_ = static_cast<std::uint32_t>(slots_.size());
+  touched_.clear(); // keeps its room: the next part touches about as many flows
 }
 
 void index_builder::note_blocks(std::uint32_t count) {
@@ -255,7 +253,11 @@ void index_builder::add_one(const packet_entry& p, const flow_key& key, std::uin
   });
   if (id == fresh)
     id = new_flow(key);
-  append(flows_[id], ordinal);
+  flow_record& f = flows_[id];
+  // The flow's first packet in this part: note where its list stands.
+  if (parts_enabled_ && (f.count == 0 || f.last < part_first_ord_))
+    touched_.push_back({id, f.tail, f.last, f.tail_used, f.count == 0});
+  append(f, ordinal);
 }
 
 void index_builder::add(std::uint64_t position, std::uint32_t block, std::uint64_t ts_ns,
@@ -291,37 +293,11 @@ std::size_t index_builder::memory_bytes() const {
          + slots_.memory_bytes() + table_.memory_bytes() + flows_.memory_bytes() + chunks_.memory_bytes()
          + (protocol_ids_.capacity() + port_ids_.capacity() + vlan_ids_.capacity()) * 4
          + ipv4_ids_.memory_bytes() + mpls_ids_.memory_bytes() + ipv6_ids_.memory_bytes()
-         + tag_ids_.memory_bytes() + tag_stacks_.capacity() * sizeof(tag_stack) + scratch_.memory_bytes();
+         + tag_ids_.memory_bytes() + tag_stacks_.capacity() * sizeof(tag_stack) + scratch_.memory_bytes()
+         + touched_.capacity() * sizeof(part_mark) + part_scratch_.memory_bytes();
 }
 
 // --- writing -------------------------------------------------------------
-
-template <class F>
-void index_builder::for_each_ordinal(const flow_record& f, F&& fn) const {
-  std::uint32_t ordinal = 0, v = 0;
-  int shift = 0;
-  bool first = true;
-  for (std::uint32_t c = f.head;;) {
-    const chunk& ch = chunks_[c];
-    const std::size_t used = c == f.tail ? f.tail_used : chunk_bytes;
-    for (std::size_t i = 0; i < used; ++i) {
-      const std::uint8_t b = ch.data[i];
-      v |= std::uint32_t{b & 0x7fu} << shift;
-      if (b & 0x80) {
-        shift += 7;
-        continue;
-      }
-      ordinal = first ? v : ordinal + v;
-      first = false;
-      fn(ordinal);
-      v = 0;
-      shift = 0;
-    }
-    if (c == f.tail)
-      return;
-    c = ch.next;
-  }
-}
 
 void index_builder::emit_meta(const std::function<void(std::string_view, std::string_view)>& fn,
                               bool part) const {
@@ -347,19 +323,8 @@ void index_builder::emit_meta(const std::function<void(std::string_view, std::st
   fn(file_meta_key, file_meta_value(s, value));
 }
 
-void index_builder::for_each_metadata(const std::function<void(std::string_view, std::string_view)>& fn) const {
-  emit_meta(fn, false);
-}
-
 void index_builder::for_each_entry(const std::function<void(std::string_view, std::string_view)>& fn) const {
-  if (parts_started_)
-    throw std::logic_error("index_builder::for_each_entry after start_part: merge the parts");
   emit_meta(fn, false);
-  for_each_key_entry(fn);
-}
-
-void index_builder::for_each_part_entry(const std::function<void(std::string_view, std::string_view)>& fn) const {
-  emit_meta(fn, true);
   for_each_key_entry(fn);
 }
 

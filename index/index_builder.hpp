@@ -12,11 +12,13 @@
 // of many the positions of its flows merged: a dense key (many packets) in
 // one pass over the packets shared by all dense keys, a sparse one by a sort.
 //
-// Parts (fresh queries): a part holds the blocks added since the previous
-// part. start_part() forgets the flows: the builder then holds only the
-// current part, and the file's full index is the parts merged with it
-// (write_index_from_parts, index/index_file.hpp) -- each packet's keys are
-// worked out once, for its part, whether parts are written or not.
+// Parts (fresh queries, index/flow_part.hpp): with parts enabled, the
+// builder notes each flow the first time it gets a packet after the last
+// part (where its list stood then: a 16-byte mark, no per-flow field), and a
+// part is those flows with their new ordinals plus the new packets'
+// positions -- copied out, not worked into keys. Readers match the query
+// against a part's flows; the key -> positions work is done once, for the
+// full index at close, from the builder as without parts.
 #pragma once
 
 #include <array>
@@ -77,41 +79,34 @@ public:
   void note_blocks(std::uint32_t count);
 
   /// Calls fn(key, value) for every key in ascending key order, metadata
-  /// keys first; values are the on-disk encodings. Throws std::logic_error
-  /// once start_part() was called (the earlier parts are on disk only:
-  /// write_index_from_parts merges them).
+  /// keys first; values are the on-disk encodings: the full index.
   void for_each_entry(const std::function<void(std::string_view, std::string_view)>& fn) const;
 
+  /// Parts: from now on (until reset(), which keeps this) the builder marks
+  /// the flows each part touches. Off, add() does not spend a compare on it.
+  void enable_parts() { parts_enabled_ = true; }
   /// The first block of the part being gathered, and the file's block count.
   std::uint32_t part_first_block() const { return part_first_; }
   std::uint32_t blocks() const { return summary_.blocks; }
-  /// Whether start_part() was called since reset().
-  bool parts_started() const { return parts_started_; }
 
-  /// Calls fn(key, value) in ascending key order for the current part: the
-  /// metadata as for_each_entry, but counting only the part's packets and
-  /// with an empty (0-packet) block table entry for each earlier block, so
-  /// that the part reads as a native index by itself; then each key's
-  /// positions added since the last start_part().
+  /// Calls fn(key, value) in ascending key order for the current part (the
+  /// blocks since the last start_part(); parts enabled): the metadata as
+  /// for_each_entry, but counting only the part's packets and with an empty
+  /// (0-packet) block table entry for each earlier block, so that its summary
+  /// reads as a native index's; then the part's flows, ordinals and
+  /// positions (index/flow_part.hpp has the layout and the reader).
   void for_each_part_entry(const std::function<void(std::string_view, std::string_view)>& fn) const;
 
-  /// The whole file's metadata records (version, block table, summary), as
-  /// for_each_entry begins; with for_each_key_entry, what a full index is.
-  void for_each_metadata(const std::function<void(std::string_view, std::string_view)>& fn) const;
-  /// The current part's (or, before any start_part, the file's) attribute keys.
-  void for_each_key_entry(const std::function<void(std::string_view, std::string_view)>& fn) const;
-
-  /// Begins the next part at the current end of the file; forgets the flows.
+  /// Begins the next part at the current end of the file.
   void start_part();
 
   const file_summary& summary() const { return summary_; }
-  /// Keys of the current part (of the file when no part was started).
+  /// Distinct keys and flows of the file so far.
   std::size_t keys() const { return key_count_; }
-  /// Distinct flows in the current part.
   std::size_t flows() const { return flows_.size(); }
-  /// Bytes held now (tables, lists, per-flow and per-key state, and the
-  /// working memory of the last write, kept for the next part): the
-  /// indexer's memory cost.
+  /// Bytes held now (tables, lists, per-flow and per-key state, the part's
+  /// marks and the working memory of the last write, kept for the next
+  /// part): the indexer's memory cost.
   std::size_t memory_bytes() const;
 
 private:
@@ -129,7 +124,7 @@ private:
     std::uint32_t mpls[packet_attributes::max_tags] = {};
   };
 
-  void clear_flows(bool keep_memory);
+  void clear_flows();
   flow_key make_flow_key(const packet_attributes& a);
   void add_one(const packet_entry& p, const flow_key& key, std::uint32_t hash);
   std::uint32_t new_flow(const flow_key& key);
@@ -141,8 +136,14 @@ private:
   std::uint32_t id_in(Table& t, const Key& value);
   std::uint32_t new_chunk();
   void append(flow_record& f, std::uint32_t ordinal);
+  void for_each_key_entry(const std::function<void(std::string_view, std::string_view)>& fn) const;
+  // Calls fn(ordinal) for f's ordinals from byte `at` of chunk `c` on; the
+  // varint there is a delta from `ordinal`, or absolute when `first`.
   template <class F>
-  void for_each_ordinal(const flow_record& f, F&& fn) const;
+  void for_each_ordinal_from(const flow_record& f, std::uint32_t c, std::size_t at, std::uint32_t ordinal,
+                             bool first, F&& fn) const;
+  template <class F>
+  void for_each_ordinal(const flow_record& f, F&& fn) const { for_each_ordinal_from(f, f.head, 0, 0, true, fn); }
   void emit_meta(const std::function<void(std::string_view, std::string_view)>& fn, bool part) const;
 
   std::uint32_t block_size_;
@@ -185,8 +186,54 @@ private:
   };
   mutable scratch scratch_;
 
-  bool parts_started_ = false;
-  std::uint32_t part_first_ = 0;
+  // Parts: where each flow touched since the last part stood before it.
+  struct part_mark {
+    std::uint32_t flow, chunk;
+    std::uint32_t prev;  ///< its last ordinal before the part (unless new_flow)
+    std::uint8_t at;     ///< bytes used in `chunk` then
+    bool new_flow;       ///< its list starts in this part
+  };
+  bool parts_enabled_ = false;
+  std::uint32_t part_first_ = 0;     // first block of the current part
+  std::uint32_t part_first_ord_ = 0; // first ordinal of the current part
+  std::vector<part_mark> touched_;
+  struct part_scratch {
+    std::vector<char> flows, ords, slots;
+    std::vector<std::pair<std::uint32_t, std::array<std::uint8_t, 16>>> ipv6; // key id -> address
+    std::size_t memory_bytes() const {
+      return flows.capacity() + ords.capacity() + slots.capacity() + ipv6.capacity() * 20;
+    }
+  };
+  mutable part_scratch part_scratch_;
 };
+
+// (Here, not in the .cpp: index/part_writer.cpp decodes ordinals too.)
+template <class F>
+inline void index_builder::for_each_ordinal_from(const flow_record& f, std::uint32_t c, std::size_t at, std::uint32_t ordinal,
+                                          bool first, F&& fn) const {
+  std::uint32_t v = 0;
+  int shift = 0;
+  for (;;) {
+    const chunk& ch = chunks_[c];
+    const std::size_t used = c == f.tail ? f.tail_used : chunk_bytes;
+    for (std::size_t i = at; i < used; ++i) {
+      const std::uint8_t b = ch.data[i];
+      v |= std::uint32_t{b & 0x7fu} << shift;
+      if (b & 0x80) {
+        shift += 7;
+        continue;
+      }
+      ordinal = first ? v : ordinal + v;
+      first = false;
+      fn(ordinal);
+      v = 0;
+      shift = 0;
+    }
+    if (c == f.tail)
+      return;
+    c = ch.next;
+    at = 0;
+  }
+}
 
 } // namespace stenotype::index

@@ -30,15 +30,6 @@ namespace stenotype::index {
 /// std::runtime_error naming the file.
 void write_index_file(const index_builder& builder, const std::string& path);
 
-/// The full (native) index of a file whose builder published parts
-/// (index_builder::start_part): `part_paths` -- the parts' files, in block
-/// order, chaining from block 0 to builder.part_first_block() -- merged with
-/// the builder's current part; the same entries for_each_entry would have
-/// given without parts. Throws std::runtime_error (or a failure) when a part
-/// cannot be read or does not chain: the caller then indexes the packet file.
-void write_index_from_parts(const index_builder& builder, const std::vector<std::string>& part_paths,
-                            const std::string& path);
-
 /// The builder's index at `path` in `format`: write_index_file (native) or
 /// write_leveldb_index (stenographer, index/leveldb_index.hpp).
 void write_index(const index_builder& builder, const std::string& path, index_format format);
@@ -56,7 +47,7 @@ std::uint64_t index_and_publish(const std::string& packet_file, index_builder& b
 /// `entries(put)` calls put(key, value) in ascending key order.
 using entry_fn = std::function<void(std::string_view, std::string_view)>;
 /// kept: an index for the file's life (zstd, Bloom filter); transient: a
-/// partial index of the open file (index/part_set.hpp), which lives about a
+/// partial index of the open file (index/flow_part.hpp), which lives about a
 /// minute and is read a few times -- compressing and filtering it would
 /// cost the capture more than it saves.
 enum class table_use { kept, transient };
@@ -100,12 +91,9 @@ public:
   /// Every (key, value) in order; for tests and tools.
   void for_each_entry(const std::function<void(std::string_view, std::string_view)>& fn) const;
 
-  /// An iterator over the entries (checksums verified as read); for merging.
-  std::unique_ptr<rocksdb::Iterator> new_iterator() const;
-  /// Throws when `it` ended on an error (a damaged block), as lookups do.
-  void check(const rocksdb::Iterator& it) const;
-
 private:
+  /// Throws when `it` ended on an error (a damaged block).
+  void check(const rocksdb::Iterator& it) const;
 
   std::string path_;
   std::unique_ptr<rocksdb::SstFileReader> reader_;

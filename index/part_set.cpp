@@ -14,12 +14,12 @@ part_set::part_set(const std::string& index_dir, std::uint64_t id) {
     if (c.k != io::companion_name::kind::part || c.first_block != end)
       continue; // a draft, or past a gap (a part that could not be written): scanned instead
     const std::string path = index_dir + "/" + c.name();
-    index_reader r{path, /*verify=*/false, io::links::refuse}; // blocks are checked as read
-    const file_summary& s = r.summary();
+    flow_part p{path};
+    const file_summary& s = p.summary();
     if (s.blocks != c.end_block || (!parts_.empty() && s.block_size != summary_.block_size))
       throw failure(errc::damaged_index, "damaged partial index " + path + ": it does not describe blocks "
                                            + std::to_string(c.first_block) + "-" + std::to_string(c.end_block));
-    const auto& times = r.blocks();
+    const auto& times = p.blocks();
     blocks_.insert(blocks_.end(), times.begin() + c.first_block, times.end());
     if (s.packets > 0) {
       summary_.first_ns = summary_.packets == 0 ? s.first_ns : std::min(summary_.first_ns, s.first_ns);
@@ -28,40 +28,38 @@ part_set::part_set(const std::string& index_dir, std::uint64_t id) {
     }
     summary_.blocks = end = c.end_block;
     summary_.block_size = s.block_size;
-    parts_.push_back(std::move(r));
+    parts_.push_back(std::move(p));
   }
 }
 
-std::vector<std::uint32_t> part_set::lookup(std::string_view key) const {
-  std::vector<std::uint32_t> out;
-  for (const auto& p : parts_) {
-    const auto more = p.lookup(key);
-    out.insert(out.end(), more.begin(), more.end());
-  }
-  return out;
-}
+std::vector<std::uint32_t> part_set::lookup(std::string_view key) const { return lookup_range(key, key); }
 
 std::vector<std::uint32_t> part_set::lookup_range(std::string_view from, std::string_view to) const {
   std::vector<std::uint32_t> out;
-  for (const auto& p : parts_) {
-    const auto more = p.lookup_range(from, to);
-    out.insert(out.end(), more.begin(), more.end());
-  }
+  for (const auto& p : parts_)
+    p.positions_with_key_in(from, to, out);
   return out;
 }
 
 void part_set::for_each_key(
   const std::function<void(std::string_view, const std::vector<std::uint32_t>&)>& fn) const {
   std::map<std::string, std::vector<std::uint32_t>, std::less<>> keys; // a tool's view: memory is no concern
+  std::vector<std::uint32_t> positions;
   for (const auto& p : parts_)
-    p.for_each_entry([&](std::string_view key, std::string_view value) {
-      if (key.empty() || key[0] == 0)
-        return;
-      if (!decode_positions(value, keys[std::string(key)]))
-        throw failure(errc::damaged_index, "damaged partial index: malformed positions");
-    });
-  for (const auto& [key, positions] : keys)
+    for (const part_flow& f : p.flows()) {
+      positions.clear();
+      p.positions_of(f, positions);
+      for_each_flow_key(f, [&](const index_key& k) {
+        auto& list = keys[k.str()];
+        if (!list.empty() && list.back() == positions.back())
+          return; // the same key twice in this flow (a host talking to itself)
+        list.insert(list.end(), positions.begin(), positions.end());
+      });
+    }
+  for (auto& [key, positions] : keys) {
+    std::sort(positions.begin(), positions.end());
     fn(key, positions);
+  }
 }
 
 } // namespace stenotype::index

@@ -2,9 +2,9 @@
 // the indexer's partial indexes (DIR/IDX<n>/.<id>.part-<a>-<b>, io/layout.hpp)
 // read as one.
 //
-// Each part is a native index of its own for blocks [a, b) of the file (its
+// Each part (index/flow_part.hpp) describes blocks [a, b) of the file (its
 // block table has empty entries before a), written whole and then renamed,
-// so a reader never sees one half written. Parts are merged only as far as
+// so a reader never sees one half written. Parts are used only as far as
 // they chain from block 0 without a gap; what lies beyond is for the reader
 // to scan. Positions of different parts lie in different blocks, so a key's
 // positions are the parts' lists one after the other.
@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "index/index_file.hpp"
+#include "index/flow_part.hpp"
 
 namespace stenotype::index {
 
@@ -42,7 +42,7 @@ public:
   void for_each_key(const std::function<void(std::string_view, const std::vector<std::uint32_t>&)>& fn) const;
 
 private:
-  std::vector<index_reader> parts_;
+  std::vector<flow_part> parts_;
   file_summary summary_;
   std::vector<block_times> blocks_;
 };

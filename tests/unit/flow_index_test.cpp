@@ -1,10 +1,12 @@
 // The flow-based index builder (index/index_builder.hpp) and its parts: the
 // flow table and paged array it stands on, many distinct flows, VLAN/MPLS
-// stacks as part of a flow, and a full index merged from parts that equals
-// the one made without parts, byte for byte. Expected answers come from how
+// stacks as part of a flow, and parts (the open file's partial indexes) that
+// answer every key of the blocks they cover, damaged ones refused. Expected answers come from how
 // the frames were made (support/made_traffic.hpp), not from the builder.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <map>
 #include <random>
@@ -14,10 +16,12 @@
 #include <vector>
 
 #include "index/block_indexer.hpp"
+#include "index/flow_part.hpp"
 #include "index/flow_table.hpp"
 #include "index/index_file.hpp"
 #include "index/keys.hpp"
 #include "index/paged_array.hpp"
+#include "stenotype/error.hpp"
 #include "support/made_traffic.hpp"
 #include "support/temp_dir.hpp"
 
@@ -178,61 +182,155 @@ TEST_CASE("flow index: the encapsulation traffic of the round-trip test, with th
   CHECK(keys_of(index_reader{tmp.path() + "/idx"}) == expected);
 }
 
-TEST_CASE("flow index: a full index merged from parts equals the one made without parts, byte for byte") {
+namespace {
+
+// Every key's positions as the parts (read back from disk) give them, in part order.
+std::map<std::string, std::set<std::uint32_t>> keys_of_parts(const std::vector<std::string>& paths,
+                                                             const std::map<std::string, std::set<std::uint32_t>>& asked) {
+  std::map<std::string, std::set<std::uint32_t>> got;
+  std::vector<flow_part> parts;
+  for (const auto& p : paths)
+    parts.emplace_back(p);
+  for (const auto& [key, unused] : asked) {
+    std::vector<std::uint32_t> pos;
+    for (const auto& part : parts)
+      part.positions_with_key_in(key, key, pos);
+    CHECK(std::is_sorted(pos.begin(), pos.end()));
+    if (!pos.empty())
+      got[key] = std::set<std::uint32_t>(pos.begin(), pos.end());
+    CHECK(got[key].size() == pos.size()); // no packet twice
+    if (pos.empty())
+      got.erase(key);
+  }
+  return got;
+}
+
+// What `expected` holds for the packets in the first `blocks` blocks.
+std::map<std::string, std::set<std::uint32_t>> before_block(const std::map<std::string, std::set<std::uint32_t>>& expected,
+                                                            std::uint32_t blocks, std::size_t bs) {
+  std::map<std::string, std::set<std::uint32_t>> out;
+  for (const auto& [key, pos] : expected)
+    for (const std::uint32_t p : pos)
+      if (p < std::uint64_t{blocks} * bs)
+        out[key].insert(p);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("flow index: parts answer every key for the blocks they cover, and the full index is as without parts") {
   stenotype::test::temp_dir tmp;
   constexpr std::size_t bs = 64 * 1024;
-  const auto pkts = dedupe(many_flows(40000, 5000, 9));
-  std::vector<std::uint8_t> file;
-  index_builder whole{bs};
-  const auto expected = stenotype::test::index_traffic(pkts, whole, bs, &file);
-  const auto blocks = static_cast<std::uint32_t>(file.size() / bs);
-  REQUIRE(blocks >= 8);
-  write_index_file(whole, tmp.path() + "/whole");
+  // IPv4 flows with VLAN/MPLS stacks, and the round-trip traffic (IPv6, tunnels, fragments).
+  for (const auto& pkts : {dedupe(many_flows(40000, 5000, 9)), dedupe(stenotype::test::make_traffic(8000, 11))}) {
+    std::vector<std::uint8_t> file;
+    index_builder whole{bs};
+    const auto expected = stenotype::test::index_traffic(pkts, whole, bs, &file);
+    const auto blocks = static_cast<std::uint32_t>(file.size() / bs);
+    REQUIRE(blocks >= 4);
+    write_index_file(whole, tmp.path() + "/whole");
 
-  for (const std::vector<std::uint32_t>& cuts : {std::vector<std::uint32_t>{1, 2, 5, blocks - 1},
-                                                 std::vector<std::uint32_t>{blocks / 2},
-                                                 std::vector<std::uint32_t>{blocks}}) {
-    index_builder b{bs};
-    std::vector<std::string> parts;
-    std::uint32_t done = 0;
-    for (const std::uint32_t cut : cuts) {
-      for (; done < cut; ++done)
+    for (const std::vector<std::uint32_t>& cuts : {std::vector<std::uint32_t>{1, 2, 3, blocks - 1},
+                                                   std::vector<std::uint32_t>{blocks / 2},
+                                                   std::vector<std::uint32_t>{blocks}}) {
+      index_builder b{bs};
+      b.enable_parts();
+      std::vector<std::string> parts;
+      std::uint32_t done = 0;
+      for (const std::uint32_t cut : cuts) {
+        for (; done < cut; ++done)
+          index_nth_block(b, file, done, bs);
+        parts.push_back(tmp.path() + "/part" + std::to_string(parts.size()));
+        write_index_entries([&](const entry_fn& put) { b.for_each_part_entry(put); }, parts.back(), table_use::transient);
+        const flow_part part{parts.back()};
+        CHECK(part.summary().blocks == cut);
+        b.start_part();
+        CHECK(keys_of_parts(parts, expected) == before_block(expected, cut, bs));
+      }
+      // An address range (a CIDR query) over the parts: every IPv4 packet.
+      std::set<std::uint32_t> v4, got;
+      for (const auto& [key, pos] : before_block(expected, done, bs))
+        if (key[0] == static_cast<char>(key_type::ipv4))
+          v4.insert(pos.begin(), pos.end());
+      for (const auto& p : parts) {
+        std::vector<std::uint32_t> pos;
+        flow_part{p}.positions_with_key_in(ipv4_key(std::array<std::uint8_t, 4>{0, 0, 0, 0}.data()).view(),
+                                           ipv4_key(std::array<std::uint8_t, 4>{255, 255, 255, 255}.data()).view(), pos);
+        got.insert(pos.begin(), pos.end());
+      }
+      CHECK(got == v4);
+      for (; done < blocks; ++done)
         index_nth_block(b, file, done, bs);
-      parts.push_back(tmp.path() + "/part" + std::to_string(parts.size()));
-      write_index_entries([&](const entry_fn& put) { b.for_each_part_entry(put); }, parts.back(), table_use::transient);
-      // A part alone reads as a native index of its blocks.
-      const index_reader part{parts.back()};
-      CHECK(part.summary().blocks == cut);
-      b.start_part();
-      CHECK(b.keys() == 0); // the builder forgot the part's flows
+      write_index_file(b, tmp.path() + "/full");
+      CHECK(entries_of(index_reader{tmp.path() + "/full"}) == entries_of(index_reader{tmp.path() + "/whole"}));
+      CHECK(keys_of(index_reader{tmp.path() + "/full"}) == expected);
+      for (const auto& p : parts)
+        std::remove(p.c_str());
     }
-    CHECK_THROWS_AS(b.for_each_entry([](std::string_view, std::string_view) {}), std::logic_error);
-    for (; done < blocks; ++done)
-      index_nth_block(b, file, done, bs);
-    write_index_from_parts(b, parts, tmp.path() + "/merged");
-    CHECK(entries_of(index_reader{tmp.path() + "/merged"}) == entries_of(index_reader{tmp.path() + "/whole"}));
-    CHECK(keys_of(index_reader{tmp.path() + "/merged"}) == expected);
-    for (const auto& p : parts)
-      std::remove(p.c_str());
   }
 }
 
-TEST_CASE("flow index: parts that do not fit together are refused, not merged") {
+TEST_CASE("flow index: a damaged or inconsistent part is refused with one line, never read past its bounds") {
   stenotype::test::temp_dir tmp;
   constexpr std::size_t bs = 64 * 1024;
   const auto pkts = dedupe(many_flows(6000, 500, 5));
   std::vector<std::uint8_t> file;
   index_builder whole{bs};
   stenotype::test::index_traffic(pkts, whole, bs, &file);
-  const auto blocks = static_cast<std::uint32_t>(file.size() / bs);
-  REQUIRE(blocks >= 2);
   index_builder b{bs};
+  b.enable_parts();
   index_nth_block(b, file, 0, bs);
-  const std::string part = tmp.path() + "/part";
-  write_index_entries([&](const entry_fn& put) { b.for_each_part_entry(put); }, part, table_use::transient);
-  b.start_part();
-  for (std::uint32_t i = 1; i < blocks; ++i)
-    index_nth_block(b, file, i, bs);
-  // The same part twice: its positions would repeat.
-  CHECK_THROWS(write_index_from_parts(b, {part, part}, tmp.path() + "/merged"));
+  entries good;
+  b.for_each_part_entry([&](std::string_view k, std::string_view v) { good.emplace_back(k, v); });
+  REQUIRE(good.size() >= 6);
+  const std::string path = tmp.path() + "/part";
+  auto write = [&](const entries& e) {
+    write_index_entries([&](const entry_fn& put) {
+      for (const auto& [k, v] : e)
+        put(k, v);
+    }, path, table_use::transient);
+  };
+  write(good);
+  REQUIRE(flow_part{path}.flows().size() > 0);
+
+  auto refused = [&](const entries& e) {
+    write(e);
+    try {
+      const flow_part p{path};
+      std::vector<std::uint32_t> pos;
+      for (const auto& f : p.flows())
+        p.positions_of(f, pos);
+      FAIL("accepted a damaged part");
+    } catch (const failure& f) {
+      CHECK(f.code() == errc::damaged_index);
+      CHECK(std::string(f.what()).find("damaged partial index") != std::string::npos);
+      CHECK(std::string(f.what()).find('\n') == std::string::npos);
+    }
+  };
+  auto with = [&](std::string_view key, auto change) {
+    entries e = good;
+    bool found = false;
+    for (auto& [k, v] : e)
+      if (k.compare(0, key.size(), key) == 0) {
+        change(v);
+        found = true;
+      }
+    REQUIRE(found);
+    return e;
+  };
+  refused(with(part_meta_key, [](std::string& v) { v[11] ^= 1; }));         // packet count
+  refused(with(part_meta_key, [](std::string& v) { v[3] = 9; }));           // version
+  refused(with(part_flows_key, [](std::string& v) { v.resize(v.size() - 3); })); // a cut record
+  refused(with(part_flows_key, [](std::string& v) { v[14] = '\x7f'; }));    // ordinals' offset past the end
+  refused(with(part_slots_key, [](std::string& v) { v.resize(v.size() / 2); }));
+  refused(with(part_slots_key, [](std::string& v) { v[0] = '\xff'; v[1] = '\xff'; v[2] = '\xff'; })); // outside its blocks
+  refused(with(part_ords_key, [](std::string& v) {
+    for (auto& c : v)
+      c = '\x80'; // no varint ends
+  }));
+  entries no_slots;
+  for (const auto& e : good)
+    if (e.first.compare(0, part_slots_key.size(), part_slots_key) != 0)
+      no_slots.push_back(e);
+  refused(no_slots);
 }

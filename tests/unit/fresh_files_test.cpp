@@ -42,6 +42,7 @@ struct fixture {
 
   // As the indexer does: a part after each of `cuts` (block counts), written whole, renamed.
   void write_parts(index::index_builder& b, const std::vector<std::uint32_t>& cuts) {
+    b.enable_parts();
     std::uint32_t done = 0;
     for (const std::uint32_t cut : cuts) {
       for (; done < cut; ++done)
