@@ -165,7 +165,7 @@ private:
   flat_table<tag_stack> tag_ids_;
   std::vector<tag_stack> tag_stacks_; // id - 1 -> stack
 
-  // Working memory of for_each_key_entry, kept for the next part.
+  // Working memory of for_each_key_entry (freed by reset()).
   struct scratch {
     std::vector<std::uint32_t> flow_at, ords, fslots, start, members, fill, gathered;
     std::vector<std::uint32_t> fk_at, fk, flow_of, dense_last; // the dense keys' pass
