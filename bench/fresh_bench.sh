@@ -17,9 +17,10 @@
 #   2. load, no queries: the capture's CPU per packet and kept fraction;
 #   3. load with probes (stenoread running all the time): the same, and the
 #      latency under load.
-#   4. with BASELINE_STENOTYPE=<binary> (a stenotype built without fresh
-#      packets, e.g. from the commit before them), phase 2 with that binary:
-#      what publishing the open file costs the capture.
+#   4. phase 2 with --no_open_files (no durable extent, no partial
+#      indexes), alternating with phase 2: what publishing the open file
+#      costs the capture. BASELINE_STENOTYPE=<binary> runs that binary
+#      instead (e.g. one built before fresh packets), without the flag.
 # Latency = send to the end of the first stenoread that returned the packet
 # (so it includes one stenoread run). Kept = packets in the files after the
 # stop / packets trafgen sent (+ probes).
@@ -47,7 +48,8 @@ start_capture() {
   rm -rf "$work/out"
   mkdir -p "$work/out"
   chmod 755 "$work" "$work/out"
-  taskset -c 1 "${1:-$bin/stenotype}" --iface="$cap" --dir="$work/out" --blockage_sec=1 --blocks=256 -v >"$work/err" 2>&1 &
+  # shellcheck disable=SC2086 # $2: extra flags, word-split on purpose
+  taskset -c 1 "${1:-$bin/stenotype}" --iface="$cap" --dir="$work/out" --blockage_sec=1 --blocks=256 ${2:-} -v >"$work/err" 2>&1 &
   pid=$!
   for _ in $(seq 1 300); do grep -q "capturing on" "$work/err" && break; sleep 0.1; done
   sleep 1
@@ -62,8 +64,8 @@ probe() { # N OUT [STOP_FILE]
 # percentile P of the numbers on stdin (nearest rank)
 pct() { sort -g | awk -v p="$1" '{ a[NR] = $1 } END { r = int((p * NR + 99) / 100); if (r < 1) r = 1; print a[r] }'; }
 # load phase: trafgen for $seconds; with "probes", probes meanwhile -> "cpu_s sent kept"
-load_phase() { # none|probes [BINARY]
-  start_capture "${2:-}"
+load_phase() { # none|probes [BINARY [FLAGS]]
+  start_capture "${2:-}" "${3:-}"
   local before n=$((rate * seconds)) probes_sent=0
   rm -f "$work/stop"
   before=$(cpu_ticks "$pid")
@@ -99,6 +101,9 @@ for ((r = 1; r <= reps; r++)); do
   if [[ -n ${BASELINE_STENOTYPE:-} ]]; then
     echo "phase 4 ($r/$reps): $rate pps for $seconds s, no queries, $BASELINE_STENOTYPE" >&2
     runs_b+=("$(load_phase none "$BASELINE_STENOTYPE")")
+  else
+    echo "phase 4 ($r/$reps): $rate pps for $seconds s, no queries, --no_open_files" >&2
+    runs_b+=("$(load_phase none "$bin/stenotype" --no_open_files)")
   fi
 done
 echo "phase 3: $rate pps for $seconds s, with probes" >&2
@@ -134,8 +139,6 @@ cost() { # label "cpu sent kept"... -> medians (min-max) of kept % and CPU s / M
   echo "| --- | --- | --- | --- | --- |"
   cost "this stenotype, no queries" "${runs_q0[@]}"
   cost "this stenotype, stenoread probes all the time" "${runs_q1[@]}"
-  if [[ -n ${BASELINE_STENOTYPE:-} ]]; then
-    cost "baseline without fresh packets, no queries" "${runs_b[@]}"
-  fi
+  cost "${BASELINE_STENOTYPE:-this stenotype --no_open_files}: no fresh packets, no queries" "${runs_b[@]}"
 } | tee "$out"
 echo "written to $out" >&2

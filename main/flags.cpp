@@ -17,7 +17,8 @@ constexpr const char* usage_text =
   "            [--fanout_type=NUM] [--fileage_sec=NUM] [--filesize_mb=NUM]\n"
   "            [--filter=STRING] [--gid=NUM] [--iface=STRING] [--index_nicelevel=NUM]\n"
   "            [--index_format=STRING]\n"
-  "            [--no_index] [--no_promisc] [--no_watchdogs] [--preallocate_file_mb=NUM]\n"
+  "            [--no_index] [--no_open_files] [--no_promisc] [--no_watchdogs]\n"
+  "            [--preallocate_file_mb=NUM]\n"
   "            [--seccomp=STRING] [--stats_blocks=NUM] [--stats_sec=NUM]\n"
   "            [--threads=NUM] [--uid=NUM] [--metrics_port=NUM]\n"
   "            [--metrics_address=ADDR] [--control_port=NUM]\n"
@@ -34,7 +35,7 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
   capture_options& o = out.options;
   std::string filter;
   int verbose = 0, quiet = 0;
-  bool no_index = false, no_promisc = false, no_watchdogs = false, usage = false;
+  bool no_index = false, no_open_files = false, no_promisc = false, no_watchdogs = false, usage = false;
   o.seccomp = "kill"; // stenotype's default; the library's is "none" (an embedding host's choice)
 
   CLI::App app{"stenotype - dump raw packets to disk, indexed.\n"
@@ -66,6 +67,9 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
                  "server; rotates idle files too)")
     ->check(CLI::IsMember({"native", "stenographer"}))->capture_default_str();
   app.add_flag("--no_index", no_index, "Do not compute or write indexes");
+  app.add_flag("--no_open_files", no_open_files,
+               "Do not publish the file being written (durable extent, partial indexes): queries then find "
+               "packets only once their file is complete");
   app.add_flag("--no_promisc", no_promisc, "Do not put the interface into promiscuous mode");
   app.add_flag("--no_watchdogs", no_watchdogs, "Don't start any watchdogs");
   add_number(app, "--preallocate_file_mb", o.preallocate_file_mb, "When creating new files, preallocate to this many MB");
@@ -136,6 +140,7 @@ parsed_flags parse_flags(int argc, const char* const* argv) {
   if (max_data_flag->count())
     o.max_data_mb = max_data_mb;
   o.index = !no_index;
+  o.open_files = !no_open_files;
   o.index_format = index_format == "stenographer" ? stenotype::index_format::stenographer
                                                   : stenotype::index_format::native;
   o.promiscuous = !no_promisc;

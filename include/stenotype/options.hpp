@@ -70,6 +70,10 @@ struct capture_options {
   /// --fileage_sec (an empty packet file, a version-only index): the server
   /// kills a capture that makes no new file for 5 minutes.
   stenotype::index_format index_format = stenotype::index_format::native;
+  /// Inverse of --no_open_files: publish the open file for fresh queries
+  /// (publishes_open_files). Off, readers see packets once their file is
+  /// complete, as with Google's stenotype, and the indexer writes no parts.
+  bool open_files = true;
 
   // --- process -------------------------------------------------------------
   bool watchdogs = false;            ///< inverse of --no_watchdogs (stenotype: on).
@@ -96,9 +100,9 @@ inline bool rotates_idle_files(const capture_options& o) {
 /// queries (its durable extent, partial indexes: docs/FILE_FORMAT.md): with
 /// its own indexes only. With --index_format=stenographer nothing is added
 /// to what Google's server sees; with --no_index a reader would have to scan
-/// the whole open file.
+/// the whole open file; --no_open_files turns it off.
 inline bool publishes_open_files(const capture_options& o) {
-  return o.index && o.index_format == index_format::native;
+  return o.index && o.index_format == index_format::native && o.open_files;
 }
 
 /// Returns the first violated start-up rule (one line, no trailing newline),

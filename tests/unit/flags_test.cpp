@@ -109,6 +109,20 @@ TEST_CASE("flags take values as --flag=value and --flag value") {
   CHECK_FALSE(r.options.watchdogs);
 }
 
+TEST_CASE("flags: --no_open_files turns off what fresh queries read, and only that") {
+  const auto on = parse({"--dir=/d"});
+  REQUIRE_FALSE(on.exit_code);
+  CHECK(on.options.open_files);
+  CHECK(stenotype::publishes_open_files(on.options));
+  const auto off = parse({"--dir=/d", "--no_open_files"});
+  REQUIRE_FALSE(off.exit_code);
+  CHECK_FALSE(off.options.open_files);
+  CHECK_FALSE(stenotype::publishes_open_files(off.options));
+  CHECK(off.options.index);
+  CHECK_FALSE(stenotype::publishes_open_files(parse({"--dir=/d", "--no_index"}).options));
+  CHECK_FALSE(stenotype::publishes_open_files(parse({"--dir=/d", "--index_format=stenographer"}).options));
+}
+
 TEST_CASE("verbosity counts -v against -q") {
   CHECK(parse({"--dir=/d", "-v", "-v", "-v", "-q"}).options.verbosity == 2);
   CHECK(parse({"--dir=/d", "-vv"}).options.verbosity == 2);
