@@ -37,36 +37,56 @@ bool next_varint(std::string_view v, std::size_t& at, std::uint32_t& out) {
   return false;
 }
 
-// Reads the flow record at `at` of `v`; false when it does not fit.
-bool read_record(std::string_view v, std::size_t& at, part_flow& f) {
-  constexpr std::size_t fixed = 4 + 4 + 12;
-  if (v.size() - at < fixed)
-    return false;
+constexpr std::size_t fixed_bytes = 20; // the record's fields before its addresses
+
+std::size_t address_bytes(std::uint8_t flags) {
+  return (flags & flow_key::ipv4) ? 4 : (flags & flow_key::ipv6) ? 16 : 0;
+}
+
+template <class T>
+T get_le(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// The size of the record at `at` of `v`, 0 when it does not fit or cannot be one.
+std::size_t record_size(std::string_view v, std::size_t at) {
+  if (v.size() - at < fixed_bytes)
+    return 0;
   const char* p = v.data() + at;
+  const auto flags = static_cast<std::uint8_t>(p[0]);
+  const auto vlans = static_cast<std::uint8_t>(p[2]), labels = static_cast<std::uint8_t>(p[3]);
+  if (vlans > packet_attributes::max_tags || labels > packet_attributes::max_tags
+      || ((flags & flow_key::ipv4) && (flags & flow_key::ipv6)))
+    return 0;
+  const std::size_t size = fixed_bytes + 2 * address_bytes(flags) + 2u * vlans + 4u * labels;
+  return v.size() - at < size ? 0 : size;
+}
+
+// Decodes a record record_size accepted.
+part_flow decode(const char* p) {
+  part_flow f;
   f.flags = static_cast<std::uint8_t>(p[0]);
   f.protocol = static_cast<std::uint8_t>(p[1]);
   f.vlan_count = static_cast<std::uint8_t>(p[2]);
   f.mpls_count = static_cast<std::uint8_t>(p[3]);
-  std::memcpy(&f.src_port, p + 4, 2);
-  std::memcpy(&f.dst_port, p + 6, 2);
-  std::memcpy(&f.packets, p + 8, 4);
-  std::memcpy(&f.ords_at, p + 12, 4);
-  std::memcpy(&f.ords_size, p + 16, 4);
-  if (f.vlan_count > packet_attributes::max_tags || f.mpls_count > packet_attributes::max_tags
-      || ((f.flags & flow_key::ipv4) && (f.flags & flow_key::ipv6)))
-    return false;
-  const std::size_t addr = (f.flags & flow_key::ipv4) ? 4 : (f.flags & flow_key::ipv6) ? 16 : 0;
-  const std::size_t size = fixed + 2 * addr + 2u * f.vlan_count + 4u * f.mpls_count;
-  if (v.size() - at < size)
-    return false;
-  p += fixed;
+  f.src_port = get_le<std::uint16_t>(p + 4);
+  f.dst_port = get_le<std::uint16_t>(p + 6);
+  f.packets = get_le<std::uint32_t>(p + 8);
+  f.ords_at = get_le<std::uint32_t>(p + 12);
+  f.ords_size = get_le<std::uint32_t>(p + 16);
+  const std::size_t addr = address_bytes(f.flags);
+  p += fixed_bytes;
   std::memcpy(f.src, p, addr);
   std::memcpy(f.dst, p + addr, addr);
   p += 2 * addr;
-  std::memcpy(f.vlans, p, 2u * f.vlan_count);
-  std::memcpy(f.mpls, p + 2u * f.vlan_count, 4u * f.mpls_count);
-  at += size;
-  return true;
+  for (int i = 0; i < f.vlan_count; ++i)
+    f.vlans[i] = get_le<std::uint16_t>(p + 2 * i);
+  p += 2u * f.vlan_count;
+  for (int i = 0; i < f.mpls_count; ++i)
+    f.mpls[i] = get_le<std::uint32_t>(p + 4 * i);
+  return f;
 }
 
 } // namespace
@@ -125,24 +145,37 @@ flow_part::flow_part(const std::string& path) : path_(path) {
   if (slots_.size() != packets)
     throw damaged("it has " + std::to_string(slots_.size()) + " positions for " + std::to_string(packets) + " packets");
 
-  flows_.reserve(nflows);
+  // Records: checked once here, matched where they lie (records_).
+  records_ = std::move(flows);
+  if (records_.size() > 0xffffffffu)
+    throw damaged("too many flow records");
+  record_at_.reserve(nflows);
   std::uint64_t counted = 0;
-  for (at = 0; at < flows.size();) {
-    part_flow f;
-    if (!read_record(flows, at, f) || std::uint64_t{f.ords_at} + f.ords_size > ords_.size() || f.packets == 0)
+  for (at = 0; at < records_.size();) {
+    const std::size_t size = record_size(records_, at);
+    const char* p = records_.data() + at;
+    const auto n = get_le<std::uint32_t>(p + 8), ords_at = get_le<std::uint32_t>(p + 12),
+               ords_size = get_le<std::uint32_t>(p + 16);
+    if (size == 0 || n == 0 || std::uint64_t{ords_at} + ords_size > ords_.size())
       throw damaged("malformed flow record");
-    counted += f.packets;
-    flows_.push_back(f);
+    counted += n;
+    record_at_.push_back(static_cast<std::uint32_t>(at));
+    at += size;
   }
-  if (flows_.size() != nflows || counted != packets)
+  if (record_at_.size() != nflows || counted != packets)
     throw damaged("its flows do not add up to its packets");
 }
 
-void flow_part::positions_of(const part_flow& f, std::vector<std::uint32_t>& out) const {
-  const std::string_view ords = std::string_view(ords_).substr(f.ords_at, f.ords_size);
+part_flow flow_part::flow(std::size_t i) const { return decode(records_.data() + record_at_[i]); }
+
+void flow_part::positions_of(std::size_t i, std::vector<std::uint32_t>& out) const {
+  const char* r = records_.data() + record_at_[i];
+  const auto packets = get_le<std::uint32_t>(r + 8), ords_at = get_le<std::uint32_t>(r + 12),
+             ords_size = get_le<std::uint32_t>(r + 16);
+  const std::string_view ords = std::string_view(ords_).substr(ords_at, ords_size);
   std::size_t at = 0;
   std::uint32_t ordinal = 0;
-  for (std::uint32_t i = 0; i < f.packets; ++i) {
+  for (std::uint32_t i = 0; i < packets; ++i) {
     std::uint32_t d;
     if (!next_varint(ords, at, d) || (i > 0 && d == 0) || (i > 0 && ordinal + std::uint64_t{d} > 0xffffffffull))
       throw failure(errc::damaged_index, "damaged partial index " + path_ + ": malformed ordinals");
@@ -153,16 +186,69 @@ void flow_part::positions_of(const part_flow& f, std::vector<std::uint32_t>& out
   }
 }
 
+// A query's key range is of one type ([from, to] of equal length, one type
+// byte): the record's values of that type are compared as the keys would
+// be, big-endian bytes, without making keys. Anything else: its keys made.
+bool flow_part::record_matches(const char* r, std::string_view from, std::string_view to) const {
+  if (from.empty() || from.size() != to.size() || from[0] != to[0]) {
+    bool match = false;
+    for_each_flow_key(decode(r), [&](const index_key& k) { match = match || (k.view() >= from && k.view() <= to); });
+    return match;
+  }
+  const std::size_t w = from.size() - 1;
+  const char *lo = from.data() + 1, *hi = to.data() + 1;
+  // Values of up to 4 bytes as numbers (big-endian bytes compare as their
+  // numbers do), IPv6 addresses as bytes.
+  const auto number = [](const char* p, std::size_t n) {
+    std::uint32_t x = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      x = x << 8 | static_cast<std::uint8_t>(p[i]);
+    return x;
+  };
+  const std::uint32_t lo_n = w <= 4 ? number(lo, w) : 0, hi_n = w <= 4 ? number(hi, w) : 0;
+  const auto in = [&](std::uint32_t v) { return v >= lo_n && v <= hi_n; };
+  const auto in16 = [&](const char* v) { return std::memcmp(v, lo, 16) >= 0 && std::memcmp(v, hi, 16) <= 0; };
+  const auto flags = static_cast<std::uint8_t>(r[0]);
+  const std::size_t addr = address_bytes(flags);
+  switch (static_cast<key_type>(from[0])) {
+  case key_type::ipv4:
+    return w == 4 && (flags & flow_key::ipv4)
+           && (in(__builtin_bswap32(get_le<std::uint32_t>(r + fixed_bytes)))
+               || in(__builtin_bswap32(get_le<std::uint32_t>(r + fixed_bytes + 4))));
+  case key_type::ipv6:
+    return w == 16 && (flags & flow_key::ipv6) && (in16(r + fixed_bytes) || in16(r + fixed_bytes + 16));
+  case key_type::protocol:
+    return w == 1 && (flags & flow_key::has_protocol) && in(static_cast<std::uint8_t>(r[1]));
+  case key_type::port:
+    return w == 2 && (flags & flow_key::has_ports)
+           && (in(get_le<std::uint16_t>(r + 4)) || in(get_le<std::uint16_t>(r + 6)));
+  case key_type::vlan: {
+    const char* v = r + fixed_bytes + 2 * addr;
+    for (int i = 0; w == 2 && i < static_cast<std::uint8_t>(r[2]); ++i)
+      if (in(get_le<std::uint16_t>(v + 2 * i)))
+        return true;
+    return false;
+  }
+  case key_type::mpls: {
+    const char* m = r + fixed_bytes + 2 * addr + 2u * static_cast<std::uint8_t>(r[2]);
+    for (int i = 0; w == 4 && i < static_cast<std::uint8_t>(r[3]); ++i)
+      if (in(get_le<std::uint32_t>(m + 4 * i)))
+        return true;
+    return false;
+  }
+  default:
+    return false;
+  }
+}
+
 void flow_part::positions_with_key_in(std::string_view from, std::string_view to,
                                       std::vector<std::uint32_t>& out) const {
   const std::size_t begin = out.size();
   std::size_t matched = 0;
-  for (const part_flow& f : flows_) {
-    bool match = false;
-    for_each_flow_key(f, [&](const index_key& k) { match = match || (k.view() >= from && k.view() <= to); });
-    if (!match)
+  for (std::size_t i = 0; i < record_at_.size(); ++i) {
+    if (!record_matches(records_.data() + record_at_[i], from, to))
       continue;
-    positions_of(f, out);
+    positions_of(i, out);
     ++matched;
   }
   if (matched > 1) // each flow's run ascends; distinct flows have distinct packets

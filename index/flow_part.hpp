@@ -49,7 +49,7 @@ inline constexpr std::size_t part_chunk_bytes = 256 * 1024;
 /// A chunk's key: `prefix` + its number, big-endian (so that they sort).
 index_key part_chunk_key(std::string_view prefix, std::uint32_t n);
 
-/// One flow of a part as read.
+/// One flow of a part, decoded.
 struct part_flow {
   std::uint8_t flags = 0, protocol = 0, vlan_count = 0, mpls_count = 0;
   std::uint16_t src_port = 0, dst_port = 0;
@@ -73,19 +73,26 @@ public:
 
   const file_summary& summary() const { return summary_; }
   const std::vector<block_times>& blocks() const { return blocks_; }
-  const std::vector<part_flow>& flows() const { return flows_; }
+
+  /// The part's flows: how many, and flow `i` decoded.
+  std::size_t flows() const { return record_at_.size(); }
+  part_flow flow(std::size_t i) const;
 
   /// Appends to `out` the file offsets of the part's packets that have a key
-  /// in [from, to], ascending.
+  /// in [from, to], ascending. A query's key range is of one key type: the
+  /// records are then matched where they lie, no flow decoded.
   void positions_with_key_in(std::string_view from, std::string_view to, std::vector<std::uint32_t>& out) const;
-  /// Appends the file offsets of flow `f`'s packets, ascending.
-  void positions_of(const part_flow& f, std::vector<std::uint32_t>& out) const;
+  /// Appends the file offsets of flow `i`'s packets, ascending.
+  void positions_of(std::size_t i, std::vector<std::uint32_t>& out) const;
 
 private:
+  bool record_matches(const char* r, std::string_view from, std::string_view to) const;
+
   std::string path_;
   file_summary summary_;
   std::vector<block_times> blocks_;
-  std::vector<part_flow> flows_;
+  std::string records_;                 // the flow records as written
+  std::vector<std::uint32_t> record_at_; // flow -> its record's offset in records_ (checked)
   std::string ords_;
   std::vector<std::uint32_t> slots_; // ordinal -> position/8
 };

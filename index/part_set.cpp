@@ -46,10 +46,10 @@ void part_set::for_each_key(
   std::map<std::string, std::vector<std::uint32_t>, std::less<>> keys; // a tool's view: memory is no concern
   std::vector<std::uint32_t> positions;
   for (const auto& p : parts_)
-    for (const part_flow& f : p.flows()) {
+    for (std::size_t i = 0; i < p.flows(); ++i) {
       positions.clear();
-      p.positions_of(f, positions);
-      for_each_flow_key(f, [&](const index_key& k) {
+      p.positions_of(i, positions);
+      for_each_flow_key(p.flow(i), [&](const index_key& k) {
         auto& list = keys[k.str()];
         if (!list.empty() && list.back() == positions.back())
           return; // the same key twice in this flow (a host talking to itself)
