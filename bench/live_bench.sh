@@ -21,8 +21,10 @@
 # core. Per point: packets offered (trafgen's count) and the rate achieved
 # (its own send time: the wall time of the traffic), packets on disk (counted from the files, not from the
 # tool's report), drops the tool reports, drops at the interface, capturer
-# CPU seconds per million packets offered (from /proc, while traffic
-# flowed), medians of REPS runs with min-max.
+# CPU seconds per million packets offered (from just before the traffic
+# until the capturer exited after SIGINT: its last file's index and the
+# stop included; /proc before, /usr/bin/time at the exit), medians of REPS
+# runs with min-max.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packets=${1:-2000000}
@@ -116,9 +118,13 @@ one_run() {
     chmod 777 "$work/out/PKT0" "$work/out/IDX0"
   fi
   chmod 755 "$work" "$work/out"
+  # Under /usr/bin/time: the capturer's CPU until it exited, the index of
+  # its last file included (/proc is gone by then, and bash reaps at once).
+  rm -f "$work/time"
   # shellcheck disable=SC2046
-  taskset -c 1 $(capture_cmd "$name") >"$work/err" 2>&1 &
-  local pid=$!
+  taskset -c 1 /usr/bin/time -f "%U %S" -o "$work/time" $(capture_cmd "$name") >"$work/err" 2>&1 &
+  local timer=$! pid=""
+  for _ in $(seq 1 100); do pid=$(pgrep -P "$timer" | head -1) && [[ -n $pid ]] && break; sleep 0.05; done
   # Wait until it says it captures (stenotype maps and locks a 2 GiB ring by
   # default, netsniff-ng sizes its ring from memory: seconds), then 1 s more.
   local ready
@@ -146,14 +152,16 @@ one_run() {
   fi
   sleep 1
   local cpu if_drops
-  cpu=$(echo "($(cpu_ticks "$pid") - $before) / $(getconf CLK_TCK)" | bc -l)
   if_drops=$(( $(rx_dropped) - drop0 ))
   kill -INT "$pid"
   # Google's stenotype does not exit after SIGINT (it writes its index within
   # about a second, then hangs): give it 3 s, then kill it.
   for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  wait "$timer" 2>/dev/null || true
+  # All its CPU from before the traffic to its exit: the traffic's packets,
+  # the last file's index and the stop.
+  cpu=$(awk -v b="$before" -v hz="$(getconf CLK_TCK)" 'NF == 2 { print $1 + $2 - b / hz }' "$work/time" | tail -1)
   local kept
   kept=$(count_on_disk "$name")
   echo "$kept $cpu $(sent < "$work/gen") $(tool_drops "$name") $if_drops $(index_bytes_per_packet "$name" "$kept")"
