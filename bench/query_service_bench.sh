@@ -61,34 +61,39 @@ curl_q() { curl --silent --show-error --cert "$certs/client_cert.pem" --key "$ce
              --cacert "$certs/ca_cert.pem" -d "$1" "https://127.0.0.1:$svc_port/query" -o "${2:-/dev/null}"; }
 local_q() { $bin/stenoread -q --dir="$work/data" --format=pcap-us "$1" -w "${2:-/dev/null}"; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system CPU, 1/100 s
-# once CMD...: "wall cpu" of one run; cpu is the answering process's:
-# stenoread's own, or the service's (stenotype's, svc_pid).
+# once CMD...: "wall cpu client" of one run; cpu is the answering
+# process's: stenoread's own, or the service's (stenotype's, svc_pid);
+# client is curl's CPU (its decryption), 0 for stenoread.
 once() {
-  local s e c0 c1 cpu
+  local s e c0 c1 cpu client=0
+  s=$(date +%s.%N)
   if [[ $1 == curl_q ]]; then
-    c0=$(ticks "$svc_pid"); s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); c1=$(ticks "$svc_pid")
+    c0=$(ticks "$svc_pid")
+    client=$( { TIMEFORMAT='%U %S'; time "$@" >/dev/null 2>&1; } 2>&1 | awk '{print $1 + $2}')
+    c1=$(ticks "$svc_pid")
     cpu=$(echo "($c1 - $c0) / 100" | bc -l)
   else
-    s=$(date +%s.%N)
     cpu=$( { TIMEFORMAT='%U %S'; time "$@" >/dev/null 2>&1; } 2>&1 | awk '{print $1 + $2}')
-    e=$(date +%s.%N)
   fi
-  echo "$(echo "$e - $s" | bc -l) $cpu"
+  e=$(date +%s.%N)
+  echo "$(echo "$e - $s" | bc -l) $cpu $client"
 }
-min2() { awk -v a="$1" -v b="$2" -v c="$3" -v d="$4" 'BEGIN { print (a < c ? a : c), (b < d ? b : d) }'; }
+min3() { # two "wall cpu client" triples: the smaller of each
+  awk -v a="$1" -v b="$2" -v c="$3" -v d="$4" -v e="$5" -v f="$6" \
+    'BEGIN { print (a < d ? a : d), (b < e ? b : e), (c < f ? c : f) }'; }
 # rounds N QUERY: each way (local; service; base service) once per round,
 # in turn, after a warm-up; the best wall and the best CPU of each over
 # the rounds, in $L, $S and $B ("wall cpu").
 rounds() {
   local n=$1 q=$2
-  L="999999 999999" S="999999 999999" B="999999 999999"
+  L="999999 999999 999999" S=$L B=$L
   local_q "$q" >/dev/null 2>&1; curl_q "$q" >/dev/null 2>&1
   [[ -n $base_pid ]] && { svc_port=$bport; curl_q "$q" >/dev/null 2>&1; svc_port=$qport; }
   for _ in $(seq "$n"); do
-    L=$(min2 $L $(once local_q "$q"))
-    svc_port=$qport svc_pid=$steno; S=$(min2 $S $(once curl_q "$q"))
+    L=$(min3 $L $(once local_q "$q"))
+    svc_port=$qport svc_pid=$steno; S=$(min3 $S $(once curl_q "$q"))
     if [[ -n $base_pid ]]; then
-      svc_port=$bport svc_pid=$base_pid; B=$(min2 $B $(once curl_q "$q")); svc_port=$qport svc_pid=$steno
+      svc_port=$bport svc_pid=$base_pid; B=$(min3 $B $(once curl_q "$q")); svc_port=$qport svc_pid=$steno
     fi
   done
 }
@@ -99,9 +104,9 @@ cmp -s "$work/svc.pcap" "$work/local.pcap" || echo "WARNING: the service's answe
 bytes=$(curl_q "net 0.0.0.0/0" /dev/stdout | wc -c)
 mb=$(echo "$bytes / 1048576" | bc -l)
 rounds "${ROUNDS:-3}" "net 0.0.0.0/0"
-read -r ls lc <<< "$L"; read -r ss sc <<< "$S"; read -r bs bsc <<< "$B"
+read -r ls lc _ <<< "$L"; read -r ss sc scc <<< "$S"; read -r bs bsc bcc <<< "$B"
 rounds "$(( ${ROUNDS:-3} + 2 ))" "host $host and port $port"
-read -r lq lqc <<< "$L"; read -r sq sqc <<< "$S"; read -r bq bqc <<< "$B"
+read -r lq _ _ <<< "$L"; read -r sq _ _ <<< "$S"; read -r bq _ _ <<< "$B"
 n=$($bin/stenoread -q --dir="$work/data" "host $host and port $port" | tcpdump -nr - 2>/dev/null | wc -l)
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$steno/status")
 [[ -z $base_pid ]] || brss=$(awk '/VmHWM/ {print $2}' "/proc/$base_pid/status")
@@ -117,16 +122,17 @@ fi
 printf "export 'net 0.0.0.0/0': %.0f MiB answer\n\n" "$mb"
 echo "| | local stenoread | query service (TLS, curl) | service / local |"
 echo "| --- | --- | --- | --- |"
-row() { # NAME WALL CPU: the service's rows
+row() { # NAME WALL CPU SELECTIVE_WALL CLIENT_CPU: the service's rows
   printf "| %s: export wall | %.2f s = %.0f MiB/s | %.2f s = %.0f MiB/s | %.0f%% |\n" \
     "$1" "$ls" "$(echo "$mb / $ls" | bc -l)" "$2" "$(echo "$mb / $2" | bc -l)" "$(echo "100 * $ls / $2" | bc -l)"
   printf "| %s: export CPU of the answering process | %.2f s = %.0f MiB per CPU-s | %.2f s = %.0f MiB per CPU-s | %.0f%% |\n" \
     "$1" "$lc" "$(echo "$mb / $lc" | bc -l)" "$3" "$(echo "$mb / $3" | bc -l)" "$(echo "100 * $lc / $3" | bc -l)"
+  printf "| %s: export CPU of the client (curl: TLS decryption, socket reads) | | %.2f s | |\n" "$1" "$5"
   printf "| %s: selective 'host %s and port %s', %s packets: wall | %.3f s | %.3f s | +%.0f ms |\n" \
     "$1" "$host" "$port" "$n" "$lq" "$4" "$(echo "1000 * ($4 - $lq)" | bc -l)"
 }
-row "this build" "$ss" "$sc" "$sq"
-if [[ -n $base_pid ]]; then row "BASE ($BASE)" "$bs" "$bsc" "$bq"; fi
+row "this build" "$ss" "$sc" "$sq" "$scc"
+if [[ -n $base_pid ]]; then row "BASE ($BASE)" "$bs" "$bsc" "$bq" "$bcc"; fi
 echo
 echo "stenotype's peak resident memory after the exports (VmHWM): $((rss / 1024)) MiB${base_pid:+ (BASE: $((brss / 1024)) MiB)}"
 echo "data: $(( $(du -sb "$work/data/PKT0" | cut -f1) >> 20 )) MiB of packet files; $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
