@@ -56,7 +56,11 @@ bool chunk_pipe::put_one(const char* data, std::size_t n) {
     return !(failed_ = !send_(slots_[0].memory.get() + head_, n));
   }
   std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return queued_ < slot_count_ || failed_; });
+  if (queued_ == slot_count_ && !failed_) {
+    producer_waiting_ = true;
+    changed_.wait(lock, [&] { return queued_ < slot_count_ || failed_; });
+    producer_waiting_ = false;
+  }
   if (failed_)
     return false;
   // The slot after the queued ones: the sender touches only queued slots,
@@ -67,8 +71,10 @@ bool chunk_pipe::put_one(const char* data, std::size_t n) {
   s.bytes = n;
   lock.lock();
   ++queued_;
+  const bool wake = sender_waiting_;
   lock.unlock();
-  changed_.notify_all();
+  if (wake)
+    changed_.notify_all();
   return true;
 }
 
@@ -87,7 +93,11 @@ bool chunk_pipe::finish() {
 void chunk_pipe::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    changed_.wait(lock, [&] { return queued_ > 0 || ending_ || failed_; });
+    if (queued_ == 0 && !ending_ && !failed_) {
+      sender_waiting_ = true;
+      changed_.wait(lock, [&] { return queued_ > 0 || ending_ || failed_; });
+      sender_waiting_ = false;
+    }
     if (failed_ || queued_ == 0)
       return;
     slot& s = slots_[first_];
@@ -102,9 +112,14 @@ void chunk_pipe::run() {
     }
     first_ = (first_ + 1) % slot_count_;
     --queued_;
-    lock.unlock();
-    changed_.notify_all();
-    lock.lock();
+    // A waiting query is woken when half the slots are free, not at every
+    // one: it then fills several before it waits again (fewer switches
+    // between the two threads, each a trip through the scheduler).
+    if (producer_waiting_ && queued_ <= slot_count_ / 2) {
+      lock.unlock();
+      changed_.notify_all();
+      lock.lock();
+    }
   }
 }
 

@@ -72,6 +72,7 @@ private:
   std::condition_variable changed_; // a slot queued or freed, failure, finish
   std::size_t first_ = 0, queued_ = 0; // the ring of queued slots (guarded by mutex_)
   bool failed_ = false, ending_ = false;
+  bool producer_waiting_ = false, sender_waiting_ = false; // (guarded by mutex_: who needs a notify)
 };
 
 } // namespace stenotype

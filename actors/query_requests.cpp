@@ -42,6 +42,11 @@ constexpr std::size_t chunk_head = 16, chunk_tail = 2;
 // few, so that neither thread waits for the other at every chunk; the
 // memory of a query stays ~1 MiB.
 constexpr std::size_t pipe_slots = 3;
+// Chunks an answer sends from the query's own thread before it starts the
+// sender thread: a selective query's answer (often well under 1 MiB) pays
+// no thread start and no hand-offs between threads, each a wait for the
+// scheduler on a busy machine (the service runs at nice 10).
+constexpr std::size_t inline_chunks = 4;
 constexpr int record_buffer_bytes = chunk_head + chunk_bytes + chunk_tail + 64 * 1024;
 
 std::uint64_t now_ns() {
@@ -221,6 +226,7 @@ struct query_requests::job {
   record_buffer* records = nullptr;
   chunk_pipe* pipe = nullptr;
   bool finishing = false; // the answer's last bytes are being flushed
+  std::size_t chunks = 0;  // written so far
   bool sink_failed = false;
   std::uint64_t bytes = 0;
   char buffer[chunk_head + chunk_bytes + chunk_tail]; // the stream's buffer, with room for the framing
@@ -235,16 +241,17 @@ struct query_requests::job {
   // chunk of the chunked transfer coding (RFC 9112, 7.1). We frame the
   // chunks ourselves, into the server's unframed stream: cpp-httplib's
   // chunked sink copies every chunk twice, which cost a fifth of the
-  // service's CPU in an export. The chunks go to the pipe's sender thread
-  // (encrypted and written there while this thread reads on), but for an
-  // answer that fits in one: it goes out from here, no thread started.
+  // service's CPU in an export. The first chunks go out from here; an
+  // answer longer than inline_chunks goes on through the pipe's sender
+  // thread (encrypted and written there while this thread reads on).
   static ssize_t write_chunk(void* cookie, const char* data, std::size_t n) {
     auto* self = static_cast<job*>(cookie);
     bool ok = !self->sink_failed;
-    if (ok && self->pipe && (self->pipe->started() || !self->finishing))
+    if (ok && self->pipe && (self->pipe->started() || (!self->finishing && self->chunks >= inline_chunks)))
       ok = self->pipe->put(data, n);
     else if (ok)
       ok = self->send_chunk(data, n);
+    ++self->chunks;
     if (!ok) {
       self->sink_failed = true;
       errno = EPIPE;
