@@ -15,7 +15,6 @@
 
 #include <httplib.h>
 
-#include "actors/chunk_pipe.hpp"
 #include "actors/log_throttle.hpp"
 #include "actors/steno_limit.hpp"
 #include "io/packet_output.hpp"
@@ -38,15 +37,6 @@ constexpr std::size_t chunk_head = 16, chunk_tail = 2;
 // The TLS records of a chunk, gathered before they go to the socket: one
 // write per chunk instead of one per 16 KiB record (each a trip through
 // the kernel's TCP stack and, over loopback, the client's wake-up).
-// Chunks queued for the sender thread beyond the one the query fills: a
-// few, so that neither thread waits for the other at every chunk; the
-// memory of a query stays ~1 MiB.
-constexpr std::size_t pipe_slots = 3;
-// Chunks an answer sends from the query's own thread before it starts the
-// sender thread: a selective query's answer (often well under 1 MiB) pays
-// no thread start and no hand-offs between threads, each a wait for the
-// scheduler on a busy machine (the service runs at nice 10).
-constexpr std::size_t inline_chunks = 4;
 constexpr int record_buffer_bytes = chunk_head + chunk_bytes + chunk_tail + 64 * 1024;
 
 std::uint64_t now_ns() {
@@ -224,9 +214,6 @@ struct query_requests::job {
   steady::time_point started = steady::now();
   httplib::DataSink* sink = nullptr;
   record_buffer* records = nullptr;
-  chunk_pipe* pipe = nullptr;
-  bool finishing = false; // the answer's last bytes are being flushed
-  std::size_t chunks = 0;  // written so far
   bool sink_failed = false;
   std::uint64_t bytes = 0;
   char buffer[chunk_head + chunk_bytes + chunk_tail]; // the stream's buffer, with room for the framing
@@ -241,44 +228,31 @@ struct query_requests::job {
   // chunk of the chunked transfer coding (RFC 9112, 7.1). We frame the
   // chunks ourselves, into the server's unframed stream: cpp-httplib's
   // chunked sink copies every chunk twice, which cost a fifth of the
-  // service's CPU in an export. The first chunks go out from here; an
-  // answer longer than inline_chunks goes on through the pipe's sender
-  // thread (encrypted and written there while this thread reads on).
+  // service's CPU in an export.
   static ssize_t write_chunk(void* cookie, const char* data, std::size_t n) {
     auto* self = static_cast<job*>(cookie);
+    char size_line[24];
+    const int len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", n);
+    char* const stream_buffer = self->buffer + chunk_head;
     bool ok = !self->sink_failed;
-    if (ok && self->pipe && (self->pipe->started() || (!self->finishing && self->chunks >= inline_chunks)))
-      ok = self->pipe->put(data, n);
-    else if (ok)
-      ok = self->send_chunk(data, n);
-    ++self->chunks;
-    if (!ok) {
+    if (ok && data == stream_buffer && n <= chunk_bytes) {
+      // The stream's own buffer (always, but for writes larger than it):
+      // the framing around it in place, the chunk in one write.
+      char* const start = stream_buffer - len;
+      std::memcpy(start, size_line, static_cast<std::size_t>(len));
+      std::memcpy(stream_buffer + n, "\r\n", 2);
+      ok = self->sink->write(start, static_cast<std::size_t>(len) + n + 2);
+    } else if (ok) {
+      ok = self->sink->write(size_line, static_cast<std::size_t>(len)) && self->sink->write(data, n)
+           && self->sink->write("\r\n", 2);
+    }
+    if (!ok || (self->records && !self->records->flush())) {
       self->sink_failed = true;
       errno = EPIPE;
       return -1;
     }
     self->bytes += n;
     return static_cast<ssize_t>(n);
-  }
-
-  // One chunk with its framing into the connection, on the thread that
-  // owns it now (the pipe's sender, or this one when there is none).
-  // `data` has chunk_head writable bytes before it and chunk_tail after
-  // when it is the stream's buffer or a slot of the pipe.
-  bool send_chunk(const char* data, std::size_t n, bool framing_room = false) {
-    char size_line[24];
-    const int len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", n);
-    bool ok;
-    if (framing_room || (data == buffer + chunk_head && n <= chunk_bytes)) {
-      // The framing around the chunk in place, the chunk in one write.
-      char* const start = const_cast<char*>(data) - len;
-      std::memcpy(start, size_line, static_cast<std::size_t>(len));
-      std::memcpy(const_cast<char*>(data) + n, "\r\n", 2);
-      ok = sink->write(start, static_cast<std::size_t>(len) + n + 2);
-    } else {
-      ok = sink->write(size_line, static_cast<std::size_t>(len)) && sink->write(data, n) && sink->write("\r\n", 2);
-    }
-    return ok && (!records || records->flush());
   }
 
   // The last chunk: the client learns the answer is whole. Without it (a
@@ -294,12 +268,7 @@ struct query_requests::job {
     sink = &s;
     record_buffer gathered{tls};
     records = &gathered;
-    struct forget { job& j; ~forget() { j.records = nullptr; j.pipe = nullptr; } } forget_records{*this};
-    // (destroyed first: its sender thread is joined before the pointers go
-    // and the connection is put back)
-    chunk_pipe sender{pipe_slots, chunk_bytes, chunk_head, chunk_tail,
-                      [this](char* data, std::size_t n) { return send_chunk(data, n, true); }};
-    pipe = &sender;
+    struct forget { job& j; ~forget() { j.records = nullptr; } } forget_records{*this};
     std::FILE* out = fopencookie(this, "w", cookie_io_functions_t{nullptr, &job::write_chunk, nullptr, nullptr});
     if (!out) {
       LOG_ERROR("query service: %s '%s': cannot make an output stream: %s", peer.c_str(), text.c_str(),
@@ -328,8 +297,7 @@ struct query_requests::job {
               LOG_WARN("query service: %s '%s': %s", peer.c_str(), text.c_str(), problem.text.c_str());
           });
       }
-      finishing = true; // (what is left goes out from here if nothing went to the pipe)
-      if (!writer->flush() || !sender.finish())
+      if (!writer->flush())
         cancelled = true;
     }
     std::fclose(out); // (nothing left to write: flushed above, or the client is gone)

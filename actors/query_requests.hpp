@@ -18,14 +18,11 @@
 // that looks whole.
 //
 // Each query runs on the connection's thread (the server's pool), over
-// query::run_query, writing through a buffer into the response as it goes;
-// an answer of more than one chunk is sent by a sender thread of its own
-// (actors/chunk_pipe.hpp: a bounded queue of 3 chunks) while the query
-// reads on. Memory stays bounded however large the answer, a slow client
-// blocks the sender's writes and then the query's (back-pressure), a
-// client that goes away fails them and the query ends. No TLS here: the
-// service (query_service.hpp) brings it, the fuzzer
-// (tests/fuzz/query_request_fuzzer.cpp) none.
+// query::run_query, writing through a buffer into the response as it goes:
+// memory stays bounded however large the answer, a slow client blocks the
+// query's writes (back-pressure), a client that goes away fails them and
+// the query ends. No TLS or threads here: the service (query_service.hpp)
+// brings those, the fuzzer (tests/fuzz/query_request_fuzzer.cpp) none.
 #pragma once
 
 #include <atomic>

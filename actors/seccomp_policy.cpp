@@ -72,8 +72,7 @@ const list http = {"accept", "accept4", "recvfrom", "recvmsg", "read", "sendto",
                    "epoll_pwait", "epoll_ctl", "pipe2", "eventfd2"};
 
 // The query service (actors/query_service.hpp): its threads -- the
-// listener, the pool it starts (one per connection) and an export's sender
-// thread (actors/chunk_pipe.hpp, started by clone) -- accept, speak TLS
+// listener and the pool it starts, one per connection -- accept, speak TLS
 // (OpenSSL seeds from getrandom), and read packet files and indexes
 // (our packet file reader, RocksDB's and LevelDB's: open, pread,
 // readahead, hints, sizes), never
