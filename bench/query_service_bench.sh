@@ -5,7 +5,8 @@
 # (shared with query_bench.sh), makes a CertPath with Debian's stenokeys,
 # starts stenotype on an idle veth with --query_port over that directory
 # (retention off), then times, warm page cache, best of 3 (5 for the
-# selective query), wall time and the answering process's CPU time:
+# selective query), wall time and the answering process's CPU time (and
+# curl's, the client's: its decryption shares the machine):
 #   export:    stenoread --dir 'net 0.0.0.0/0' -w /dev/null (microsecond pcap)
 #              vs curl (client certificate, TLS) POST /query -o /dev/null;
 #              MB/s of answer, and the service's share of the local speed (goal >= 80%)
@@ -48,6 +49,7 @@ veth=pqu$$ bveth=pqb$$ base_pid= steno=
 cleanup() {
   for p in $steno $base_pid; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done
   ip link del "${veth}a" 2>/dev/null || true; ip link del "${bveth}a" 2>/dev/null || true
+  [[ -z ${BASE:-} ]] || rm -rf "$work/data-base"
 }
 trap cleanup EXIT
 start_service $bin/stenotype "$work/data" $qport "$work/stenotype.log" $veth; steno=$started
@@ -101,6 +103,10 @@ rounds() {
 curl_q "host $host and port $port" "$work/svc.pcap"
 local_q "host $host and port $port" "$work/local.pcap"
 cmp -s "$work/svc.pcap" "$work/local.pcap" || echo "WARNING: the service's answer differs from stenoread's"
+if [[ -n $base_pid ]]; then
+  svc_port=$bport; curl_q "host $host and port $port" "$work/base.pcap"; svc_port=$qport
+  cmp -s "$work/base.pcap" "$work/local.pcap" || echo "WARNING: BASE's answer differs from stenoread's"
+fi
 bytes=$(curl_q "net 0.0.0.0/0" /dev/stdout | wc -c)
 mb=$(echo "$bytes / 1048576" | bc -l)
 rounds "${ROUNDS:-3}" "net 0.0.0.0/0"
