@@ -70,6 +70,13 @@ struct capture_options {
   /// --fileage_sec (an empty packet file, a version-only index): the server
   /// kills a capture that makes no new file for 5 minutes.
   stenotype::index_format index_format = stenotype::index_format::native;
+  /// Ring blocks the indexer may hold at once (0: half of --blocks). When it
+  /// holds this many, the capture sheds indexing instead of packets: the
+  /// indexer skips the rest of that file and indexes it from the packet file
+  /// once written (docs/ARCHITECTURE.md, "Shedding"). --blocks or more:
+  /// never shed (the indexer's lag fills the ring, the kernel drops).
+  /// Embedding only; `stenotype` uses the default.
+  std::uint32_t index_max_blocks = 0;
 
   // --- process -------------------------------------------------------------
   bool watchdogs = false;            ///< inverse of --no_watchdogs (stenotype: on).
