@@ -1,8 +1,10 @@
 // actors/indexer.cpp -- blocks to index files, behind the writer.
 //
 // It runs at --index_nicelevel: when the CPU is short, indexing yields to
-// the reader and writer, and its lag shows as blocks held longer (the ring's
-// back-pressure), never as lost packets on disk.
+// the reader and writer. Its lag shows as blocks held longer, up to its share
+// of the ring (actors/index_budget.hpp); past that the reader sheds the
+// file's indexing, and the file is indexed here from disk once written --
+// never lost packets.
 #include "actors/indexer.hpp"
 
 #include <cerrno>
