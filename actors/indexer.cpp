@@ -1,8 +1,10 @@
 // actors/indexer.cpp -- blocks to index files, behind the writer.
 //
 // It runs at --index_nicelevel: when the CPU is short, indexing yields to
-// the reader and writer, and its lag shows as blocks held longer (the ring's
-// back-pressure), never as lost packets on disk.
+// the reader and writer. Its lag shows as blocks held longer, up to its share
+// of the ring (actors/index_budget.hpp); past that the reader sheds the
+// file's indexing, and the file is indexed here from disk once written --
+// never lost packets.
 #include "actors/indexer.hpp"
 
 #include <cerrno>
@@ -105,6 +107,12 @@ struct indexer_state {
 
   void on_block(std::uint64_t file, std::uint64_t offset, const io::block_handle& block) {
     next_block = block.sequence() + 1;
+    if (init.before_block)
+      init.before_block();
+    if (init.budget && init.budget->shed_file.load(std::memory_order_relaxed) == file) {
+      shed(file); // lent before the reader shed the file: dropped unread
+      return;
+    }
     if (current && *current != file)
       on_close(*current); // cannot happen with a well-behaved reader; stay consistent anyway
     if (!current) {
@@ -119,6 +127,19 @@ struct indexer_state {
     packets_indexed += index::index_block(builder, block.bytes(), offset);
     ++blocks_indexed;
     publish_part_if_due();
+  }
+
+  // The reader keeps the rest of `file` from this indexer (it held its share
+  // of the ring, actors/index_budget.hpp): what it gathered of the file is
+  // dropped, and the file is indexed from its packet file once written. The
+  // parts already published stay until then (readers scan past their end).
+  void shed(std::uint64_t file) {
+    if (current == file) {
+      peak_memory = std::max(peak_memory, builder.memory_bytes());
+      builder.reset();
+      current.reset();
+    }
+    partial.insert(file);
   }
 
   void on_close(std::uint64_t file) {
@@ -185,6 +206,14 @@ struct indexer_state {
     LOG_DEBUG("thread %d: indexed %s", init.thread, final(file).c_str());
   }
 
+  // Blocks the reader kept from it count as handled once nothing lent is
+  // left to do: the index lag (reader blocks - next-block) is what waits here.
+  std::uint64_t reported_next_block() const {
+    if (init.budget && init.budget->leases->outstanding() == 0)
+      return std::max(next_block, init.budget->shed_next.load(std::memory_order_relaxed));
+    return next_block;
+  }
+
   bool done() const { return stopped || (eos && built.empty() && partial.empty() && unseen.empty() && !current); }
 
   caf::settings status() const {
@@ -192,7 +221,7 @@ struct indexer_state {
     caf::put(s, status_key::thread, init.thread);
     caf::put(s, status_key::files_indexed, static_cast<int64_t>(files_indexed));
     caf::put(s, status_key::blocks_indexed, static_cast<int64_t>(blocks_indexed));
-    caf::put(s, status_key::next_block, static_cast<int64_t>(next_block));
+    caf::put(s, status_key::next_block, static_cast<int64_t>(reported_next_block()));
     caf::put(s, status_key::packets_indexed, static_cast<int64_t>(packets_indexed));
     caf::put(s, status_key::open_file_keys, static_cast<int64_t>(builder.keys()));
     caf::put(s, status_key::memory_bytes, static_cast<int64_t>(builder.memory_bytes()));
@@ -219,6 +248,7 @@ void indexer_main(caf::blocking_actor* self, indexer_init init) {
         [&](block_atom, std::uint64_t file, std::uint64_t offset, const io::block_handle& block) {
           st.on_block(file, offset, block);
         },
+        [&](missed_atom, std::uint64_t file, std::uint64_t) { st.shed(file); },
         [&](close_atom, std::uint64_t file) { st.on_close(file); },
         [&](written_atom, const file_event& ev) { st.on_written(ev); },
         [&](eos_atom) {

@@ -5,9 +5,11 @@
 #include <caf/blocking_actor.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "actors/index_budget.hpp"
 #include "actors/protocol.hpp"
 #include "stenotype/options.hpp"
 
@@ -24,6 +26,12 @@ struct indexer_init {
   /// Partial indexes of the open file for fresh queries, one per this much
   /// time with new blocks (docs/FILE_FORMAT.md); 0: none.
   std::chrono::milliseconds part_interval{0};
+  /// The share of the ring it may hold, shared with the reader (which lends
+  /// its blocks from it); null: it hears of shed files only by `missed`.
+  std::shared_ptr<index_budget> budget{};
+  /// Tests only: runs before each block it is sent is looked at (holds the
+  /// indexer back to make the reader shed, without timing).
+  std::function<void()> before_block{};
 };
 
 /// Body of the detached indexer actor. Indexes every block it is sent; on
@@ -31,7 +39,10 @@ struct indexer_init {
 /// the writer reports the packet file complete (`written`), in whichever
 /// order the two arrive. Meanwhile, with `part_interval`, it publishes the
 /// open file's index in parts (hidden, written whole, then renamed), and
-/// removes them once the file's full index is published. Quits after `eos` once nothing waits for `written`,
+/// removes them once the file's full index is published. A file the reader
+/// shed (`missed`: it held its budget of blocks) is indexed from its packet
+/// file once written, like one whose start it did not see. Quits after `eos`
+/// once nothing waits for `written`,
 /// or at `stop` (the writer is gone: unpublished indexes stay hidden).
 void indexer_main(caf::blocking_actor* self, indexer_init init);
 

@@ -82,14 +82,17 @@ capture_actor spawn_pipeline(caf::actor_system& system, const capture_options& o
                                     static_cast<std::uint32_t>(opts.block_size()), opts.index_nicelevel,
                                     opts.seccomp, locks, opts.index_format,
                                     publishes_open_files(opts) ? std::chrono::milliseconds(1000)
-                                                               : std::chrono::milliseconds(0)};
+                                                               : std::chrono::milliseconds(0),
+                                    std::make_shared<index_budget>(
+                                      index_budget_blocks(opts.index_max_blocks, opts.blocks))};
     if (opts.index)
       t.indexer = spawn_indexer(system, t.indexer_config);
     t.writer = caf::actor_cast<writer_actor>(
       system.spawn<caf::detached>(writer_main, writer_init{i, wc, t.indexer, opts.seccomp, locks,
                                                            ri.limits.any() ? retention : retention_actor{}}));
     t.reader = caf::actor_cast<reader_actor>(system.spawn<caf::detached>(
-      reader_main, reader_init{i, rings[static_cast<std::size_t>(i)], t.writer, t.indexer, opts}));
+      reader_main, reader_init{i, rings[static_cast<std::size_t>(i)], t.writer, t.indexer, opts,
+                               t.indexer_config.budget}));
     threads.push_back(t);
   }
   // stenotype's threshold: a component silent for 3 file ages is hung (but

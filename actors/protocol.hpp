@@ -35,6 +35,7 @@ using watchdog_atom = caf::atom_constant<caf::atom("watchdog")>;
 using indexer_atom = caf::atom_constant<caf::atom("indexer")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using free_atom = caf::atom_constant<caf::atom("free")>;
+using missed_atom = caf::atom_constant<caf::atom("missed")>;
 
 /// The retention actor of the whole capture (actors/retention.hpp).
 using retention_actor = caf::typed_actor<
@@ -58,6 +59,10 @@ using retention_actor = caf::typed_actor<
 /// The indexer of one capture thread: blocks to one index file per packet file.
 using indexer_actor = caf::typed_actor<
   caf::reacts_to<block_atom, std::uint64_t, std::uint64_t, io::block_handle>, // index block at (file, offset)
+  // The block at (file, offset) was kept from it (it held its budget of
+  // blocks, actors/index_budget.hpp), and so will the rest of that file be:
+  // index the file from its packet file once written.
+  caf::reacts_to<missed_atom, std::uint64_t, std::uint64_t>,
   caf::reacts_to<close_atom, std::uint64_t>, // file complete in the plan: build its index (hidden)
   caf::reacts_to<written_atom, file_event>,  // packet file is durable: publish its index (or build it from the file)
   caf::reacts_to<eos_atom>,                  // no more blocks: publish what is left and quit

@@ -12,6 +12,7 @@
 
 #include "actors/clock.hpp"
 #include "actors/end_with_failure.hpp"
+#include "actors/log_throttle.hpp"
 #include "actors/protocol.hpp"
 #include "actors/seccomp_policy.hpp"
 #include "actors/thread_setup.hpp"
@@ -42,7 +43,10 @@ struct reader_state {
   explicit reader_state(reader_init&& in)
     : init(std::move(in)),
       plan(init.opts.block_size(), std::uint64_t{init.opts.filesize_mb} << 20,
-           std::uint64_t{init.opts.fileage_sec} * 1000000u, rotates_idle_files(init.opts)) {}
+           std::uint64_t{init.opts.fileage_sec} * 1000000u, rotates_idle_files(init.opts)),
+      budget(init.budget ? init.budget
+                         : std::make_shared<index_budget>(
+                             index_budget_blocks(init.opts.index_max_blocks, init.opts.blocks))) {}
 
   reader_init init;
   io::file_plan plan;
@@ -54,6 +58,16 @@ struct reader_state {
   bool stopping = false;
   std::vector<block_subscriber> subscribers;
 
+  // Shedding (actors/index_budget.hpp): the file whose blocks the indexer
+  // does not get, and the counts. An episode runs from the first block kept
+  // from the indexer to the next one it gets again.
+  std::shared_ptr<index_budget> budget;
+  std::uint64_t shed_file = index_budget::no_file;
+  std::uint64_t blocks_shed = 0, files_shed = 0;
+  std::uint64_t episode_blocks = 0, episode_files = 0;
+  bool shedding = false;
+  log_throttle shed_log{4, std::chrono::minutes(1)}; // an indexer that flaps at every file: a few lines a minute
+
   // Same message to the indexer (if indexing) and the writer, in that order:
   // local sends enqueue at once, so the indexer always has a file's `close`
   // before the writer can answer it with `written`.
@@ -62,6 +76,55 @@ struct reader_state {
     if (init.indexer)
       self->send(init.indexer, xs...);
     self->send(init.writer, xs...);
+  }
+
+  // The writer gets every block; the indexer one lent from its budget or,
+  // once it holds the whole budget, a `missed` for the block's file and none
+  // of that file's later blocks: it indexes the file from disk once written.
+  // Indexer first, as in send_downstream.
+  void hand_out(caf::blocking_actor* self, const io::block_slot& slot, const io::block_handle& block) {
+    if (init.indexer)
+      offer_to_indexer(self, slot, block);
+    self->send(init.writer, block_atom::value, slot.file_id, slot.offset, block);
+  }
+
+  void offer_to_indexer(caf::blocking_actor* self, const io::block_slot& slot, const io::block_handle& block) {
+    if (slot.file_id != shed_file) {
+      if (auto lease = budget->leases->lend(block)) {
+        if (shedding)
+          end_shedding_episode();
+        self->send(init.indexer, block_atom::value, slot.file_id, slot.offset, std::move(lease));
+        return;
+      }
+      shed_file = slot.file_id;
+      budget->shed_file.store(shed_file, std::memory_order_relaxed);
+      self->send(init.indexer, missed_atom::value, slot.file_id, slot.offset);
+      ++files_shed;
+      ++episode_files;
+      if (!shedding) {
+        shedding = true;
+        std::uint64_t left_out = 0;
+        if (shed_log.admit(left_out))
+          LOG_WARN("thread %d: the indexer holds its %u ring blocks; indexing of file %llu is shed from block %llu "
+                   "on (no packet is lost: the file is indexed from disk once written)%s",
+                   init.thread, budget->leases->outstanding(), static_cast<unsigned long long>(slot.file_id),
+                   static_cast<unsigned long long>(slot.offset / init.ring->block_size()),
+                   log_throttle::note(left_out).c_str());
+      }
+    }
+    ++blocks_shed;
+    ++episode_blocks;
+    budget->shed_next.store(block.sequence() + 1, std::memory_order_relaxed);
+  }
+
+  void end_shedding_episode() {
+    std::uint64_t left_out = 0;
+    if (shed_log.admit(left_out))
+      LOG_INFO("thread %d: the indexer gets blocks again, after %llu block(s) of %llu file(s) kept from it%s",
+               init.thread, static_cast<unsigned long long>(episode_blocks),
+               static_cast<unsigned long long>(episode_files), log_throttle::note(left_out).c_str());
+    shedding = false;
+    episode_blocks = episode_files = 0;
   }
 
   void rotate_if_due(caf::blocking_actor* self) {
@@ -83,7 +146,7 @@ struct reader_state {
       const io::block_slot slot = plan.place(wall_micros());
       const io::block_handle handle{init.ring, index, block, sequence++, bh.num_pkts};
       packets += bh.num_pkts;
-      send_downstream(self, block_atom::value, slot.file_id, slot.offset, handle);
+      hand_out(self, slot, handle);
       lend_to_subscribers(self, handle);
       rotate_if_due(self); // a file that just filled up closes now, not at the next block
       ++n;
@@ -180,6 +243,9 @@ struct reader_state {
       skipped += static_cast<int64_t>(sub.skipped);
       leased += sub.leases->outstanding();
     }
+    caf::put(s, status_key::index_blocks_shed, static_cast<int64_t>(blocks_shed));
+    caf::put(s, status_key::index_files_shed, static_cast<int64_t>(files_shed));
+    caf::put(s, status_key::index_leases_out, static_cast<int64_t>(budget->leases->outstanding()));
     caf::put(s, status_key::subscribers, static_cast<int64_t>(subscribers.size()));
     caf::put(s, status_key::subscriber_blocks_lent, lent);
     caf::put(s, status_key::subscriber_blocks_skipped, skipped);

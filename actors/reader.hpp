@@ -7,6 +7,7 @@
 #include <caf/actor.hpp>
 #include <caf/blocking_actor.hpp>
 
+#include "actors/index_budget.hpp"
 #include "actors/protocol.hpp"
 #include "io/packet_source.hpp"
 #include "stenotype/options.hpp"
@@ -19,6 +20,9 @@ struct reader_init {
   writer_actor writer;
   indexer_actor indexer; // may be invalid (--no_index)
   capture_options opts;
+  /// The indexer's share of the ring, shared with it; null: the reader makes
+  /// one from opts.index_max_blocks (the indexer then gets only `missed`).
+  std::shared_ptr<index_budget> budget{};
 };
 
 /// Body of the detached reader actor. Returns when stopped (stop_atom or

@@ -147,6 +147,7 @@ int main(int argc, char** argv) {
   opts.fileage_sec = 3600; // files rotate by size only
   opts.index = index;
   opts.index_nicelevel = 10;
+  opts.index_max_blocks = ring_blocks; // measures the indexer's pace: never shed (the producer waits instead)
   opts.seccomp = "none";
 
   set_log_level(log_level::warning);

@@ -6,7 +6,9 @@
 // actor could starve the capture. Each subscriber therefore gets a pool of
 // `capacity` leases; when all are out, the reader skips that subscriber for
 // the block (and counts it) instead of waiting. The writer and the indexer
-// never wait for a subscriber.
+// never wait for a subscriber. The indexer's own handles come from such a
+// pool too (actors/index_budget.hpp): when it falls behind, the reader sheds
+// indexing rather than packets.
 //
 // The pool is itself a block_source: a lent handle counts its references in
 // the pool's slot, and when the subscriber drops the last one the slot
@@ -31,6 +33,8 @@ public:
   /// A handle to the same block, counted against this pool; an empty handle
   /// when all leases are out (the subscriber is too slow for this block).
   block_handle lend(const block_handle& block) {
+    if (outstanding_.load(std::memory_order_relaxed) >= capacity_)
+      return {}; // all out: no need to look at every slot
     for (std::uint32_t tried = 0; tried < capacity_; ++tried) {
       const std::uint32_t i = next_;
       next_ = (next_ + 1) % capacity_;

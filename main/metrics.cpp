@@ -14,7 +14,7 @@ namespace stenotype {
 
 struct metrics_exporter::thread_metrics {
   prometheus::Counter *packets, *drops, *kernel_packets, *blocks, *bytes_written, *files_written,
-    *files_indexed, *packets_indexed, *indexer_restarts, *aio_writes, *aio_latency_sum;
+    *files_indexed, *packets_indexed, *indexer_restarts, *aio_writes, *aio_latency_sum, *index_shed_blocks;
   prometheus::Gauge *aio_in_flight, *aio_max_latency, *index_lag_blocks, *index_memory, *blocks_on_loan;
   prometheus::Gauge *oldest_packet, *files_kept, *bytes_kept; // the retention horizon
 };
@@ -56,6 +56,9 @@ metrics_exporter::metrics_exporter(const std::string& address, std::uint16_t por
   auto& latency_sum = counter("stenotype_aio_write_seconds_total",
                               "Sum of submit-to-completion times of the completed writes "
                               "(rate of this / rate of stenotype_aio_writes_total = recent mean latency)");
+  auto& shed = counter("stenotype_index_shed_blocks_total",
+                       "Ring blocks kept from the indexer because it held its share of the ring: their files "
+                       "are indexed from disk once written (the capture sheds indexing, not packets)");
   auto& loan = gauge("stenotype_blocks_on_loan", "Ring blocks not yet given back to the kernel (back-pressure)");
   auto& oldest = gauge("stenotype_oldest_packet_timestamp_seconds",
                        "Capture time of the first packet of the thread's oldest file on disk "
@@ -73,7 +76,7 @@ metrics_exporter::metrics_exporter(const std::string& address, std::uint16_t por
     const prometheus::Labels l{{"thread", std::to_string(t)}, {"iface", iface}};
     threads_.push_back(std::make_unique<thread_metrics>(thread_metrics{
       &packets.Add(l), &drops.Add(l), &kpackets.Add(l), &blocks.Add(l), &bytes.Add(l), &files.Add(l),
-      &indexed.Add(l), &pindexed.Add(l), &restarts.Add(l), &writes.Add(l), &latency_sum.Add(l), &inflight.Add(l), &latency.Add(l), &lag.Add(l),
+      &indexed.Add(l), &pindexed.Add(l), &restarts.Add(l), &writes.Add(l), &latency_sum.Add(l), &shed.Add(l), &inflight.Add(l), &latency.Add(l), &lag.Add(l),
       &memory.Add(l), &loan.Add(l), &oldest.Add(l), &kept_files.Add(l), &kept_bytes.Add(l)}));
   }
   const prometheus::Labels whole{{"iface", iface}};
@@ -126,6 +129,7 @@ void metrics_exporter::update(const caf::settings& status) {
     advance(m.indexer_restarts, path(path(actors, i), restarts));
     advance(m.aio_writes, path(w, aio_writes_completed));
     advance(m.aio_latency_sum, path(w, aio_latency_sum_us), 1e-6);
+    advance(m.index_shed_blocks, path(r, index_blocks_shed));
     m.blocks_on_loan->Set(value(path(r, blocks_on_loan)));
     const double lag = value(path(r, blocks)) - value(path(i, next_block));
     m.index_lag_blocks->Set(caf::get_if(&status, i) ? std::max(0.0, lag) : 0);

@@ -2,14 +2,16 @@
 //
 // The reader hands the same block to the writer and the indexer. The block
 // goes back to the kernel only when the last handle to it is dropped, so the
-// number of blocks on loan is the pipeline's back-pressure: if the disk or the
-// indexer falls behind, the ring fills and the kernel counts drops, visibly,
-// instead of memory growing. Handles are copyable (CAF message types must be)
-// and allocation-free: the reference count lives in the ring, one per block.
+// number of blocks on loan is the pipeline's back-pressure: if the disk falls
+// behind, the ring fills and the kernel counts drops, visibly, instead of
+// memory growing. Handles are copyable (CAF message types must be) and
+// allocation-free: the reference count lives in the ring, one per block.
 //
-// Analysis actors that subscribe to blocks get handles too, lent from a
-// bounded pool (io/lease_pool.hpp) so that they cannot hold back more than
-// their share of the ring. Walk the packets with stenotype/block_format.hpp.
+// The indexer's handles, and those of analysis actors that subscribe to
+// blocks, are lent from bounded pools (io/lease_pool.hpp) so that they cannot
+// hold back more than their share of the ring: past it, the indexer's file
+// is indexed from disk later (actors/index_budget.hpp), a subscriber misses
+// the block. Walk the packets with stenotype/block_format.hpp.
 #pragma once
 
 #include <atomic>

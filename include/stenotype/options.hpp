@@ -74,6 +74,13 @@ struct capture_options {
   /// (publishes_open_files). Off, readers see packets once their file is
   /// complete, as with Google's stenotype, and the indexer writes no parts.
   bool open_files = true;
+  /// Ring blocks the indexer may hold at once (0: half of --blocks). When it
+  /// holds this many, the capture sheds indexing instead of packets: the
+  /// indexer skips the rest of that file and indexes it from the packet file
+  /// once written (docs/ARCHITECTURE.md, "Shedding"). --blocks or more:
+  /// never shed (the indexer's lag fills the ring, the kernel drops).
+  /// Embedding only; `stenotype` uses the default.
+  std::uint32_t index_max_blocks = 0;
 
   // --- process -------------------------------------------------------------
   bool watchdogs = false;            ///< inverse of --no_watchdogs (stenotype: on).

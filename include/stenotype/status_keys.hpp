@@ -48,6 +48,12 @@ inline constexpr std::string_view current_file = "current-file";
 inline constexpr std::string_view current_file_age_s = "current-file-age-s";
 inline constexpr std::string_view current_file_bytes = "current-file-bytes";
 inline constexpr std::string_view blocks_on_loan = "blocks-on-loan";
+// Shedding (actors/index_budget.hpp): blocks kept from the indexer because it
+// held its share of the ring, the files they belong to (each indexed from
+// its packet file once written), the blocks the indexer holds now.
+inline constexpr std::string_view index_blocks_shed = "index-blocks-shed";
+inline constexpr std::string_view index_files_shed = "index-files-shed";
+inline constexpr std::string_view index_leases_out = "index-leases-out";
 inline constexpr std::string_view subscribers = "subscribers";
 inline constexpr std::string_view subscriber_blocks_lent = "subscriber-blocks-lent";
 inline constexpr std::string_view subscriber_blocks_skipped = "subscriber-blocks-skipped";

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
 #include <mutex>
 #include <regex>
@@ -28,6 +29,7 @@
 #include "support/frames.hpp"
 #include "support/packet_files.hpp"
 #include "support/temp_dir.hpp"
+#include "support/wait.hpp"
 
 using namespace stenotype;
 using namespace std::chrono_literals;
@@ -68,6 +70,41 @@ std::set<std::string> final_names(const std::string& dir) {
   return out;
 }
 
+// Holds the indexer at the next block it is sent while closed: the test's
+// way to make it fall behind, without timing.
+class indexer_gate {
+public:
+  void close() {
+    std::lock_guard lock{m_};
+    closed_ = true;
+  }
+  void open() {
+    {
+      std::lock_guard lock{m_};
+      closed_ = false;
+    }
+    cv_.notify_all();
+  }
+  // The indexer's side (indexer_init::before_block).
+  void pass() {
+    std::unique_lock lock{m_};
+    held_ = closed_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return !closed_; });
+    held_ = false;
+  }
+  // Whether the indexer waits at the gate (within `patience`).
+  bool await_held(std::chrono::seconds patience = 30s) {
+    std::unique_lock lock{m_};
+    return cv_.wait_for(lock, patience, [&] { return held_; });
+  }
+
+private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool closed_ = false, held_ = false;
+};
+
 // One capture thread -- reader, writer, indexer -- over a memory source. The
 // test plays the kernel (produce) and, where it replaces an indexer, the
 // supervisor: it hears the writer's `written` events as the supervisor does.
@@ -83,11 +120,15 @@ struct rootless_capture {
     opts.fileage_sec = fileage_sec;
     opts.blockage_sec = 1;
     opts.seccomp = "none";
+    // The memory source waits for the indexer instead of dropping: no
+    // shedding unless a test asks for it (a budget below the ring).
+    opts.index_max_blocks = opts.blocks;
     if (adjust)
       adjust(opts);
     io::make_directories(pkt_dir);
     io::make_directories(idx_dir);
     source = std::make_shared<io::memory_source>(opts.blocks, bs);
+    budget = std::make_shared<index_budget>(index_budget_blocks(opts.index_max_blocks, opts.blocks));
     io::writer_config wc;
     wc.directory = pkt_dir;
     wc.block_size = bs;
@@ -98,7 +139,7 @@ struct rootless_capture {
     writer = caf::actor_cast<writer_actor>(
       system.spawn<caf::detached>(writer_main, writer_init{0, wc, indexer, opts.seccomp, {}}));
     reader = caf::actor_cast<reader_actor>(
-      system.spawn<caf::detached>(reader_main, reader_init{0, source, writer, indexer, opts}));
+      system.spawn<caf::detached>(reader_main, reader_init{0, source, writer, indexer, opts, budget}));
     watch(writer);
     watch(reader);
     self->send(writer, subscribe_atom::value, caf::actor{self});
@@ -107,13 +148,15 @@ struct rootless_capture {
   // Never leave actors running (a failed REQUIRE): the actor system would
   // wait for them forever.
   ~rootless_capture() {
+    gate.open();
     if (!alive.empty())
       shut_down();
   }
 
   indexer_actor spawn_indexer() {
     auto fresh = caf::actor_cast<indexer_actor>(system.spawn<caf::detached>(
-      indexer_main, indexer_init{0, idx_dir, static_cast<std::uint32_t>(bs), 0, opts.seccomp, {}, opts.index_format}));
+      indexer_main, indexer_init{0, idx_dir, static_cast<std::uint32_t>(bs), 0, opts.seccomp, {}, opts.index_format,
+                                 std::chrono::milliseconds(0), budget, [this] { gate.pass(); }}));
     watch(fresh);
     return fresh;
   }
@@ -240,6 +283,8 @@ struct rootless_capture {
   caf::actor_system system{cfg};
   caf::scoped_actor self{system};
   std::shared_ptr<io::memory_source> source;
+  std::shared_ptr<index_budget> budget; // the indexer's share of the ring, as spawn_pipeline makes it
+  indexer_gate gate;
   indexer_actor indexer;
   writer_actor writer;
   reader_actor reader;
@@ -530,5 +575,58 @@ TEST_CASE("rootless pipeline: a replaced indexer indexes from the packet files w
   CHECK(caf::get_or(c.status(c.indexer), "files-indexed-from-disk", std::int64_t{0}) == 1);
   c.stop();
   CHECK(file_blocks(c) == std::vector<std::uint64_t>{blocks_per_file, blocks_per_file, 4});
+  check_indexes(c);
+}
+
+TEST_CASE("rootless pipeline: an indexer that holds its share of the ring is shed, packets are not") {
+  // Two of the 8 ring blocks for the indexer. The memory source, like the
+  // kernel's ring, fills its blocks in ring order: with the indexer holding
+  // blocks 0 and 1 the producer gets through block 7, then needs block 0.
+  rootless_capture c{60, index_format::native, [](capture_options& o) { o.index_max_blocks = 2; }};
+  c.gate.close();
+  c.produce(1);
+  REQUIRE(c.gate.await_held()); // the indexer sits on block 0 (file A, offset 0)
+  c.produce(c.opts.blocks - 1); // block 1 lent (the budget is full), blocks 2-7 kept from it
+  // The writer was not held back: the shed blocks are on disk and given
+  // back, only the indexer's two are still out.
+  REQUIRE(test::wait_until([&] { return c.source->on_loan() == 2; }, 30s));
+  auto r = c.status(c.reader);
+  CHECK(caf::get_or(r, "index-blocks-shed", std::int64_t{0}) == c.opts.blocks - 2);
+  CHECK(caf::get_or(r, "index-files-shed", std::int64_t{0}) == 1);
+  CHECK(caf::get_or(r, "index-leases-out", std::int64_t{-1}) == 2);
+
+  // The indexer goes on: it drops what it holds of file A unread and
+  // indexes A from the packet file once written. The rest of A is kept from
+  // it too; file B, begun with the budget free again, is indexed from the
+  // ring as usual; file C is the stop's partial one.
+  c.gate.open();
+  c.produce(blocks_per_file - c.opts.blocks);
+  const auto a = c.next_written();
+  CHECK(a.blocks == blocks_per_file);
+  for (std::uint64_t i = 0; i < blocks_per_file + 4; ++i) { // at the indexer's pace: with 2 blocks it sheds easily
+    c.produce(1);
+    c.await_indexed(c.indexer, blocks_per_file + i + 1);
+  }
+  c.next_written(); // B
+  CHECK(test::wait_until(
+    [&] { return caf::get_or(c.status(c.indexer), "files-indexed-from-disk", std::int64_t{0}) >= 1; }, 30s));
+  CHECK(io::exists(c.idx_dir + "/" + std::to_string(a.id)));
+  r = c.status(c.reader);
+  CHECK(caf::get_or(r, "index-blocks-shed", std::int64_t{0}) == blocks_per_file - 2);
+  CHECK(caf::get_or(r, "index-files-shed", std::int64_t{0}) == 1);
+  c.stop();
+
+  // Every packet on disk, byte for byte; every file's index complete (equal
+  // to one rebuilt from its packet file); A the only one built from disk.
+  std::vector<std::uint8_t> on_disk, expected;
+  for (const auto& name : final_names(c.pkt_dir)) {
+    const auto f = slurp(c.pkt_dir + "/" + name);
+    on_disk.insert(on_disk.end(), f.begin(), f.end());
+  }
+  for (const auto& b : c.sent)
+    expected.insert(expected.end(), b.begin(), b.end());
+  CHECK(on_disk == expected);
+  CHECK(file_blocks(c) == std::vector<std::uint64_t>{blocks_per_file, blocks_per_file, 4});
+  CHECK(test::read_capture_dir(c.tmp.path(), bs).packets.size() == c.packets_sent());
   check_indexes(c);
 }
