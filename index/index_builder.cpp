@@ -318,11 +318,6 @@ void index_builder::add(const packet_entry* packets, std::size_t n) {
       hashes[i] = make_flow_key(packets[at + i].attrs, keys[i]);
       table_.prefetch(hashes[i]);
     }
-    // Then the flows' records (their key is compared, their list's tail
-    // read), which outgrow the cache first.
-    for (std::size_t i = 0; i < m; ++i)
-      if (const std::uint32_t id = table_.peek(hashes[i]); id != 0 && id - 1 < flows_.size())
-        __builtin_prefetch(&flows_[id - 1]);
     for (std::size_t i = 0; i < m; ++i)
       add_one(packets[at + i], keys[i], hashes[i]);
   }
