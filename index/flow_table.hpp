@@ -22,14 +22,6 @@ public:
 
   void prefetch(std::uint32_t hash) const { __builtin_prefetch(&slots_[hash & mask_]); }
 
-  /// The flow id (+1; 0: none) in the home slot of `hash` if its tag is
-  /// `hash`: a guess, for prefetching the flow's record (the slot should be
-  /// in cache by now, from prefetch); find_or_insert decides.
-  std::uint32_t peek(std::uint32_t hash) const {
-    const slot& s = slots_[hash & mask_];
-    return s.hash == hash ? s.id : 0;
-  }
-
   /// The id of the flow with `key` (hash `hash`); `records(id)` gives a
   /// flow's key. When absent, inserts `fresh` and returns it.
   template <class Records>
