@@ -10,7 +10,10 @@
 # that are installed), WORK (scratch directory), GOOGLE_STENOTYPE (Google's
 # stenotype binary; default /usr/sbin/stenotype, Debian's build of 1.0.1 from
 # the stenographer package -- point it at one built from a checkout to
-# compare another version).
+# compare another version), STENOTYPE_BEFORE (another build of ours, run
+# as capturer "stenotype-before": a change's before and after in one run),
+# LIVE_NS / LIVE_GEN / LIVE_CAP (namespace and veth names; default stbench,
+# stbg, stbc: two benchmarks at once need different ones).
 #
 # A veth pair with the generator's end in a network namespace. trafgen
 # (netsniff-ng, PACKET_TX_RING) pinned to CPU 0 sends a seeded set of 12,000
@@ -34,7 +37,7 @@ points=${POINTS:-"64:max 1514:max 1514:200000 imix:max 1514:max:overload"}
 work=${WORK:-/tmp/stenotype-live-bench}
 google=${GOOGLE_STENOTYPE:-/usr/sbin/stenotype}
 bin=$PWD/build
-ns=stbench gen=stbg cap=stbc
+ns=${LIVE_NS:-stbench} gen=${LIVE_GEN:-stbg} cap=${LIVE_CAP:-stbc}
 mkdir -p "$work" "$(dirname "$out")"
 
 if [[ -z ${CAPTURERS:-} ]]; then
@@ -60,6 +63,7 @@ capture_cmd() {
     # not affected.
     stenotype) echo "$bin/stenotype --iface=$cap --dir=$work/out --blockage_sec=1 -v" ;;
     stenotype-noindex) echo "$bin/stenotype --iface=$cap --dir=$work/out --blockage_sec=1 --no_index -v" ;;
+    stenotype-before) echo "${STENOTYPE_BEFORE:?STENOTYPE_BEFORE names the other build} --iface=$cap --dir=$work/out --blockage_sec=1 -v" ;;
     # Debian's build of Google's stenotype 1.0.1 (package stenographer), default
     # flags; its seccomp list predates this kernel and C library, so none.
     google-stenotype) echo "$google --iface=$cap --dir=$work/out --seccomp=none -v" ;;
@@ -94,7 +98,7 @@ tool_drops() {
 index_bytes_per_packet() {
   local kept=$2
   case $1 in
-    stenotype | google-stenotype)
+    stenotype | stenotype-before | google-stenotype)
       local b
       b=$(du -sb "$work"/out/IDX* 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
       awk -v b="$b" -v k="$kept" 'BEGIN { if (k > 0) printf "%.2f", b / k; else print "-" }' ;;

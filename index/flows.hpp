@@ -30,16 +30,24 @@ struct flow_key {
 };
 static_assert(sizeof(flow_key) == 20);
 
+/// The hash of a key whose bytes, read as three little-endian words, are
+/// a, b, c (hash_flow). The builder hashes the words it builds a key from,
+/// in registers: a key just stored field by field and read back as words
+/// would wait for its stores (no store forwarding from narrower stores).
+inline std::uint32_t hash_flow_words(std::uint64_t a, std::uint64_t b, std::uint32_t c) {
+  std::uint64_t h = (a ^ 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
+  h ^= (b + (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
+  h ^= (c + (h >> 31)) * 0x9e3779b97f4a7c15ull;
+  return static_cast<std::uint32_t>(h >> 32);
+}
+
 inline std::uint32_t hash_flow(const flow_key& k) {
   std::uint64_t a, b;
   std::uint32_t c;
   std::memcpy(&a, &k, 8);
   std::memcpy(&b, reinterpret_cast<const char*>(&k) + 8, 8);
   std::memcpy(&c, reinterpret_cast<const char*>(&k) + 16, 4);
-  std::uint64_t h = (a ^ 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
-  h ^= (b + (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
-  h ^= (c + (h >> 31)) * 0x9e3779b97f4a7c15ull;
-  return static_cast<std::uint32_t>(h >> 32);
+  return hash_flow_words(a, b, c);
 }
 
 /// A flow's packets: ordinals (the packet's number in the builder, from 0)

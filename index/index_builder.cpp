@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <bit>
+#include <functional>
 #include <stdexcept>
 
 namespace stenotype::index {
@@ -22,6 +24,23 @@ char* write_varint(char* p, std::uint32_t v) {
   }
   *p++ = static_cast<char>(v);
   return p;
+}
+
+// The same, branch-free for values below 2^28 (position deltas nearly
+// always are; their 1-2 byte lengths vary packet to packet, and the loop's
+// mispredicted exits were the list making's cost). Stores 4 bytes: needs
+// the same room of 5 bytes as write_varint.
+inline char* put_varint(char* p, std::uint32_t v) {
+  if constexpr (std::endian::native == std::endian::little) {
+    if (v < (1u << 28)) [[likely]] {
+      const std::uint32_t n = 1 + (v > 0x7f) + (v > 0x3fff) + (v > 0x1fffff); // bytes
+      std::uint32_t x = (v & 0x7f) | ((v << 1) & 0x7f00) | ((v << 2) & 0x7f0000) | ((v << 3) & 0x7f000000);
+      x |= 0x00808080u & ((1u << (8 * (n - 1))) - 1); // continuation bits on all but the last byte
+      std::memcpy(p, &x, 4);
+      return p + n;
+    }
+  }
+  return write_varint(p, v);
 }
 
 // The file_meta record (keys.hpp): the same 32 bytes for a full index and a part.
@@ -98,31 +117,36 @@ std::uint32_t index_builder::id_in(Table& t, const Key& value) {
   return new_key();
 }
 
-flow_key index_builder::make_flow_key(const packet_attributes& a) {
-  flow_key k;
+// The key's fields are gathered in registers and hashed from there
+// (hash_flow_words), then stored: hashing the stored key would wait for
+// its narrow stores to reach memory (~30% of add's time before).
+std::uint32_t index_builder::make_flow_key(const packet_attributes& a, flow_key& k) {
+  std::uint32_t src = 0, dst = 0, tags = 0;
+  std::uint16_t src_port = 0, dst_port = 0;
+  std::uint8_t protocol = 0, flags = 0;
   if (a.ip_version == 4) {
-    k.flags = flow_key::ipv4;
-    std::memcpy(&k.src, a.src_ip, 4);
-    std::memcpy(&k.dst, a.dst_ip, 4);
+    flags = flow_key::ipv4;
+    std::memcpy(&src, a.src_ip, 4);
+    std::memcpy(&dst, a.dst_ip, 4);
   } else if (a.ip_version == 6) {
     // By key id: a flow key of 20 bytes, not 44, for every flow.
-    std::array<std::uint8_t, 16> src, dst;
-    std::memcpy(src.data(), a.src_ip, 16);
-    std::memcpy(dst.data(), a.dst_ip, 16);
-    k.flags = flow_key::ipv6;
-    k.src = id_in(ipv6_ids_, src);
-    k.dst = id_in(ipv6_ids_, dst);
+    std::array<std::uint8_t, 16> s6, d6;
+    std::memcpy(s6.data(), a.src_ip, 16);
+    std::memcpy(d6.data(), a.dst_ip, 16);
+    flags = flow_key::ipv6;
+    src = id_in(ipv6_ids_, s6);
+    dst = id_in(ipv6_ids_, d6);
   }
   if (a.has_protocol) {
-    k.flags |= flow_key::has_protocol;
-    k.protocol = a.protocol;
+    flags |= flow_key::has_protocol;
+    protocol = a.protocol;
   }
   if (a.has_ports) {
-    k.flags |= flow_key::has_ports;
-    k.src_port = a.src_port;
-    k.dst_port = a.dst_port;
+    flags |= flow_key::has_ports;
+    src_port = a.src_port;
+    dst_port = a.dst_port;
   }
-  if (a.vlan_count || a.mpls_count) {
+  if (a.vlan_count || a.mpls_count) [[unlikely]] {
     tag_stack t;
     std::memset(static_cast<void*>(&t), 0, sizeof t); // padding too: the table compares bytes
     t.vlan_count = a.vlan_count;
@@ -130,13 +154,27 @@ flow_key index_builder::make_flow_key(const packet_attributes& a) {
     std::copy(a.vlans, a.vlans + a.vlan_count, t.vlans);
     std::copy(a.mpls, a.mpls + a.mpls_count, t.mpls);
     const auto fresh = static_cast<std::uint32_t>(tag_stacks_.size() + 1);
-    k.tags = tag_ids_.find_or_insert(t, fresh);
-    if (k.tags == 0) {
+    tags = tag_ids_.find_or_insert(t, fresh);
+    if (tags == 0) {
       tag_stacks_.push_back(t);
-      k.tags = fresh;
+      tags = fresh;
     }
   }
-  return k;
+  k.src = src;
+  k.dst = dst;
+  k.src_port = src_port;
+  k.dst_port = dst_port;
+  k.protocol = protocol;
+  k.flags = flags;
+  k.pad = 0;
+  k.tags = tags;
+  if constexpr (std::endian::native != std::endian::little)
+    return hash_flow(k);
+  // The words hash_flow reads from the key's memory (pad 0).
+  return hash_flow_words(std::uint64_t{src} | std::uint64_t{dst} << 32,
+                         std::uint64_t{src_port} | std::uint64_t{dst_port} << 16 | std::uint64_t{protocol} << 32
+                           | std::uint64_t{flags} << 40,
+                         tags);
 }
 
 // A new flow's keys get their ids now (each key's table entry is made
@@ -279,8 +317,7 @@ void index_builder::add(const packet_entry* packets, std::size_t n) {
   for (std::size_t at = 0; at < n; at += batch) {
     const std::size_t m = std::min(batch, n - at);
     for (std::size_t i = 0; i < m; ++i) {
-      keys[i] = make_flow_key(packets[at + i].attrs);
-      hashes[i] = hash_flow(keys[i]);
+      hashes[i] = make_flow_key(packets[at + i].attrs, keys[i]);
       table_.prefetch(hashes[i]);
     }
     for (std::size_t i = 0; i < m; ++i)
@@ -386,32 +423,36 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
     }
   }
 
-  // Dense keys (many flows, at least 1/64 of the packets: protocols,
-  // busy server ports and addresses) get their positions in one sequential
-  // pass over the packets, each packet's position appended to each of its
-  // flow's dense keys: per packet a few appends, instead of one bitmap walk
-  // (set, scan the whole range, gather, read) per key.
+  // Dense keys (many flows, at least 1/1024 of the packets: protocols,
+  // server ports and addresses) get their positions in one sequential pass
+  // over the packets, each packet's position appended to each of its flow's
+  // dense keys: per packet a few appends, instead of one bitmap walk (set,
+  // scan the whole range, gather, strided reads of the positions) per key.
+  // At most the 512 largest: the pass appends to every dense key's list at
+  // once, and a few hundred list ends stay in cache, thousands do not. The
+  // others are merged one at a time (emit).
+  constexpr std::uint64_t dense_share = 1024;
+  constexpr std::size_t max_dense = 512;
   auto& dense_of = scratch_.fill; // key -> its dense number + 1, 0: not dense
   dense_of.assign(nkeys, 0);
   std::uint32_t ndense = 0;
+  auto& candidates = scratch_.dense_candidates; // packets << 32 | key
+  candidates.clear();
   for (std::size_t k = 0; k < nkeys; ++k) {
-    const std::size_t n = start[k + 1] - start[k];
-    if (n < 2)
+    if (start[k + 1] - start[k] < 2)
       continue;
     std::uint64_t count = 0;
-    std::uint32_t lo = ~0u, hi = 0;
-    for (std::size_t i = start[k]; i < start[k + 1]; ++i) {
-      const flow_record& r = flows_[members[i]];
-      count += r.count;
-      lo = std::min(lo, r.first);
-      hi = std::max(hi, r.last);
-    }
-    // Only keys of a good share of the packets: the pass appends to every
-    // dense key's list at once, and a few hundred list ends stay in cache,
-    // thousands do not. The others are merged one at a time (emit).
-    if (count * 64 >= total)
-      dense_of[k] = ++ndense;
+    for (std::size_t i = start[k]; i < start[k + 1]; ++i)
+      count += flows_[members[i]].count;
+    if (count * dense_share >= total)
+      candidates.push_back(count << 32 | k);
   }
+  if (candidates.size() > max_dense) {
+    std::nth_element(candidates.begin(), candidates.begin() + max_dense, candidates.end(), std::greater<>());
+    candidates.resize(max_dense);
+  }
+  for (const std::uint64_t c : candidates)
+    dense_of[static_cast<std::uint32_t>(c)] = ++ndense;
   auto& dense_values = scratch_.dense_values;
   if (ndense > 0) {
     // Flow -> its dense keys (numbers), by a counting sort of the dense keys' flows.
@@ -439,23 +480,43 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
         flow_of[ords[j]] = static_cast<std::uint32_t>(f);
     if (dense_values.size() < ndense)
       dense_values.resize(ndense);
-    for (std::uint32_t d = 0; d < ndense; ++d)
-      dense_values[d].used = 0; // room kept for the next part
-    auto& last = scratch_.dense_last; // last slot + 1; 0: none yet
-    last.assign(ndense, 0);
+    // Each list's end as plain pointers in one small array (the loop below
+    // then neither reloads vectors through aliasing char stores nor checks
+    // more than its room); room kept for the next part.
+    struct tail {
+      char* at;
+      char* end; // room for one more varint while at + 5 <= end
+      std::uint32_t last; // the last slot appended (0 first: the first value is absolute)
+    };
+    std::vector<tail> tails(ndense);
+    for (std::uint32_t d = 0; d < ndense; ++d) {
+      auto& bytes = dense_values[d].bytes;
+      if (bytes.size() < 64)
+        bytes.resize(64);
+      tails[d] = tail{bytes.data(), bytes.data() + bytes.size(), 0};
+    }
+    const std::uint32_t* const flow_of_p = flow_of.data();
+    const std::uint32_t* const fk_at_p = fk_at.data();
+    const std::uint32_t* const fk_p = fk.data();
+    tail* const tails_p = tails.data();
     for (std::uint32_t o = 0; o < total; ++o) {
-      const std::uint32_t f = flow_of[o];
+      const std::uint32_t f = flow_of_p[o];
       const std::uint32_t slot = slots_[o];
-      for (std::uint32_t i = fk_at[f]; i < fk_at[f + 1]; ++i) {
-        const std::uint32_t d = fk[i];
-        auto& list = dense_values[d];
-        if (list.used + 5 > list.bytes.size())
-          list.bytes.resize(std::max<std::size_t>(64, 2 * list.bytes.size()));
-        list.used = static_cast<std::size_t>(
-          write_varint(list.bytes.data() + list.used, last[d] == 0 ? slot : slot - (last[d] - 1)) - list.bytes.data());
-        last[d] = slot + 1;
+      for (std::uint32_t i = fk_at_p[f], e = fk_at_p[f + 1]; i < e; ++i) {
+        tail& t = tails_p[fk_p[i]];
+        if (t.end - t.at < 5) [[unlikely]] {
+          auto& bytes = dense_values[fk_p[i]].bytes;
+          const std::size_t used = static_cast<std::size_t>(t.at - bytes.data());
+          bytes.resize(2 * bytes.size());
+          t.at = bytes.data() + used;
+          t.end = bytes.data() + bytes.size();
+        }
+        t.at = put_varint(t.at, slot - t.last);
+        t.last = slot;
       }
     }
+    for (std::uint32_t d = 0; d < ndense; ++d)
+      dense_values[d].used = static_cast<std::size_t>(tails[d].at - dense_values[d].bytes.data());
   }
 
   auto& bitmap = scratch_.bitmap; // all zero between uses: each walk clears what it read
@@ -522,7 +583,7 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
     char* p = value.data();
     std::uint32_t prev = 0;
     for (std::size_t i = 0; i < count; ++i) {
-      p = write_varint(p, i == 0 ? slots[i] : slots[i] - prev);
+      p = put_varint(p, slots[i] - prev); // the first: absolute (prev 0)
       prev = slots[i];
     }
     fn(key.view(), std::string_view(value.data(), static_cast<std::size_t>(p - value.data())));

@@ -125,7 +125,8 @@ private:
   };
 
   void clear_flows();
-  flow_key make_flow_key(const packet_attributes& a);
+  /// Makes `k` for a packet; returns hash_flow(k).
+  std::uint32_t make_flow_key(const packet_attributes& a, flow_key& k);
   void add_one(const packet_entry& p, const flow_key& key, std::uint32_t hash);
   std::uint32_t new_flow(const flow_key& key);
   static constexpr int max_flow_keys = 2 * packet_attributes::max_tags + 5;
@@ -175,13 +176,14 @@ private:
     };
     std::vector<dense_list> dense_values;
     std::vector<std::uint64_t> bitmap;
+    std::vector<std::uint64_t> dense_candidates;
     std::size_t memory_bytes() const {
       std::size_t values = dense_values.capacity() * sizeof(dense_list);
       for (const auto& v : dense_values)
         values += v.bytes.capacity();
       return (flow_at.capacity() + ords.capacity() + fslots.capacity() + start.capacity() + members.capacity() + fill.capacity()
               + gathered.capacity() + fk_at.capacity() + fk.capacity() + flow_of.capacity() + dense_last.capacity()) * 4
-             + bitmap.capacity() * 8 + values;
+             + (bitmap.capacity() + dense_candidates.capacity()) * 8 + values;
     }
   };
   mutable scratch scratch_;
