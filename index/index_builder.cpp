@@ -372,8 +372,8 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
   // Every flow's ordinals, decoded once, flow after flow: a key's flows are
   // then read from one array, not from chunk chains (a miss per chunk, and
   // as many walks as the flow has keys).
-  // (Scratch kept between calls: a part is written every second, and fresh
-  // vectors were page faults every time.)
+  // (Scratch kept in the builder until reset(): fresh vectors per write
+  // are page faults.)
   // Their positions too, once per packet (a scattered read of slots_,
   // asked for ahead): a key of one flow or of a few packets then reads its
   // positions in a row.
@@ -482,7 +482,7 @@ void index_builder::for_each_key_entry(const std::function<void(std::string_view
       dense_values.resize(ndense);
     // Each list's end as plain pointers in one small array (the loop below
     // then neither reloads vectors through aliasing char stores nor checks
-    // more than its room); room kept for the next part.
+    // more than its room); room kept for the next write.
     struct tail {
       char* at;
       char* end; // room for one more varint while at + 5 <= end
