@@ -313,19 +313,30 @@ void check_indexes(const rootless_capture& c) {
   CHECK(bad.empty());
 }
 
+// The complete packet files' bytes in name order, and the blocks produced, in order.
+std::vector<std::uint8_t> files_concatenated(const rootless_capture& c) {
+  std::vector<std::uint8_t> out;
+  for (const auto& name : final_names(c.pkt_dir)) {
+    const auto f = slurp(c.pkt_dir + "/" + name);
+    out.insert(out.end(), f.begin(), f.end());
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> sent_concatenated(const rootless_capture& c) {
+  std::vector<std::uint8_t> out;
+  for (const auto& b : c.sent)
+    out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+
 } // namespace
 
 TEST_CASE("rootless pipeline: every block lands on disk byte for byte, in the order it was taken") {
   rootless_capture c;
   c.produce(2 * blocks_per_file + 5);
   c.stop();
-  std::vector<std::uint8_t> on_disk, expected;
-  for (const auto& name : final_names(c.pkt_dir)) {
-    const auto f = slurp(c.pkt_dir + "/" + name);
-    on_disk.insert(on_disk.end(), f.begin(), f.end());
-  }
-  for (const auto& b : c.sent)
-    expected.insert(expected.end(), b.begin(), b.end());
+  const std::vector<std::uint8_t> on_disk = files_concatenated(c), expected = sent_concatenated(c);
   REQUIRE(on_disk.size() == expected.size());
   CHECK(on_disk == expected);
   const auto cap = test::read_capture_dir(c.tmp.path(), bs);
@@ -618,13 +629,7 @@ TEST_CASE("rootless pipeline: an indexer that holds its share of the ring is she
 
   // Every packet on disk, byte for byte; every file's index complete (equal
   // to one rebuilt from its packet file); A the only one built from disk.
-  std::vector<std::uint8_t> on_disk, expected;
-  for (const auto& name : final_names(c.pkt_dir)) {
-    const auto f = slurp(c.pkt_dir + "/" + name);
-    on_disk.insert(on_disk.end(), f.begin(), f.end());
-  }
-  for (const auto& b : c.sent)
-    expected.insert(expected.end(), b.begin(), b.end());
+  const std::vector<std::uint8_t> on_disk = files_concatenated(c), expected = sent_concatenated(c);
   CHECK(on_disk == expected);
   CHECK(file_blocks(c) == std::vector<std::uint64_t>{blocks_per_file, blocks_per_file, 4});
   CHECK(test::read_capture_dir(c.tmp.path(), bs).packets.size() == c.packets_sent());
